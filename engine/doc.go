@@ -1,0 +1,15 @@
+// Package engine runs tenant connectors: WebAssembly modules that implement
+// some of the eight connector functions (login, getUser, ...) against the
+// guest ABI described in guest-sdk/ABI.md.
+//
+// It is the only package that touches the wazero runtime. An Engine
+// validates and compiles a module once (with an on-disk compilation cache),
+// keeps pools of initialised instances per tenant and connection, and runs
+// one function per call under per-call Limits: a wall-clock timeout, a
+// memory cap, input, output and log sizes, and a host-call budget. Each
+// limit hit ends the call with the matching *Error code and discards the
+// instance; the host is never harmed.
+//
+// Host calls (databases, HTTP, password hashes) are served by a Host the
+// caller passes with each call; the engine counts, times and traces them.
+package engine

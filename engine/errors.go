@@ -1,0 +1,46 @@
+package engine
+
+import "fmt"
+
+// Code is one of the error codes of the public contract (DESIGN.md).
+type Code string
+
+// The error codes a connector or the engine returns.
+const (
+	CodeUserNotFound      Code = "user_not_found"
+	CodeWrongPassword     Code = "wrong_password"
+	CodeUserExists        Code = "user_exists"
+	CodeInvalidInput      Code = "invalid_input"
+	CodeNotImplemented    Code = "not_implemented"
+	CodeEgressDenied      Code = "egress_denied"
+	CodeTimeout           Code = "timeout"
+	CodeResourceExhausted Code = "resource_exhausted"
+	CodeQuotaExceeded     Code = "quota_exceeded"
+	CodeConnectorError    Code = "connector_error"
+)
+
+// Error is a call's failure as the contract describes it: a code and a
+// message meant for the tenant. Details carries optional machine-readable
+// facts (a SQLSTATE, an address that was refused).
+type Error struct {
+	Code    Code              `json:"code"`
+	Message string            `json:"message"`
+	Details map[string]string `json:"details,omitempty"`
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ModuleError reports a module that cannot be accepted: not wasm, too large,
+// importing something unknown, exporting nothing Sluice can call.
+type ModuleError struct {
+	Reason string
+	// TooLarge is set when the module is over the size limit.
+	TooLarge bool
+}
+
+func (e *ModuleError) Error() string { return "invalid module: " + e.Reason }
