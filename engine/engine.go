@@ -1,0 +1,337 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/sluice-dev/sluice/engine/internal/wasmbin"
+)
+
+// Config is the engine's immutable configuration.
+type Config struct {
+	// CacheDir keeps compiled modules across restarts; empty keeps them
+	// in memory only.
+	CacheDir string
+	// MaxModuleBytes refuses larger modules. Default 32 MiB.
+	MaxModuleBytes int
+	// MaxMemoryBytes is the ceiling no call's memory limit can exceed.
+	// Default 1 GiB.
+	MaxMemoryBytes uint64
+	// DefaultLimits fill the zero fields of a call's Limits.
+	DefaultLimits Limits
+	// IdleTimeout closes instances unused for this long. Default 2 minutes.
+	IdleTimeout time.Duration
+	// MaxIdleInstances bounds the idle instances kept across all pools.
+	// Default 256.
+	MaxIdleInstances int
+}
+
+// DefaultLimits are used for every zero field of Config.DefaultLimits.
+func DefaultLimits() Limits {
+	return Limits{
+		Timeout:        5 * time.Second,
+		MemoryBytes:    64 << 20,
+		MaxInputBytes:  1 << 20,
+		MaxOutputBytes: 1 << 20,
+		MaxLogBytes:    64 << 10,
+		MaxHostCalls:   100,
+		MaxInstances:   8,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxModuleBytes <= 0 {
+		c.MaxModuleBytes = 32 << 20
+	}
+	if c.MaxMemoryBytes == 0 {
+		c.MaxMemoryBytes = 1 << 30
+	}
+	if c.MaxMemoryBytes > 4<<30 {
+		c.MaxMemoryBytes = 4 << 30
+	}
+	c.DefaultLimits = c.DefaultLimits.orDefaults(DefaultLimits())
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 2 * time.Minute
+	}
+	if c.MaxIdleInstances <= 0 {
+		c.MaxIdleInstances = 256
+	}
+	return c
+}
+
+func (l Limits) orDefaults(d Limits) Limits {
+	if l.Timeout <= 0 {
+		l.Timeout = d.Timeout
+	}
+	if l.MemoryBytes == 0 {
+		l.MemoryBytes = d.MemoryBytes
+	}
+	if l.MaxInputBytes <= 0 {
+		l.MaxInputBytes = d.MaxInputBytes
+	}
+	if l.MaxOutputBytes <= 0 {
+		l.MaxOutputBytes = d.MaxOutputBytes
+	}
+	if l.MaxLogBytes <= 0 {
+		l.MaxLogBytes = d.MaxLogBytes
+	}
+	if l.MaxHostCalls <= 0 {
+		l.MaxHostCalls = d.MaxHostCalls
+	}
+	if l.MaxInstances <= 0 {
+		l.MaxInstances = d.MaxInstances
+	}
+	return l
+}
+
+// Engine compiles and runs connector modules. It is safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	runtime wazero.Runtime
+	cache   wazero.CompilationCache
+	allowed map[string]bool // "module.name" of importable host functions
+
+	mu      sync.Mutex
+	modules map[string]*moduleEntry // by sha256
+	pools   map[poolKey]*pool
+	idle    int // idle instances across pools
+	closed  bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+type moduleEntry struct {
+	ready chan struct{} // closed when mod or err is set
+	mod   *Module
+	err   error
+}
+
+// New starts an engine. Close it to release its instances and runtime.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(uint32(cfg.MaxMemoryBytes / 65536)).
+		WithCoreFeatures(api.CoreFeaturesV2)
+	var cache wazero.CompilationCache
+	if cfg.CacheDir != "" {
+		var err error
+		if cache, err = wazero.NewCompilationCacheWithDir(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("engine: compilation cache: %w", err)
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	e := &Engine{
+		cfg:     cfg,
+		runtime: r,
+		cache:   cache,
+		allowed: map[string]bool{},
+		modules: map[string]*moduleEntry{},
+		pools:   map[poolKey]*pool{},
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		r.Close(ctx)
+		return nil, fmt.Errorf("engine: wasi: %w", err)
+	}
+	host, err := instantiateHostModule(ctx, r)
+	if err != nil {
+		r.Close(ctx)
+		return nil, fmt.Errorf("engine: host module: %w", err)
+	}
+	for _, m := range []api.Module{r.Module(wasi_snapshot_preview1.ModuleName), host} {
+		for name := range m.ExportedFunctionDefinitions() {
+			e.allowed[m.Name()+"."+name] = true
+		}
+	}
+	go e.janitor()
+	return e, nil
+}
+
+// Config returns the engine's configuration with defaults applied.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Close stops the engine: every instance and compiled module is released.
+// Calls in flight fail.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	pools := e.pools
+	e.pools = map[poolKey]*pool{}
+	e.mu.Unlock()
+	close(e.stop)
+	<-e.done
+	for _, p := range pools {
+		p.drain(ctx)
+	}
+	err := e.runtime.Close(ctx)
+	if e.cache != nil {
+		err = errors.Join(err, e.cache.Close(ctx))
+	}
+	return err
+}
+
+// Module is a validated, compiled connector module. It is shared by every
+// tenant that uploaded the same bytes; instances are not.
+type Module struct {
+	info     ModuleInfo
+	compiled wazero.CompiledModule
+	hasInit  bool
+}
+
+// Info describes the module.
+func (m *Module) Info() *ModuleInfo { return &m.info }
+
+// Validate checks a module's bytes without compiling it: size, header,
+// imports and exports. It returns a *ModuleError naming the problem.
+func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
+	if len(wasm) == 0 {
+		return nil, &ModuleError{Reason: "empty module"}
+	}
+	if len(wasm) > e.cfg.MaxModuleBytes {
+		return nil, &ModuleError{Reason: fmt.Sprintf("module is %d bytes, over the limit of %d", len(wasm), e.cfg.MaxModuleBytes), TooLarge: true}
+	}
+	bin, err := wasmbin.Parse(wasm)
+	if err != nil {
+		return nil, &ModuleError{Reason: err.Error()}
+	}
+	sum := sha256.Sum256(wasm)
+	info := &ModuleInfo{SHA256: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}, Functions: []string{}}
+	for _, imp := range bin.Imports {
+		name := imp.Module + "." + imp.Name
+		if imp.Kind != wasmbin.KindFunc || !e.allowed[name] {
+			return nil, &ModuleError{Reason: fmt.Sprintf("imports unknown %s %s", wasmbin.KindName(imp.Kind), name)}
+		}
+		info.Imports = append(info.Imports, name)
+	}
+	exported := map[string]byte{}
+	for _, exp := range bin.Exports {
+		exported[exp.Name] = exp.Kind
+	}
+	if k, ok := exported["memory"]; !ok || k != wasmbin.KindMemory {
+		return nil, &ModuleError{Reason: "does not export its memory as \"memory\""}
+	}
+	if k, ok := exported[abiVersionExport]; !ok || k != wasmbin.KindFunc {
+		return nil, &ModuleError{Reason: "does not export " + abiVersionExport + " (see guest-sdk/ABI.md)"}
+	}
+	for _, fn := range functions {
+		if k, ok := exported[fn]; ok && k == wasmbin.KindFunc {
+			info.Functions = append(info.Functions, fn)
+		}
+	}
+	if len(info.Functions) == 0 {
+		return nil, &ModuleError{Reason: "exports none of the connector functions (login, getUser, searchUser, createUser, updateUser, deleteUser, listUsers, validatePassword)"}
+	}
+	return info, nil
+}
+
+// Load validates and compiles a module, once per distinct content even
+// under concurrent first calls, and checks its ABI version by
+// instantiating it once.
+func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
+	info, err := e.Validate(wasm)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if ent, ok := e.modules[info.SHA256]; ok {
+		e.mu.Unlock()
+		select {
+		case <-ent.ready:
+			return ent.mod, ent.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ent := &moduleEntry{ready: make(chan struct{})}
+	e.modules[info.SHA256] = ent
+	e.mu.Unlock()
+
+	ent.mod, ent.err = e.compile(context.WithoutCancel(ctx), wasm, info)
+	if ent.err != nil {
+		e.mu.Lock()
+		delete(e.modules, info.SHA256)
+		e.mu.Unlock()
+	}
+	close(ent.ready)
+	return ent.mod, ent.err
+}
+
+// ErrClosed is returned by an engine after Close.
+var ErrClosed = errors.New("engine: closed")
+
+func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*Module, error) {
+	compiled, err := e.runtime.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, &ModuleError{Reason: err.Error()}
+	}
+	m := &Module{info: *info, compiled: compiled}
+	_, m.hasInit = compiled.ExportedFunctions()["_initialize"]
+	for _, fn := range append([]string{abiVersionExport}, info.Functions...) {
+		def := compiled.ExportedFunctions()[fn]
+		want := []api.ValueType{api.ValueTypeI32}
+		if fn == abiVersionExport {
+			want = nil
+		}
+		if !sameTypes(def.ParamTypes(), want) || !sameTypes(def.ResultTypes(), []api.ValueType{api.ValueTypeI32}) {
+			compiled.Close(ctx)
+			return nil, &ModuleError{Reason: fmt.Sprintf("export %s has the wrong signature (see guest-sdk/ABI.md)", fn)}
+		}
+	}
+	// Probe: one instance proves the module links, initialises and speaks
+	// our ABI version.
+	limits := e.cfg.DefaultLimits
+	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes)
+	if err != nil {
+		compiled.Close(ctx)
+		return nil, &ModuleError{Reason: err.Error()}
+	}
+	defer inst.close(ctx)
+	vctx, cancel := context.WithTimeout(ctx, limits.Timeout)
+	defer cancel()
+	res, err := inst.mod.ExportedFunction(abiVersionExport).Call(vctx)
+	if err != nil {
+		compiled.Close(ctx)
+		return nil, &ModuleError{Reason: abiVersionExport + " failed: " + err.Error()}
+	}
+	m.info.ABIVersion = int(int32(res[0]))
+	if m.info.ABIVersion != ABIVersion {
+		compiled.Close(ctx)
+		return nil, &ModuleError{Reason: fmt.Sprintf("speaks ABI version %d; this Sluice speaks version %d", m.info.ABIVersion, ABIVersion)}
+	}
+	return m, nil
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+const abiVersionExport = "sluice_abi_version"

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// hostModule is the import module name of the guest ABI.
+const hostModule = "sluice"
+
+var logLevels = [...]string{"debug", "info", "warn", "error"}
+
+func instantiateHostModule(ctx context.Context, r wazero.Runtime) (api.Module, error) {
+	i32 := api.ValueTypeI32
+	b := r.NewHostModuleBuilder(hostModule)
+	export := func(name string, fn api.GoModuleFunc, params, results []api.ValueType) {
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, params, results).Export(name)
+	}
+	export("input_read", inputRead, []api.ValueType{i32}, nil)
+	export("output_write", outputWrite, []api.ValueType{i32, i32}, nil)
+	export("log", logLine, []api.ValueType{i32, i32, i32}, nil)
+	export("host_call", hostCall, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	export("host_response_read", hostResponseRead, []api.ValueType{i32}, nil)
+	return b.Instantiate(ctx)
+}
+
+// callFrom returns the call a host function serves; host functions called
+// outside a call (from _initialize) end the instance.
+func callFrom(ctx context.Context, mod api.Module) *callState {
+	st := stateOf(ctx)
+	if st == nil {
+		_ = mod.CloseWithExitCode(ctx, exitAborted)
+		panic(errors.New("sluice host functions can only be used during a call"))
+	}
+	return st
+}
+
+func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
+	st := callFrom(ctx, mod)
+	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.req.Input) {
+		st.fail(ctx, mod, Errorf(CodeConnectorError, "input_read: pointer out of memory bounds"))
+	}
+}
+
+func outputWrite(ctx context.Context, mod api.Module, stack []uint64) {
+	st := callFrom(ctx, mod)
+	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	if int(n) > st.limits.MaxOutputBytes {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "output is %d bytes, over the limit of %d", n, st.limits.MaxOutputBytes))
+	}
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		st.fail(ctx, mod, Errorf(CodeConnectorError, "output_write: range out of memory bounds"))
+	}
+	st.output = append(st.output[:0], b...)
+	st.outputSet = true
+}
+
+func logLine(ctx context.Context, mod api.Module, stack []uint64) {
+	st := callFrom(ctx, mod)
+	level, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
+	if int(n) > st.limits.MaxLogBytes {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "log limit of %d bytes reached", st.limits.MaxLogBytes))
+	}
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		st.fail(ctx, mod, Errorf(CodeConnectorError, "log: range out of memory bounds"))
+	}
+	if level >= uint32(len(logLevels)) {
+		level = 1
+	}
+	if !st.log("log", logLevels[level], b) {
+		st.fail(ctx, mod, st.abort)
+	}
+}
+
+func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
+	st := callFrom(ctx, mod)
+	opPtr, opLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	reqPtr, reqLen := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
+	st.hostCalls++
+	if st.hostCalls > st.limits.MaxHostCalls {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "host call limit of %d reached", st.limits.MaxHostCalls))
+	}
+	if opLen > 64 {
+		st.fail(ctx, mod, Errorf(CodeConnectorError, "host_call: operation name too long"))
+	}
+	if int(reqLen) > st.limits.MaxInputBytes {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "host call request is %d bytes, over the limit of %d", reqLen, st.limits.MaxInputBytes))
+	}
+	opb, ok1 := mod.Memory().Read(opPtr, opLen)
+	reqb, ok2 := mod.Memory().Read(reqPtr, reqLen)
+	if !ok1 || !ok2 {
+		st.fail(ctx, mod, Errorf(CodeConnectorError, "host_call: range out of memory bounds"))
+	}
+	op := string(opb)
+	req := append([]byte(nil), reqb...) // guest memory may move while the host works
+
+	tr := HostCall{Op: op, Kind: op, BytesIn: len(req)}
+	if i := strings.IndexByte(op, '.'); i > 0 {
+		tr.Kind = op[:i]
+	}
+	start := time.Now()
+	var result json.RawMessage
+	var err error
+	if st.req.Host == nil {
+		err = Errorf(CodeNotImplemented, "host call %s is not available here", op)
+	} else {
+		result, err = st.req.Host.HostCall(st.ctx, op, req, &tr)
+	}
+	tr.DurationMs = float64(time.Since(start).Microseconds()) / 1000
+	tr.BytesOut = len(result)
+	resp, encErr := hostEnvelope(result, err)
+	if encErr != nil {
+		resp, _ = hostEnvelope(nil, Errorf(CodeConnectorError, "host call %s returned an invalid result", op))
+	}
+	if err != nil {
+		tr.Error = err.Error()
+		var e *Error
+		if errors.As(err, &e) && e.Code == CodeEgressDenied {
+			tr.Denied = true
+		}
+	}
+	st.trace = append(st.trace, tr)
+	st.hostResp = resp
+	stack[0] = api.EncodeU32(uint32(len(resp)))
+}
+
+func hostResponseRead(ctx context.Context, mod api.Module, stack []uint64) {
+	st := callFrom(ctx, mod)
+	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.hostResp) {
+		st.fail(ctx, mod, Errorf(CodeConnectorError, "host_response_read: pointer out of memory bounds"))
+	}
+}
+
+type hostResult struct {
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+}
+
+func hostEnvelope(result json.RawMessage, err error) ([]byte, error) {
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Code: "host_error", Message: err.Error()}
+		}
+		return json.Marshal(hostResult{Error: e})
+	}
+	if result == nil {
+		result = json.RawMessage("null")
+	}
+	return json.Marshal(hostResult{Result: result})
+}

@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// poolKey decides which instances may serve a call: only those of the
+// same tenant, connection configuration, module and memory limit.
+type poolKey struct {
+	tenant, pool, module string
+	memLimit             uint64
+}
+
+// pool holds the instances of one poolKey. At most max exist at once;
+// idle ones are kept most-recently-used last.
+type pool struct {
+	e   *Engine
+	key poolKey
+	mod *Module
+	env map[string]string
+
+	// guarded by e.mu
+	idle    []*instance
+	total   int
+	max     int
+	waiters []chan *instance // a nil send means "a slot is free"
+}
+
+func (e *Engine) pool(m *Module, req *Request, limits Limits) (*pool, error) {
+	key := poolKey{tenant: req.Tenant, pool: req.Pool, module: m.info.SHA256, memLimit: limits.MemoryBytes}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	p, ok := e.pools[key]
+	if !ok {
+		env := make(map[string]string, len(req.Env))
+		for k, v := range req.Env {
+			env[k] = v
+		}
+		p = &pool{e: e, key: key, mod: m, env: env}
+		e.pools[key] = p
+	}
+	p.max = limits.MaxInstances
+	return p, nil
+}
+
+// get returns an idle instance, a new one while the pool is below its
+// bound, or waits for one to come back.
+func (p *pool) get(ctx context.Context) (*instance, error) {
+	e := p.e
+	e.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		inst := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		e.idle--
+		e.mu.Unlock()
+		return inst, nil
+	}
+	if p.total < p.max {
+		p.total++
+		e.mu.Unlock()
+		return p.create(ctx)
+	}
+	ch := make(chan *instance, 1)
+	p.waiters = append(p.waiters, ch)
+	e.mu.Unlock()
+
+	select {
+	case inst := <-ch:
+		if inst == nil {
+			return p.create(ctx)
+		}
+		return inst, nil
+	case <-ctx.Done():
+		e.mu.Lock()
+		for i, w := range p.waiters {
+			if w == ch {
+				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+				e.mu.Unlock()
+				return nil, ctx.Err()
+			}
+		}
+		e.mu.Unlock()
+		// Handed something just now: give it back.
+		if inst := <-ch; inst != nil {
+			p.put(inst, true)
+		} else {
+			p.release()
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// create makes an instance for a slot already counted in total.
+func (p *pool) create(ctx context.Context) (*instance, error) {
+	inst, err := p.e.instantiate(ctx, p.mod, p.env, p.key.memLimit)
+	if err != nil {
+		p.release()
+		return nil, &ModuleError{Reason: err.Error()}
+	}
+	return inst, nil
+}
+
+// release gives up a slot: a waiter may create an instance in it.
+func (p *pool) release() {
+	e := p.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(p.waiters) > 0 {
+		ch := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		ch <- nil
+		return
+	}
+	p.total--
+}
+
+// put returns an instance after a call. Unhealthy instances (trapped,
+// timed out, over a limit) are closed, never reused.
+func (p *pool) put(inst *instance, healthy bool) {
+	e := p.e
+	if !healthy {
+		inst.close(context.Background())
+		p.release()
+		return
+	}
+	e.mu.Lock()
+	if len(p.waiters) > 0 {
+		ch := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		e.mu.Unlock()
+		ch <- inst
+		return
+	}
+	if e.closed || p.total > p.max || e.idle >= e.cfg.MaxIdleInstances {
+		// Over a bound that shrank, or too many idle instances engine-wide.
+		p.total--
+		e.mu.Unlock()
+		inst.close(context.Background())
+		return
+	}
+	inst.lastUsed = time.Now()
+	p.idle = append(p.idle, inst)
+	e.idle++
+	e.mu.Unlock()
+}
+
+// drain closes the idle instances of a pool being dropped.
+func (p *pool) drain(ctx context.Context) {
+	p.e.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.total -= len(idle)
+	p.e.idle -= len(idle)
+	p.e.mu.Unlock()
+	for _, inst := range idle {
+		inst.close(ctx)
+	}
+}
+
+// janitor closes instances idle longer than IdleTimeout and forgets
+// empty pools.
+func (e *Engine) janitor() {
+	defer close(e.done)
+	tick := time.NewTicker(e.cfg.IdleTimeout / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-tick.C:
+			e.evictIdle(time.Now().Add(-e.cfg.IdleTimeout))
+		}
+	}
+}
+
+// evictIdle closes every idle instance last used before cutoff.
+func (e *Engine) evictIdle(cutoff time.Time) {
+	var stale []*instance
+	e.mu.Lock()
+	for key, p := range e.pools {
+		keep := p.idle[:0]
+		for _, inst := range p.idle {
+			if inst.lastUsed.Before(cutoff) {
+				stale = append(stale, inst)
+				p.total--
+				e.idle--
+			} else {
+				keep = append(keep, inst)
+			}
+		}
+		clear(p.idle[len(keep):])
+		p.idle = keep
+		if p.total == 0 && len(p.waiters) == 0 {
+			delete(e.pools, key)
+		}
+	}
+	e.mu.Unlock()
+	for _, inst := range stale {
+		inst.close(context.Background())
+	}
+}
+
+// Evict drops the idle instances of a tenant's pool (all of the tenant's
+// pools when pool is empty), for example after its configuration changed.
+// Busy instances finish their call and are then discarded.
+func (e *Engine) Evict(ctx context.Context, tenant, poolName string) {
+	var drop []*pool
+	e.mu.Lock()
+	for key, p := range e.pools {
+		if key.tenant == tenant && (poolName == "" || key.pool == poolName) {
+			delete(e.pools, key)
+			p.max = 0
+			drop = append(drop, p)
+		}
+	}
+	e.mu.Unlock()
+	for _, p := range drop {
+		p.drain(ctx)
+	}
+}
+
+// Stats is a snapshot of the engine's pools.
+type Stats struct {
+	Pools, Idle, Busy, Modules int
+}
+
+// Stats reports pool sizes, for metrics.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := Stats{Pools: len(e.pools), Idle: e.idle, Modules: len(e.modules)}
+	for _, p := range e.pools {
+		s.Busy += p.total - len(p.idle)
+	}
+	return s
+}
