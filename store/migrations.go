@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migration is one numbered schema step. Its statements use {{BLOB}} and
+// {{AUTOID}}, replaced per dialect. Steps are never edited once released;
+// a change is a new step.
+type migration struct {
+	version    int
+	name       string
+	statements []string
+}
+
+var migrations = []migration{{
+	version: 1,
+	name:    "initial schema",
+	statements: []string{
+		`CREATE TABLE tenants (
+			id TEXT PRIMARY KEY,
+			name TEXT NOT NULL UNIQUE,
+			created_at BIGINT NOT NULL,
+			memory_mb INTEGER NOT NULL,
+			timeout_ms INTEGER NOT NULL,
+			max_concurrency INTEGER NOT NULL,
+			calls_per_minute INTEGER NOT NULL,
+			max_module_bytes BIGINT NOT NULL,
+			max_host_calls INTEGER NOT NULL
+		)`,
+		`CREATE TABLE api_keys (
+			hash TEXT PRIMARY KEY,
+			tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+			created_at BIGINT NOT NULL
+		)`,
+		`CREATE INDEX api_keys_tenant ON api_keys(tenant_id)`,
+		`CREATE TABLE connections (
+			tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+			name TEXT NOT NULL,
+			mode TEXT NOT NULL,
+			db_type TEXT NOT NULL,
+			uri_enc TEXT NOT NULL,
+			host TEXT NOT NULL,
+			port INTEGER NOT NULL,
+			username TEXT NOT NULL,
+			password_enc TEXT NOT NULL,
+			database_name TEXT NOT NULL,
+			env_enc TEXT NOT NULL,
+			egress_allowlist TEXT NOT NULL,
+			enabled BOOLEAN NOT NULL,
+			active_version INTEGER NOT NULL,
+			config_version BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (tenant_id, name)
+		)`,
+		`CREATE TABLE modules (
+			sha256 TEXT PRIMARY KEY,
+			size BIGINT NOT NULL,
+			bytes {{BLOB}} NOT NULL,
+			created_at BIGINT NOT NULL
+		)`,
+		`CREATE TABLE versions (
+			tenant_id TEXT NOT NULL,
+			connection_name TEXT NOT NULL,
+			version INTEGER NOT NULL,
+			sha256 TEXT NOT NULL REFERENCES modules(sha256),
+			size BIGINT NOT NULL,
+			functions TEXT NOT NULL,
+			abi_version INTEGER NOT NULL,
+			created_at BIGINT NOT NULL,
+			PRIMARY KEY (tenant_id, connection_name, version),
+			FOREIGN KEY (tenant_id, connection_name) REFERENCES connections(tenant_id, name) ON DELETE CASCADE
+		)`,
+		`CREATE TABLE users (
+			tenant_id TEXT NOT NULL,
+			connection_name TEXT NOT NULL,
+			id TEXT NOT NULL,
+			external_id TEXT,
+			email TEXT,
+			email_norm TEXT,
+			username TEXT,
+			phone TEXT,
+			profile TEXT NOT NULL,
+			password_hash TEXT NOT NULL,
+			source TEXT NOT NULL,
+			password_set BOOLEAN NOT NULL,
+			search_text TEXT NOT NULL,
+			migrated_at BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (tenant_id, connection_name, id),
+			FOREIGN KEY (tenant_id, connection_name) REFERENCES connections(tenant_id, name) ON DELETE CASCADE
+		)`,
+		`CREATE UNIQUE INDEX users_external_id ON users(tenant_id, connection_name, external_id)`,
+		`CREATE UNIQUE INDEX users_email ON users(tenant_id, connection_name, email_norm)`,
+		`CREATE UNIQUE INDEX users_username ON users(tenant_id, connection_name, username)`,
+		`CREATE UNIQUE INDEX users_phone ON users(tenant_id, connection_name, phone)`,
+		`CREATE INDEX users_created ON users(tenant_id, connection_name, created_at, id)`,
+		`CREATE TABLE audit_log (
+			id {{AUTOID}},
+			time BIGINT NOT NULL,
+			tenant_id TEXT NOT NULL,
+			connection_name TEXT NOT NULL,
+			request_id TEXT NOT NULL,
+			action TEXT NOT NULL,
+			subject TEXT NOT NULL,
+			code TEXT NOT NULL,
+			duration_ms BIGINT NOT NULL
+		)`,
+		`CREATE INDEX audit_log_tenant ON audit_log(tenant_id, id)`,
+		`CREATE INDEX audit_log_time ON audit_log(time)`,
+		`CREATE TABLE migration_jobs (
+			tenant_id TEXT NOT NULL,
+			connection_name TEXT NOT NULL,
+			status TEXT NOT NULL,
+			next_page INTEGER NOT NULL,
+			imported BIGINT NOT NULL,
+			legacy_total BIGINT NOT NULL,
+			started_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			error TEXT NOT NULL,
+			PRIMARY KEY (tenant_id, connection_name),
+			FOREIGN KEY (tenant_id, connection_name) REFERENCES connections(tenant_id, name) ON DELETE CASCADE
+		)`,
+	},
+}}
+
+// migrate applies the missing steps, each in its own transaction. On
+// PostgreSQL an advisory transaction lock (per schema) makes nodes starting
+// together apply each step once; on SQLite the immediate transaction does.
+func (s *sqlStore) migrate(ctx context.Context) error {
+	latest := migrations[len(migrations)-1].version
+	for _, m := range migrations {
+		err := s.withTx(ctx, func(tx *sql.Tx) error {
+			if s.d.migrateSQL != "" {
+				if _, err := tx.ExecContext(ctx, s.d.migrateSQL); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version INTEGER PRIMARY KEY,
+				name TEXT NOT NULL,
+				applied_at BIGINT NOT NULL
+			)`); err != nil {
+				return err
+			}
+			var applied, newest int
+			if err := tx.QueryRowContext(ctx, s.d.q(`SELECT COUNT(*), COALESCE(MAX(version), 0) FROM schema_migrations WHERE version = ? OR version > ?`),
+				m.version, latest).Scan(&applied, &newest); err != nil {
+				return err
+			}
+			if newest > latest {
+				return fmt.Errorf("schema version %d is newer than this program's %d", newest, latest)
+			}
+			if applied > 0 {
+				return nil
+			}
+			for _, stmt := range m.statements {
+				if _, err := tx.ExecContext(ctx, s.d.ddl.Replace(stmt)); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				m.version, m.name, s.now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}

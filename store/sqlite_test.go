@@ -1,0 +1,133 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sluice-dev/sluice/store"
+)
+
+func sqliteBackend(t *testing.T) opener {
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	return func(t *testing.T, key []byte) store.Store {
+		t.Helper()
+		s, err := store.OpenSQLite(context.Background(), path, key)
+		if err != nil {
+			t.Fatalf("OpenSQLite: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+}
+
+func TestSQLiteContract(t *testing.T) {
+	t.Parallel()
+	runContract(t, sqliteBackend)
+}
+
+func TestSQLiteSecretsNotInFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sluice.db")
+	s, err := store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := must(s.CreateTenant(ctx, "acme", ""))(t)
+	secrets := []string{"PASSWORD-d41d8cd98f", "URI-SECRET-7e4a1b", "ENV-VALUE-99aa77"}
+	c := pgConn(a.ID, "db")
+	c.Connection.Password = secrets[0]
+	must(s.PutConnection(ctx, c))(t)
+	c2 := pgConn(a.ID, "by-uri")
+	c2.Connection = store.ConnParams{URI: "postgres://app:" + secrets[1] + "@db:5432/x"}
+	c2.Env = map[string]string{"TOKEN": secrets[2]}
+	must(s.PutConnection(ctx, c2))(t)
+
+	check := func(when string) {
+		t.Helper()
+		files, _ := filepath.Glob(path + "*")
+		if len(files) == 0 {
+			t.Fatal("no database files")
+		}
+		seen := false
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = seen || bytes.Contains(b, []byte("TOKEN")) // env names are stored in clear: the data is there
+			for _, sec := range secrets {
+				if bytes.Contains(b, []byte(sec)) {
+					t.Fatalf("%s: %s contains the plaintext %q", when, filepath.Base(f), sec)
+				}
+			}
+		}
+		if !seen {
+			t.Fatalf("%s: the connection rows are not in the files %v", when, files)
+		}
+	}
+	check("open")
+	if got := must(s.GetConnection(ctx, a.ID, "by-uri"))(t); got.Connection.URI != c2.Connection.URI || got.Env["TOKEN"] != secrets[2] {
+		t.Fatalf("round trip: %+v", got)
+	}
+	s.Close()
+	check("closed")
+}
+
+func TestSQLiteSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	s, err := store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var steps, version int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*), MAX(version) FROM schema_migrations").Scan(&steps, &version); err != nil {
+		t.Fatal(err)
+	}
+	if steps != version || steps < 1 {
+		t.Fatalf("schema_migrations: %d rows, newest %d", steps, version)
+	}
+}
+
+func TestOpenSQLiteRejectsBadKey(t *testing.T) {
+	t.Parallel()
+	_, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "x.db"), []byte("short"))
+	if err == nil {
+		t.Fatal("OpenSQLite accepted a 5-byte key")
+	}
+}
+
+func TestOpenConfig(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := store.Open(ctx, store.Config{DataDir: dir, MasterKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(filepath.Join(dir, store.SQLiteFile)); err != nil {
+		t.Fatalf("no database file in the data dir: %v", err)
+	}
+	if _, err := store.Open(ctx, store.Config{MasterKey: testKey}); err == nil {
+		t.Fatal("Open without URL or data dir succeeded")
+	}
+}
