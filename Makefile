@@ -1,0 +1,108 @@
+# Sluice build entry points. `make help` lists the targets.
+#
+# `make test` is what CI runs (.ci/run): it starts the test services
+# (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), checks
+# formatting, vets, runs every module's tests, and always stops FerretDB again.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Go lives in /usr/local/go/bin on our machines; CI's PATH may not have it.
+export PATH := $(PATH):/usr/local/go/bin
+
+GO ?= go
+TEST_TIMEOUT ?= 12m
+BENCHTIME ?= 1s
+# Extra flags for every `go test`, e.g. make test TESTFLAGS='-run TestLogin -v'.
+TESTFLAGS ?=
+
+# Test service locations (DESIGN.md "Test services"); override from the environment.
+export SLUICE_TEST_PG_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+export SLUICE_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
+export SLUICE_TEST_MONGO_URI ?= mongodb://127.0.0.1:27017/
+
+SERVICES := scripts/test-services.sh
+# Nested modules tested with the host toolchain (when they have tests).
+SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod))
+EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
+
+.PHONY: help build run examples test check fmt-check vet test-root test-modules \
+	services-up services-down bench clean
+
+help: ## list targets
+	@echo 'Sluice make targets:'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build the sluice binary into bin/sluice
+	$(GO) build -o bin/sluice ./cmd/sluice
+
+run: ## run the server on the embedded default store
+	$(GO) run ./cmd/sluice serve
+
+examples: ## build every examples/NAME module into examples/NAME/NAME.wasm
+	@if [ -z "$(EXAMPLES)" ]; then echo 'examples: no example modules (examples/*/go.mod); nothing to build'; fi
+	@for dir in $(EXAMPLES); do \
+		name=$$(basename "$$dir"); \
+		echo "examples: $$dir/$$name.wasm"; \
+		(cd "$$dir" && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o "$$name.wasm" .); \
+	done
+
+test: ## start test services, check gofmt, vet, run all tests, stop services (CI)
+	@trap '$(SERVICES) down' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(SERVICES) up; \
+	$(MAKE) check
+
+# check runs the checks and tests without touching the services (use it when
+# `scripts/test-services.sh up` already ran). Every step runs; any failure fails it.
+check: ## gofmt check, vet and all tests (services must already be up)
+	@failed=(); \
+	$(MAKE) fmt-check || failed+=(fmt-check); \
+	$(MAKE) vet || failed+=(vet); \
+	$(MAKE) test-root || failed+=(test-root); \
+	$(MAKE) test-modules || failed+=(test-modules); \
+	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
+	echo 'make check: all passed'
+
+fmt-check: ## fail listing Go files that gofmt would change
+	@files=$$(find . -mindepth 1 \( -name '.*' -o -name testdata -o -name vendor -o -name node_modules -o -path ./bin \) -prune -o \
+		-type f -name '*.go' -print | xargs -r gofmt -l); \
+	if [ -n "$$files" ]; then echo 'gofmt: these files need `gofmt -w`:' >&2; echo "$$files" >&2; exit 1; fi; \
+	echo 'gofmt: ok'
+
+vet: ## go vet the root module
+	$(GO) vet ./...
+
+test-root: ## go test the root module
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+test-modules: ## go test guest-sdk and examples/* modules (host toolchain)
+	@failed=(); \
+	for dir in $(SUBMODULES); do \
+		if [ -z "$$(find "$$dir" -name '*_test.go' -not -path '*/testdata/*' -print -quit)" ]; then \
+			echo "test-modules: $$dir has no tests; skipped"; continue; \
+		fi; \
+		echo "test-modules: $$dir"; \
+		(cd "$$dir" && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...) || failed+=("$$dir"); \
+	done; \
+	if (( $${#failed[@]} )); then echo "test-modules: FAILED: $${failed[*]}" >&2; exit 1; fi
+
+services-up: ## start PostgreSQL, MariaDB and FerretDB for tests
+	$(SERVICES) up
+
+services-down: ## stop the FerretDB started by services-up
+	$(SERVICES) down
+
+bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s
+	@trap '$(SERVICES) down' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(SERVICES) up; \
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) -timeout 30m $(TESTFLAGS) ./...
+
+clean: ## stop test services and remove build outputs (bin/, .cache/, examples/*/*.wasm)
+	$(SERVICES) down
+	rm -rf bin .cache
+	rm -f $(foreach d,$(EXAMPLES),$(d)/$(notdir $(d)).wasm)
