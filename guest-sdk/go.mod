@@ -1,0 +1,3 @@
+module github.com/sluice-dev/sluice/guest-sdk
+
+go 1.24
