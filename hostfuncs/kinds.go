@@ -1,0 +1,6 @@
+package hostfuncs
+
+// registerKinds installs every kind of host function.
+func registerKinds(m *Manager) {
+	m.kinds["password"] = passwordKind{}
+}
