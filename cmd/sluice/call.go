@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
+)
+
+// Exit codes of call and inspect.
+const (
+	exitOK        = 0
+	exitConnector = 1 // the connector returned an error
+	exitUsage     = 2 // bad usage or a bad module
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseInterleaved parses flags that may come before, between or after
+// the positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--env K=V]... [--allow ENTRY]... [--timeout D] [--memory SIZE]")
+		fs.PrintDefaults()
+	}
+	input := fs.String("input", "{}", "the function's JSON input, @file to read it from a file, or - for standard input")
+	var envs, allow multiFlag
+	fs.Var(&envs, "env", "an environment variable K=V of the connector (DB_CONNECTION_URI, DB_HOST, ... or your own); repeatable")
+	fs.Var(&allow, "allow", "an egress allowlist entry (203.0.113.0/24, db.example.com:5432, ...); repeatable")
+	allowPrivate := fs.Bool("allow-private", false, "let allowlisted private and loopback addresses through (a local database)")
+	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme)")
+	timeout := fs.Duration("timeout", 10*time.Second, "the call's time limit")
+	memory := fs.String("memory", "64MiB", "the instance's memory limit")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(positional) != 2 {
+		fs.Usage()
+		return exitUsage
+	}
+	file, function := positional[0], positional[1]
+	if !engine.IsFunction(function) {
+		fmt.Fprintf(stderr, "sluice call: unknown function %q (one of %s)\n", function, strings.Join(engine.Functions(), ", "))
+		return exitUsage
+	}
+	in, err := readInput(*input, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice call: --input: %v\n", err)
+		return exitUsage
+	}
+	memBytes, err := parseSize(*memory)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice call: --memory: %v\n", err)
+		return exitUsage
+	}
+	env := map[string]string{}
+	for _, kv := range envs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(stderr, "sluice call: --env %q: want K=V\n", kv)
+			return exitUsage
+		}
+		env[k] = v
+	}
+	conn, err := connectionFromEnv(env, *dbType, allow)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice call: %v\n", err)
+		return exitUsage
+	}
+
+	eng, m, code := loadModule(ctx, file, stderr)
+	if eng == nil {
+		return code
+	}
+	defer eng.Close(context.Background())
+	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: *allowPrivate}})
+	defer hosts.Close()
+	host, err := hosts.Host(conn)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice call: %v\n", err)
+		return exitUsage
+	}
+	res, err := eng.Call(ctx, m, engine.Request{
+		Tenant:   "local",
+		Pool:     "call",
+		Function: function,
+		Input:    in,
+		Env:      env,
+		Limits:   engine.Limits{Timeout: *timeout, MemoryBytes: memBytes},
+		Host:     host,
+	})
+	if res == nil {
+		fmt.Fprintf(stderr, "sluice call: %v\n", err)
+		return exitUsage
+	}
+	printReport(stderr, res)
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		writeJSON(stdout, ee)
+		return exitConnector
+	}
+	writeJSON(stdout, res.Output)
+	return exitOK
+}
+
+// loadModule reads, validates and compiles a module, with a compilation
+// cache in the user's cache directory so repeated calls start fast.
+func loadModule(ctx context.Context, file string, stderr io.Writer) (*engine.Engine, *engine.Module, int) {
+	wasm, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	cfg := engine.Config{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		cfg.CacheDir = filepath.Join(dir, "sluice", "compile")
+	}
+	eng, err := engine.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	m, err := eng.Load(ctx, wasm)
+	if err != nil {
+		eng.Close(context.Background())
+		fmt.Fprintf(stderr, "sluice: %s: %v\n", file, err)
+		return nil, nil, exitUsage
+	}
+	return eng, m, exitOK
+}
+
+func readInput(s string, stdin io.Reader) ([]byte, error) {
+	var b []byte
+	var err error
+	switch {
+	case s == "-":
+		b, err = io.ReadAll(stdin)
+	case strings.HasPrefix(s, "@"):
+		b, err = os.ReadFile(s[1:])
+	default:
+		b = []byte(s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(b) {
+		return nil, errors.New("not valid JSON")
+	}
+	return b, nil
+}
+
+// parseSize reads 64MiB, 64MB, 64M, 1GiB or a number of bytes.
+func parseSize(s string) (uint64, error) {
+	units := []struct {
+		suffix string
+		mult   uint64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	mult := uint64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("%q is not a size like 64MiB", s)
+	}
+	return n * mult, nil
+}
+
+// connectionFromEnv builds the connection host calls may reach from the
+// same DB_* variables the connector sees.
+func connectionFromEnv(env map[string]string, dbType string, allow []string) (hostfuncs.Connection, error) {
+	c := hostfuncs.Connection{
+		Tenant: "local", Name: "call", DBType: dbType, Allowlist: allow,
+		URI: env["DB_CONNECTION_URI"], Host: env["DB_HOST"], Username: env["DB_USERNAME"],
+		Password: env["DB_PASSWORD"], Database: env["DB_DATABASE"],
+	}
+	for _, e := range allow {
+		if err := egress.ValidateEntry(e); err != nil {
+			return c, fmt.Errorf("--allow: %w", err)
+		}
+	}
+	if p := env["DB_PORT"]; p != "" {
+		port, err := strconv.Atoi(p)
+		if err != nil || port < 1 || port > 65535 {
+			return c, fmt.Errorf("DB_PORT %q is not a port", p)
+		}
+		c.Port = port
+	}
+	if c.DBType == "" && c.URI != "" {
+		u, err := url.Parse(c.URI)
+		if err != nil {
+			return c, fmt.Errorf("DB_CONNECTION_URI: %v", err)
+		}
+		switch u.Scheme {
+		case "postgres", "postgresql":
+			c.DBType = "postgres"
+		case "mysql":
+			c.DBType = "mysql"
+		case "mongodb", "mongodb+srv":
+			c.DBType = "mongodb"
+		case "http", "https":
+			c.DBType = "http"
+		}
+	}
+	return c, nil
+}
+
+// printReport writes the call's logs and host-call trace for a person.
+func printReport(w io.Writer, res *engine.Result) {
+	for _, l := range res.Logs {
+		fmt.Fprintf(w, "[%s %s] %s\n", l.Stream, l.Level, l.Message)
+	}
+	for _, h := range res.Trace {
+		line := fmt.Sprintf("host call %s", h.Op)
+		if h.Target != "" {
+			line += " " + h.Target
+		}
+		if h.Statement != "" {
+			line += " " + strconv.Quote(h.Statement)
+		}
+		line += fmt.Sprintf(" %.3fms in=%dB out=%dB", h.DurationMs, h.BytesIn, h.BytesOut)
+		if h.Rows > 0 {
+			line += fmt.Sprintf(" rows=%d", h.Rows)
+		}
+		if h.Denied {
+			line += " DENIED"
+		}
+		if h.Error != "" {
+			line += " error: " + h.Error
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "duration %s, memory %d KiB\n", res.Duration.Round(time.Microsecond), res.MemoryBytes>>10)
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sluice-dev/sluice/engine"
+)
+
+func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(positional) != 1 {
+		fmt.Fprintln(stderr, "usage: sluice inspect [--json] FILE.wasm")
+		return exitUsage
+	}
+	eng, m, code := loadModule(ctx, positional[0], stderr)
+	if eng == nil {
+		return code
+	}
+	defer eng.Close(context.Background())
+	info := m.Info()
+	modes := map[engine.Mode][]string{}
+	for _, mode := range []engine.Mode{engine.ModeLazyMigration, engine.ModeCustomUserStore} {
+		modes[mode] = info.MissingFor(mode)
+	}
+	if *asJSON {
+		writeJSON(stdout, map[string]any{
+			"sha256": info.SHA256, "size": info.Size, "abiVersion": info.ABIVersion,
+			"functions": info.Functions, "imports": info.Imports, "missingForMode": modes,
+		})
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "module     %s (%d bytes)\n", info.SHA256, info.Size)
+	fmt.Fprintf(stdout, "ABI        version %d\n", info.ABIVersion)
+	fmt.Fprintf(stdout, "functions  %s\n", strings.Join(info.Functions, ", "))
+	fmt.Fprintf(stdout, "imports    %s\n", strings.Join(info.Imports, ", "))
+	for _, mode := range []engine.Mode{engine.ModeLazyMigration, engine.ModeCustomUserStore} {
+		if missing := modes[mode]; len(missing) == 0 {
+			fmt.Fprintf(stdout, "%-18s satisfied\n", mode)
+		} else {
+			fmt.Fprintf(stdout, "%-18s missing %s\n", mode, strings.Join(missing, ", "))
+		}
+	}
+	return exitOK
+}
