@@ -15,7 +15,7 @@ import (
 
 // callState is everything one call owns. Host functions find it in the
 // context wazero hands them.
-type callState struct {
+type callState struct { // reused by its instance, one call at a time
 	inst     *instance
 	ctx      context.Context
 	req      *Request
@@ -45,6 +45,32 @@ func stateOf(ctx context.Context) *callState {
 	return st
 }
 
+// run calls fn and stops it at the call's deadline or when ctx ends.
+// interrupted reports that it was stopped (the instance must not be reused:
+// its interrupt flag may be set); deadlineHit that the deadline did it.
+func (inst *instance) run(ctx context.Context, st *callState, fn api.Function, param uint64) (res []uint64, interrupted, deadlineHit bool, err error) {
+	if inst.interrupt == nil {
+		// wazero's own checks stop the code when this context ends.
+		cctx, cancel := context.WithDeadline(st.ctx, st.deadline)
+		res, err = fn.Call(cctx, param)
+		deadlineHit = errors.Is(cctx.Err(), context.DeadlineExceeded)
+		interrupted = cctx.Err() != nil
+		cancel()
+		return res, interrupted, deadlineHit, err
+	}
+	// A timer and, when the caller can cancel, a context callback set the
+	// interrupt flag: no goroutine, no context per call.
+	timer := time.AfterFunc(time.Until(st.deadline), inst.interruptNow)
+	var stopOnCancel func() bool
+	if ctx.Done() != nil {
+		stopOnCancel = context.AfterFunc(ctx, inst.interruptNow)
+	}
+	res, err = fn.Call(st.ctx, param)
+	deadlineHit = !timer.Stop()
+	canceled := stopOnCancel != nil && !stopOnCancel()
+	return res, deadlineHit || canceled, deadlineHit, err
+}
+
 // Call runs req.Function of module m. The returned Result is non-nil
 // whenever the function ran, even when it failed; err is then the
 // *Error that Result.Error also holds.
@@ -62,9 +88,6 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	if len(req.Input) > limits.MaxInputBytes {
 		return failed(Errorf(CodeResourceExhausted, "input is %d bytes, over the limit of %d", len(req.Input), limits.MaxInputBytes))
 	}
-	if !json.Valid(req.Input) {
-		return failed(Errorf(CodeInvalidInput, "input is not valid JSON"))
-	}
 
 	p, err := e.pool(m, &req, limits)
 	if err != nil {
@@ -80,13 +103,11 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		return nil, err
 	}
 
-	callCtx, cancel := context.WithTimeout(ctx, limits.Timeout)
-	st := &callState{inst: inst, req: &req, limits: limits}
-	st.deadline, _ = callCtx.Deadline()
-	st.ctx = context.WithValue(callCtx, callKey{}, st)
+	st := &inst.st
+	*st = callState{inst: inst, req: &req, limits: limits, deadline: start.Add(limits.Timeout), output: st.output[:0]}
+	st.ctx = context.WithValue(ctx, callKey{}, st)
 	inst.cur.Store(st)
-	res, callErr := inst.fns[req.Function].Call(st.ctx, uint64(len(req.Input)))
-	cancel()
+	res, interrupted, deadlineHit, callErr := inst.run(ctx, st, inst.fns[req.Function], uint64(len(req.Input)))
 	inst.cur.Store(nil)
 	st.flushPartial()
 
@@ -97,7 +118,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	if result.Trace == nil {
 		result.Trace = []HostCall{}
 	}
-	healthy := callErr == nil && st.abort == nil
+	healthy := callErr == nil && st.abort == nil && !interrupted
 	if healthy {
 		result.MemoryBytes = uint64(inst.mod.Memory().Size())
 	}
@@ -106,10 +127,18 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	switch {
 	case st.abort != nil:
 		result.Error = st.abort
+	case callErr != nil && interrupted && !inst.memHit.Load():
+		if deadlineHit && ctx.Err() == nil {
+			result.Error = Errorf(CodeTimeout, "the call ran past its time limit of %s", limits.Timeout)
+		} else {
+			result.Error = Errorf(CodeConnectorError, "the call was canceled: %v", context.Cause(ctx))
+		}
 	case callErr != nil:
 		result.Error = classify(callErr, inst, limits, ctx)
 	default:
 		result.Output, result.Error = st.decodeOutput(uint32(res[0]))
+		// The instance reuses its buffer: the result keeps a copy.
+		result.Output = append(json.RawMessage(nil), result.Output...)
 	}
 	if result.Error != nil {
 		result.Output = nil
@@ -195,6 +224,12 @@ func (st *callState) decodeOutput(status uint32) (json.RawMessage, *Error) {
 	return nil, Errorf(CodeConnectorError, "the connector returned unknown status %d", status)
 }
 
+// stop ends the instance's running code soon, from outside wasm.
+func (inst *instance) stop(ctx context.Context) {
+	inst.interruptNow()
+	_ = inst.mod.CloseWithExitCode(ctx, exitAborted)
+}
+
 // fail ends the call from inside a host function.
 func (st *callState) fail(ctx context.Context, mod api.Module, err *Error) {
 	if st.abort == nil {
@@ -262,14 +297,14 @@ func (w *logWriter) Write(p []byte) (int, error) {
 		}
 		if !st.log(streamNames[w.stream], streamLevels[w.stream], buf[:i]) {
 			st.partial[w.stream] = nil
-			_ = w.inst.mod.CloseWithExitCode(st.ctx, exitAborted)
+			w.inst.stop(st.ctx)
 			return 0, errLogLimit
 		}
 		buf = buf[i+1:]
 	}
 	if len(buf) > st.limits.MaxLogBytes {
 		st.log(streamNames[w.stream], streamLevels[w.stream], buf)
-		_ = w.inst.mod.CloseWithExitCode(st.ctx, exitAborted)
+		w.inst.stop(st.ctx)
 		return 0, errLogLimit
 	}
 	st.partial[w.stream] = append([]byte(nil), buf...)

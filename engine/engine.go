@@ -95,9 +95,12 @@ func (l Limits) orDefaults(d Limits) Limits {
 
 // Engine compiles and runs connector modules. It is safe for concurrent use.
 type Engine struct {
-	cfg     Config
-	runtime wazero.Runtime
-	cache   wazero.CompilationCache
+	cfg Config
+	// fast runs instrumented modules, stopped through their interrupt
+	// flag; safe runs the rare module that cannot be instrumented, with
+	// wazero's own (costlier) termination checks. See RATIONALE.md.
+	fast, safe wazero.Runtime
+	cache      wazero.CompilationCache
 	allowed map[string]bool // "module.name" of importable host functions
 
 	mu      sync.Mutex
@@ -120,7 +123,6 @@ type moduleEntry struct {
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(uint32(cfg.MaxMemoryBytes / 65536)).
 		WithCoreFeatures(api.CoreFeaturesV2)
 	var cache wazero.CompilationCache
@@ -131,10 +133,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		rc = rc.WithCompilationCache(cache)
 	}
-	r := wazero.NewRuntimeWithConfig(ctx, rc)
 	e := &Engine{
 		cfg:     cfg,
-		runtime: r,
+		fast:    wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(false)),
+		safe:    wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(true)),
 		cache:   cache,
 		allowed: map[string]bool{},
 		modules: map[string]*moduleEntry{},
@@ -142,18 +144,20 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
-		r.Close(ctx)
-		return nil, fmt.Errorf("engine: wasi: %w", err)
-	}
-	host, err := instantiateHostModule(ctx, r)
-	if err != nil {
-		r.Close(ctx)
-		return nil, fmt.Errorf("engine: host module: %w", err)
-	}
-	for _, m := range []api.Module{r.Module(wasi_snapshot_preview1.ModuleName), host} {
-		for name := range m.ExportedFunctionDefinitions() {
-			e.allowed[m.Name()+"."+name] = true
+	for _, r := range []wazero.Runtime{e.fast, e.safe} {
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+			e.closeRuntimes(ctx)
+			return nil, fmt.Errorf("engine: wasi: %w", err)
+		}
+		host, err := instantiateHostModule(ctx, r)
+		if err != nil {
+			e.closeRuntimes(ctx)
+			return nil, fmt.Errorf("engine: host module: %w", err)
+		}
+		for _, m := range []api.Module{r.Module(wasi_snapshot_preview1.ModuleName), host} {
+			for name := range m.ExportedFunctionDefinitions() {
+				e.allowed[m.Name()+"."+name] = true
+			}
 		}
 	}
 	go e.janitor()
@@ -180,7 +184,11 @@ func (e *Engine) Close(ctx context.Context) error {
 	for _, p := range pools {
 		p.drain(ctx)
 	}
-	err := e.runtime.Close(ctx)
+	return e.closeRuntimes(ctx)
+}
+
+func (e *Engine) closeRuntimes(ctx context.Context) error {
+	err := errors.Join(e.fast.Close(ctx), e.safe.Close(ctx))
 	if e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}
@@ -191,8 +199,12 @@ func (e *Engine) Close(ctx context.Context) error {
 // tenant that uploaded the same bytes; instances are not.
 type Module struct {
 	info     ModuleInfo
+	runtime  wazero.Runtime
 	compiled wazero.CompiledModule
 	hasInit  bool
+	// interruptible modules were instrumented: setting their interrupt
+	// global stops them.
+	interruptible bool
 }
 
 // Info describes the module.
@@ -281,11 +293,18 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 var ErrClosed = errors.New("engine: closed")
 
 func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*Module, error) {
-	compiled, err := e.runtime.CompileModule(ctx, wasm)
+	m := &Module{info: *info, runtime: e.fast, interruptible: true}
+	code, err := wasmbin.Instrument(wasm)
+	if errors.Is(err, wasmbin.ErrCannotInstrument) {
+		code, m.runtime, m.interruptible = wasm, e.safe, false
+	} else if err != nil {
+		return nil, &ModuleError{Reason: err.Error()}
+	}
+	compiled, err := m.runtime.CompileModule(ctx, code)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error()}
 	}
-	m := &Module{info: *info, compiled: compiled}
+	m.compiled = compiled
 	_, m.hasInit = compiled.ExportedFunctions()["_initialize"]
 	for _, fn := range append([]string{abiVersionExport}, info.Functions...) {
 		def := compiled.ExportedFunctions()[fn]
@@ -309,7 +328,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 	defer inst.close(ctx)
 	vctx, cancel := context.WithTimeout(ctx, limits.Timeout)
 	defer cancel()
-	res, err := inst.mod.ExportedFunction(abiVersionExport).Call(vctx)
+	res, err := inst.call(vctx, inst.mod.ExportedFunction(abiVersionExport))
 	if err != nil {
 		compiled.Close(ctx)
 		return nil, &ModuleError{Reason: abiVersionExport + " failed: " + err.Error()}

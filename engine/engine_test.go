@@ -196,7 +196,6 @@ func TestBasicCalls(t *testing.T) {
 		{name: "invalid JSON output", function: "validatePassword", input: `{"do":"bad-json"}`, wantCode: engine.CodeConnectorError, wantMsg: "invalid JSON"},
 		{name: "unknown status", function: "validatePassword", input: `{"do":"bad-status"}`, wantCode: engine.CodeConnectorError, wantMsg: "unknown status 7"},
 		{name: "bad envelope", function: "validatePassword", input: `{"do":"bad-envelope"}`, wantCode: engine.CodeConnectorError, wantMsg: "malformed error envelope"},
-		{name: "invalid input JSON", function: "login", input: `{nope`, wantCode: engine.CodeInvalidInput},
 		{name: "unknown function", function: "dropTables", input: `{}`, wantCode: engine.CodeInvalidInput},
 		{name: "host call", function: "updateUser", input: `{"op":"test.echo","req":{"a":1}}`, host: echoHost{}, want: `{"result":{"a":1}}`},
 		{name: "host call error", function: "updateUser", input: `{"op":"test.fail","req":{}}`, host: echoHost{}, want: `{"error":{"code":"host_error","message":"database on fire"}}`},

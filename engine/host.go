@@ -112,7 +112,9 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	if st.req.Host == nil {
 		err = Errorf(CodeNotImplemented, "host call %s is not available here", op)
 	} else {
-		result, err = st.req.Host.HostCall(st.ctx, op, req, &tr)
+		hctx, cancel := context.WithDeadline(ctx, st.deadline)
+		result, err = st.req.Host.HostCall(hctx, op, req, &tr)
+		cancel()
 	}
 	tr.DurationMs = float64(time.Since(start).Microseconds()) / 1000
 	tr.BytesOut = len(result)

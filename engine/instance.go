@@ -11,16 +11,20 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/sluice-dev/sluice/engine/internal/wasmbin"
 )
 
 // instance is one initialised module instance. It serves one call at a
 // time; cur is the call it serves.
 type instance struct {
-	mod      api.Module
+	mod       api.Module
+	interrupt api.MutableGlobal // nil when the module runs with wazero's checks
 	fns      map[string]api.Function
 	memLimit uint64
 	memHit   atomic.Bool
 	cur      atomic.Pointer[callState]
+	st       callState // the state of the current call, reused
 	lastUsed time.Time
 }
 
@@ -54,13 +58,21 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	ictx, cancel := context.WithTimeout(ctx, initTimeout)
 	defer cancel()
 	ictx = experimental.WithMemoryAllocator(ictx, experimental.MemoryAllocatorFunc(inst.allocate))
-	mod, err := e.runtime.InstantiateModule(ictx, m.compiled, cfg)
+	mod, err := m.runtime.InstantiateModule(ictx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
+	if m.interruptible {
+		g, ok := mod.ExportedGlobal(wasmbin.InterruptExport).(api.MutableGlobal)
+		if !ok {
+			mod.Close(ctx)
+			return nil, fmt.Errorf("instantiate: the interrupt flag is missing")
+		}
+		inst.interrupt = g
+	}
 	if m.hasInit {
-		if _, err := mod.ExportedFunction("_initialize").Call(ictx); err != nil {
+		if _, err := inst.call(ictx, mod.ExportedFunction("_initialize")); err != nil {
 			mod.Close(ctx)
 			if inst.memHit.Load() {
 				return nil, fmt.Errorf("_initialize: memory limit of %d bytes reached", memLimit)
@@ -72,6 +84,32 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		inst.fns[fn] = mod.ExportedFunction(fn)
 	}
 	return inst, nil
+}
+
+// call runs fn and stops it when ctx ends: through the interrupt flag, or
+// through wazero's own checks for modules that could not be instrumented.
+// interrupted reports that ctx ended while fn ran; the instance must not
+// be reused then, as its flag may be set.
+func (inst *instance) call(ctx context.Context, fn api.Function, params ...uint64) ([]uint64, error) {
+	res, _, err := inst.callInterruptible(ctx, fn, params...)
+	return res, err
+}
+
+func (inst *instance) callInterruptible(ctx context.Context, fn api.Function, params ...uint64) (res []uint64, interrupted bool, err error) {
+	if inst.interrupt == nil {
+		res, err = fn.Call(ctx, params...)
+		return res, ctx.Err() != nil, err
+	}
+	stop := context.AfterFunc(ctx, inst.interruptNow)
+	res, err = fn.Call(ctx, params...)
+	return res, !stop(), err
+}
+
+// interruptNow makes the running code trap at its next loop header.
+func (inst *instance) interruptNow() {
+	if inst.interrupt != nil {
+		inst.interrupt.Set(1)
+	}
 }
 
 func (inst *instance) close(ctx context.Context) {

@@ -101,7 +101,8 @@ type Request struct {
 	Pool string
 	// Function is one of the eight connector functions.
 	Function string
-	// Input is the function's JSON input.
+	// Input is the function's JSON input. It must be valid JSON: the
+	// engine hands it to the guest as it is.
 	Input []byte
 	// Env is the WASI environment of new instances: the connection's
 	// DB_* variables and the tenant's env. It must not change for a Pool.

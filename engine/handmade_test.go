@@ -1,0 +1,63 @@
+package engine_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sluice-dev/sluice/engine"
+)
+
+// handmade assembles a minimal non-Go connector: login loops forever.
+// With a start function it cannot be instrumented, so the engine runs it
+// with wazero's own termination checks; without, it is instrumented.
+func handmade(withStart bool) []byte {
+	sec := func(id byte, content ...byte) []byte {
+		return append([]byte{id, byte(len(content))}, content...)
+	}
+	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	m := []byte("\x00asm\x01\x00\x00\x00")
+	m = append(m, sec(1, 3, 0x60, 0, 1, 0x7F, 0x60, 1, 0x7F, 1, 0x7F, 0x60, 0, 0)...)
+	m = append(m, sec(3, 3, 0, 1, 2)...)
+	m = append(m, sec(5, 1, 0, 1)...)
+	exports := []byte{3}
+	exports = append(append(exports, str("memory")...), 2, 0)
+	exports = append(append(exports, str("sluice_abi_version")...), 0, 0)
+	exports = append(append(exports, str("login")...), 0, 1)
+	m = append(m, sec(7, exports...)...)
+	if withStart {
+		m = append(m, sec(8, 2)...)
+	}
+	code := []byte{3,
+		4, 0, 0x41, 1, 0x0B, // sluice_abi_version: i32.const 1
+		9, 0, 0x03, 0x40, 0x0C, 0, 0x0B, 0x41, 0, 0x0B, // login: loop br 0 end; i32.const 0
+		2, 0, 0x0B, // start: nothing
+	}
+	return append(m, sec(10, code...)...)
+}
+
+func TestEndlessLoopStopsWithOrWithoutInstrumentation(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	for _, withStart := range []bool{false, true} {
+		name := "instrumented"
+		if withStart {
+			name = "wazero checks"
+		}
+		t.Run(name, func(t *testing.T) {
+			m, err := e.Load(t.Context(), handmade(withStart))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lim := engine.Limits{Timeout: 200 * time.Millisecond}
+			for i := 0; i < 2; i++ {
+				start := time.Now()
+				_, cerr := call(t, e, m, engine.Request{Pool: name, Function: "login", Input: []byte(`{}`), Limits: lim})
+				if cerr == nil || cerr.Code != engine.CodeTimeout {
+					t.Fatalf("got %v, want timeout", cerr)
+				}
+				if took := time.Since(start); took > lim.Timeout+5*time.Second {
+					t.Fatalf("stopped after %s", took)
+				}
+			}
+		})
+	}
+}
