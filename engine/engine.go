@@ -101,7 +101,7 @@ type Engine struct {
 	// wazero's own (costlier) termination checks. See RATIONALE.md.
 	fast, safe wazero.Runtime
 	cache      wazero.CompilationCache
-	allowed map[string]bool // "module.name" of importable host functions
+	allowed    map[string]bool // "module.name" of importable host functions
 
 	mu      sync.Mutex
 	modules map[string]*moduleEntry // by sha256

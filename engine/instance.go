@@ -20,12 +20,12 @@ import (
 type instance struct {
 	mod       api.Module
 	interrupt api.MutableGlobal // nil when the module runs with wazero's checks
-	fns      map[string]api.Function
-	memLimit uint64
-	memHit   atomic.Bool
-	cur      atomic.Pointer[callState]
-	st       callState // the state of the current call, reused
-	lastUsed time.Time
+	fns       map[string]api.Function
+	memLimit  uint64
+	memHit    atomic.Bool
+	cur       atomic.Pointer[callState]
+	st        callState // the state of the current call, reused
+	lastUsed  time.Time
 }
 
 // initTimeout bounds _initialize, which runs outside any call.

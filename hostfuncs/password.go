@@ -65,5 +65,5 @@ func passwordError(op string, err error) error {
 	return engine.Errorf(engine.CodeInvalidInput, "%s: %v", op, err)
 }
 
-func (passwordKind) Evict(string)  {}
+func (passwordKind) Evict(string) {}
 func (passwordKind) Close() error { return nil }
