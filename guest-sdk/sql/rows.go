@@ -1,0 +1,323 @@
+package sql
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Rows is a query's result, read whole by the host. Call Next before
+// each Scan:
+//
+//	for rows.Next() {
+//		if err := rows.Scan(&id, &email); err != nil { ... }
+//	}
+type Rows struct {
+	columns []string
+	types   []string
+	rows    [][]json.RawMessage
+	next    int // index of the row Next moves to
+}
+
+func decodeRows(raw []byte) (*Rows, error) {
+	var r struct {
+		Columns []string            `json:"columns"`
+		Types   []string            `json:"types"`
+		Rows    [][]json.RawMessage `json:"rows"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("sql: decode rows: %w", err)
+	}
+	return &Rows{columns: r.Columns, types: r.Types, rows: r.Rows}, nil
+}
+
+// Columns returns the column names.
+func (r *Rows) Columns() []string { return r.columns }
+
+// Types returns the columns' database type names, lower case: "int8",
+// "text", "timestamptz", "jsonb" on PostgreSQL; "bigint", "varchar",
+// "datetime", "decimal" on MySQL.
+func (r *Rows) Types() []string { return r.types }
+
+// Len is the number of rows.
+func (r *Rows) Len() int { return len(r.rows) }
+
+// Next moves to the next row, reporting whether there is one.
+func (r *Rows) Next() bool {
+	if r.next >= len(r.rows) {
+		r.next = len(r.rows) + 1
+		return false
+	}
+	r.next++
+	return true
+}
+
+// Close is a no-op (the result is already read); it exists so that code
+// written for database/sql reads the same.
+func (r *Rows) Close() error { return nil }
+
+// Err is always nil: a failing query fails Query itself.
+func (r *Rows) Err() error { return nil }
+
+// Scan copies the current row's columns into dest, one per column.
+func (r *Rows) Scan(dest ...any) error {
+	if r.next == 0 || r.next > len(r.rows) {
+		return errors.New("sql: Scan called without a successful Next")
+	}
+	row := r.rows[r.next-1]
+	if len(dest) != len(row) {
+		return fmt.Errorf("sql: Scan: %d destinations for %d columns", len(dest), len(row))
+	}
+	for i, d := range dest {
+		typ := ""
+		if i < len(r.types) {
+			typ = r.types[i]
+		}
+		if err := scanCell(row[i], typ, d); err != nil {
+			name := strconv.Itoa(i)
+			if i < len(r.columns) {
+				name = strconv.Quote(r.columns[i])
+			}
+			return fmt.Errorf("sql: Scan column %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// cell is one decoded JSON cell.
+type cell struct {
+	raw json.RawMessage
+}
+
+func (c cell) isNull() bool { return len(c.raw) == 0 || string(c.raw) == "null" }
+
+// str returns the cell's string value, if it is a JSON string.
+func (c cell) str() (string, bool) {
+	if len(c.raw) == 0 || c.raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(c.raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// number returns the literal of a JSON number, or of a string holding one
+// ("12.50" from a numeric column).
+func (c cell) number() (string, bool) {
+	if len(c.raw) > 0 && (c.raw[0] == '-' || (c.raw[0] >= '0' && c.raw[0] <= '9')) {
+		return string(c.raw), true
+	}
+	if s, ok := c.str(); ok {
+		return s, true
+	}
+	return "", false
+}
+
+func (c cell) bytes() ([]byte, bool) {
+	if len(c.raw) > 0 && c.raw[0] == '{' {
+		var w map[string]string
+		if err := json.Unmarshal(c.raw, &w); err == nil && len(w) == 1 {
+			if s, ok := w["$bytes"]; ok {
+				b, err := base64.StdEncoding.DecodeString(s)
+				return b, err == nil
+			}
+		}
+		return nil, false
+	}
+	if s, ok := c.str(); ok {
+		return []byte(s), true
+	}
+	return nil, false
+}
+
+func scanCell(raw json.RawMessage, typ string, dest any) error {
+	c := cell{raw: bytes.TrimSpace(raw)}
+	if c.isNull() {
+		switch d := dest.(type) {
+		case *any:
+			*d = nil
+			return nil
+		case *json.RawMessage:
+			*d = nil
+			return nil
+		case *[]byte:
+			*d = nil
+			return nil
+		}
+		rv := reflect.ValueOf(dest)
+		if rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Pointer {
+			rv.Elem().SetZero()
+			return nil
+		}
+		return fmt.Errorf("NULL cannot be stored in %T (scan into a pointer to a pointer, such as **string)", dest)
+	}
+	bad := func() error { return fmt.Errorf("cannot store %s in %T", c.raw, dest) }
+	switch d := dest.(type) {
+	case *string:
+		if s, ok := c.str(); ok {
+			*d = s
+			return nil
+		}
+		if b, ok := c.bytes(); ok {
+			*d = string(b)
+			return nil
+		}
+		*d = string(c.raw) // numbers, booleans, JSON documents: their JSON text
+		return nil
+	case *int64:
+		n, err := c.int(64)
+		*d = n
+		return err
+	case *int:
+		n, err := c.int(strconv.IntSize)
+		*d = int(n)
+		return err
+	case *int32:
+		n, err := c.int(32)
+		*d = int32(n)
+		return err
+	case *uint64:
+		s, ok := c.number()
+		if !ok {
+			return bad()
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		*d = n
+		return err
+	case *float64:
+		f, err := c.float()
+		*d = f
+		return err
+	case *bool:
+		switch string(c.raw) {
+		case "true", "1":
+			*d = true
+		case "false", "0":
+			*d = false
+		default:
+			return bad()
+		}
+		return nil
+	case *[]byte:
+		b, ok := c.bytes()
+		if !ok {
+			return bad()
+		}
+		*d = b
+		return nil
+	case *time.Time:
+		s, ok := c.str()
+		if !ok {
+			return bad()
+		}
+		t, err := parseTime(s)
+		*d = t
+		return err
+	case *json.RawMessage:
+		// A JSON column arrives as the document; MariaDB's JSON is text.
+		if s, ok := c.str(); ok && typ != "json" && typ != "jsonb" && json.Valid([]byte(s)) {
+			*d = json.RawMessage(s)
+			return nil
+		}
+		*d = append(json.RawMessage(nil), c.raw...)
+		return nil
+	case *any:
+		v, err := c.value()
+		*d = v
+		return err
+	}
+	rv := reflect.ValueOf(dest)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Pointer {
+		p := reflect.New(rv.Elem().Type().Elem())
+		if err := scanCell(c.raw, typ, p.Interface()); err != nil {
+			return err
+		}
+		rv.Elem().Set(p)
+		return nil
+	}
+	return fmt.Errorf("unsupported destination %T", dest)
+}
+
+func (c cell) int(bits int) (int64, error) {
+	s, ok := c.number()
+	if !ok {
+		switch string(c.raw) {
+		case "true":
+			return 1, nil
+		case "false":
+			return 0, nil
+		}
+		return 0, fmt.Errorf("cannot store %s in an integer", c.raw)
+	}
+	n, err := strconv.ParseInt(s, 10, bits)
+	if err != nil {
+		return 0, fmt.Errorf("cannot store %s in an int%d: %w", s, bits, err)
+	}
+	return n, nil
+}
+
+func (c cell) float() (float64, error) {
+	s, ok := c.number()
+	if !ok {
+		return 0, fmt.Errorf("cannot store %s in a float64", c.raw)
+	}
+	switch s {
+	case "NaN":
+		return math.NaN(), nil
+	case "Infinity":
+		return math.Inf(1), nil
+	case "-Infinity":
+		return math.Inf(-1), nil
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+// value decodes a cell for *any: int64 (or uint64, or float64 for a
+// fractional number), string, bool, []byte, or json.RawMessage for an
+// object or array.
+func (c cell) value() (any, error) {
+	switch c.raw[0] {
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case '"':
+		s, _ := c.str()
+		return s, nil
+	case '{':
+		if b, ok := c.bytes(); ok {
+			return b, nil
+		}
+		return append(json.RawMessage(nil), c.raw...), nil
+	case '[':
+		return append(json.RawMessage(nil), c.raw...), nil
+	}
+	s := string(c.raw)
+	if !strings.ContainsAny(s, ".eE") {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot parse %q as an RFC 3339 time", s)
+}

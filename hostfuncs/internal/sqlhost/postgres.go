@@ -1,0 +1,278 @@
+package sqlhost
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/hostfuncs/internal/hostconn"
+)
+
+// pgDB is a pgx pool of one target.
+type pgDB struct {
+	pool *pgxpool.Pool
+	addr string
+}
+
+// postgresConfig parses the target's URI (postgres:// or postgresql://)
+// or builds one from the five fields.
+func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
+	conn := t.URI
+	var password string
+	if conn != "" {
+		u, err := url.Parse(conn)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return nil, errors.New("connection configuration: the uri must be postgres://user:password@host:port/database")
+		}
+		password = uriPassword(u)
+	} else {
+		port := t.Port
+		if port == 0 {
+			port = 5432
+		}
+		u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(t.Host, strconv.Itoa(port)), Path: "/" + t.Database}
+		if t.Password != "" {
+			u.User = url.UserPassword(t.Username, t.Password)
+		} else {
+			u.User = url.User(t.Username)
+		}
+		conn = u.String()
+		password = t.Password
+	}
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		// pgconn's parse errors never contain the password.
+		return nil, fmt.Errorf("connection configuration: %w", err)
+	}
+	// The password is the configuration's own, never one pgx found in
+	// the platform's environment (PGPASSWORD) or a .pgpass file.
+	cfg.ConnConfig.Password = password
+	cfg.ConnConfig.DialFunc = t.Dialer.DialContext
+	cfg.ConnConfig.LookupFunc = egress.LookupPassthrough
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "sluice:" + t.Key
+	}
+	if t.MaxOpenConns > 0 {
+		cfg.MaxConns = int32(t.MaxOpenConns)
+	}
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.HealthCheckPeriod = time.Minute
+	return cfg, nil
+}
+
+// uriPassword returns the password written in a postgres:// URI (in
+// its user info or its password parameter), "" when there is none.
+func uriPassword(u *url.URL) string {
+	if p, ok := u.User.Password(); ok {
+		return p
+	}
+	return u.Query().Get("password")
+}
+
+func openPostgres(t *hostconn.Target) (database, error) {
+	cfg, err := postgresConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres pool: %w", err)
+	}
+	return &pgDB{pool: pool, addr: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))}, nil
+}
+
+func (p *pgDB) target() string { return p.addr }
+
+func (p *pgDB) Close() error {
+	p.pool.Close()
+	return nil
+}
+
+func pgArgs(args []arg) []any {
+	out := make([]any, len(args))
+	copy(out, args)
+	return out
+}
+
+func (p *pgDB) query(ctx context.Context, q string, args []arg, lim hostconn.Limits) (*queryResult, error) {
+	rows, err := p.pool.Query(ctx, q, pgArgs(args)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return readPG(rows, lim)
+}
+
+func (p *pgDB) exec(ctx context.Context, q string, args []arg) (*execResult, error) {
+	tag, err := p.pool.Exec(ctx, q, pgArgs(args)...)
+	if err != nil {
+		return nil, err
+	}
+	return &execResult{RowsAffected: tag.RowsAffected()}, nil
+}
+
+func (p *pgDB) batch(ctx context.Context, stmts []statement, lim hostconn.Limits) ([]any, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
+	results := make([]any, 0, len(stmts))
+	for i, st := range stmts {
+		var res any
+		if st.Query {
+			rows, err := tx.Query(ctx, st.SQL, pgArgs(st.Args)...)
+			if err != nil {
+				return results, &stmtError{i, err}
+			}
+			qr, err := readPG(rows, lim)
+			rows.Close()
+			if err != nil {
+				return results, &stmtError{i, err}
+			}
+			res = qr
+		} else {
+			tag, err := tx.Exec(ctx, st.SQL, pgArgs(st.Args)...)
+			if err != nil {
+				return results, &stmtError{i, err}
+			}
+			res = &execResult{RowsAffected: tag.RowsAffected()}
+		}
+		results = append(results, res)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return results, fmt.Errorf("commit: %w", err)
+	}
+	return results, nil
+}
+
+// readPG reads every row of rows into a result, within the limits.
+func readPG(rows pgx.Rows, lim hostconn.Limits) (*queryResult, error) {
+	fds := rows.FieldDescriptions()
+	res := &queryResult{Columns: make([]string, len(fds)), Types: make([]string, len(fds)), Rows: [][]any{}}
+	tm := rows.Conn().TypeMap()
+	for i, fd := range fds {
+		res.Columns[i] = fd.Name
+		if typ, ok := tm.TypeForOID(fd.DataTypeOID); ok {
+			res.Types[i] = typ.Name
+		} else {
+			res.Types[i] = "oid:" + strconv.FormatUint(uint64(fd.DataTypeOID), 10)
+		}
+	}
+	size := 0
+	for rows.Next() {
+		if lim.MaxRows > 0 && len(res.Rows) >= lim.MaxRows {
+			return res, errTooManyRows
+		}
+		vals, err := rows.Values()
+		if err != nil {
+			return res, err
+		}
+		raws := rows.RawValues()
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			size += len(raws[i]) + 8
+			row[i], err = pgCell(v, fds[i], raws[i])
+			if err != nil {
+				return res, fmt.Errorf("column %q: %w", fds[i].Name, err)
+			}
+		}
+		if lim.MaxResponseBytes > 0 && size > lim.MaxResponseBytes {
+			return res, errTooLarge
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, rows.Err()
+}
+
+// pgCell maps one decoded PostgreSQL value to its JSON cell.
+func pgCell(v any, fd pgconn.FieldDescription, raw []byte) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch fd.DataTypeOID {
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		// Keep the document's own text: decoding it would round big
+		// numbers through float64.
+		b := raw
+		if fd.DataTypeOID == pgtype.JSONBOID && fd.Format == pgtype.BinaryFormatCode {
+			if len(b) == 0 || b[0] != 1 {
+				return nil, errors.New("unknown jsonb format")
+			}
+			b = b[1:]
+		}
+		return json.RawMessage(append([]byte(nil), b...)), nil
+	case pgtype.DateOID:
+		if t, ok := v.(time.Time); ok {
+			return timeCell(t, true), nil
+		}
+	}
+	return pgValue(v)
+}
+
+func pgValue(v any) (any, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case bool, string, int64:
+		return v, nil
+	case int16:
+		return int64(v), nil
+	case int32:
+		return int64(v), nil
+	case uint32:
+		return int64(v), nil
+	case float32:
+		return floatCell(float64(v), 32), nil
+	case float64:
+		return floatCell(v, 64), nil
+	case []byte:
+		return bytesCell(append([]byte(nil), v...)), nil
+	case time.Time:
+		return timeCell(v, false), nil
+	case [16]byte: // uuid
+		return pgtype.UUID{Bytes: v, Valid: true}.String(), nil
+	case pgtype.Numeric:
+		s, err := v.Value()
+		return s, err
+	case []any: // arrays
+		out := make([]any, len(v))
+		for i, e := range v {
+			c, err := pgValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	case driver.Valuer:
+		dv, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		if _, again := dv.(driver.Valuer); again {
+			return fmt.Sprint(dv), nil
+		}
+		return pgValue(dv)
+	case fmt.Stringer:
+		return v.String(), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v), nil
+	}
+	return json.RawMessage(b), nil
+}
