@@ -1,0 +1,15 @@
+// Package userflow implements the identity platform's user flows on top of
+// a connection's connector, in the two modes of DESIGN.md:
+//
+//   - LAZY_MIGRATION: users are verified locally when they are in the local
+//     store; a user who is not is verified by the connector's login, then
+//     saved locally with a fresh argon2id hash of the password just typed,
+//     and never sent to the connector again. FinishMigration imports the
+//     profiles of users who never logged in, without passwords.
+//   - CUSTOM_USER_STORE: every operation goes to the connector and nothing
+//     of the user is kept locally.
+//
+// Inputs are validated before any connector runs, connector results are
+// checked before they are returned, and every flow is written to the
+// audit log (never a password).
+package userflow
