@@ -155,7 +155,7 @@ func instrumentCode(content []byte, check []byte) ([]byte, error) {
 func instrumentBody(body []byte, check []byte) ([]byte, error) {
 	r := &reader{b: body}
 	groups := r.u32()
-	for j := uint32(0); j < groups; j++ {
+	for j := uint32(0); j < groups && r.err == nil; j++ {
 		r.u32()
 		r.valtype()
 	}

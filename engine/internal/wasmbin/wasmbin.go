@@ -89,12 +89,18 @@ func Parse(b []byte) (*Module, error) {
 				return nil, fmt.Errorf("import section: %w", err)
 			}
 			m.Imports = imps
+			if sec.off != len(sec.b) {
+				return nil, errors.New("import section: trailing bytes")
+			}
 		case secExport:
 			exps, err := parseExports(sec)
 			if err != nil {
 				return nil, fmt.Errorf("export section: %w", err)
 			}
 			m.Exports = exps
+			if sec.off != len(sec.b) {
+				return nil, errors.New("export section: trailing bytes")
+			}
 		}
 		r.off += int(size)
 	}

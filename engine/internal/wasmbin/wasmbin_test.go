@@ -1,0 +1,98 @@
+package wasmbin
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// loopModule is a module whose one function loops: (func (loop br 0)).
+func loopModule(body ...byte) []byte {
+	m := []byte("\x00asm\x01\x00\x00\x00")
+	m = append(m, 1, 4, 1, 0x60, 0, 0) // type: () -> ()
+	m = append(m, 3, 2, 1, 0)          // function 0 of type 0
+	m = append(m, 7, 5, 1, 1, 'f', 0, 0)
+	code := append([]byte{0}, body...) // no locals
+	m = append(m, 10, byte(len(code)+2), 1, byte(len(code)))
+	return append(m, code...)
+}
+
+func TestInstrumentAddsCheckAtLoopHeaders(t *testing.T) {
+	in := loopModule(0x03, 0x40, 0x0C, 0x00, 0x0B, 0x0B)
+	out, err := Instrument(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range m.Exports {
+		if e.Name == InterruptExport && e.Kind == KindGlobal {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no %s export: %+v", InterruptExport, m.Exports)
+	}
+	// loop; global.get 0; if; unreachable; end; br 0; end
+	if !bytes.Contains(out, []byte{0x03, 0x40, 0x23, 0x00, 0x04, 0x40, 0x00, 0x0B, 0x0C, 0x00}) {
+		t.Fatalf("check not inserted: %x", out)
+	}
+}
+
+func TestInstrumentRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  []byte
+	}{
+		{"unknown opcode", loopModule(0xFB, 0x00, 0x0B)},
+		{"start function", append(loopModule(0x0B), 8, 1, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Instrument(tt.mod); !errors.Is(err, ErrCannotInstrument) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "not a WebAssembly module"},
+		{"bad magic", []byte("\x7fELF\x01\x00\x00\x00"), "not a WebAssembly module"},
+		{"section past the end", []byte("\x00asm\x01\x00\x00\x00\x07\x7f"), "truncated"},
+		{"import vector too long", []byte("\x00asm\x01\x00\x00\x00\x02\x01\x7f"), "import section"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Parse(tt.b); err == nil || !bytes.Contains([]byte(err.Error()), []byte(tt.want)) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzInstrument checks that no upload, however malformed, makes the
+// parser or the rewriter panic.
+func FuzzInstrument(f *testing.F) {
+	f.Add(loopModule(0x03, 0x40, 0x0C, 0x00, 0x0B, 0x0B))
+	f.Add(loopModule(0xFD, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x1A, 0x0B))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := Parse(b); err != nil {
+			return
+		}
+		if out, err := Instrument(b); err == nil {
+			if _, err := Parse(out); err != nil {
+				t.Fatalf("instrumented module does not parse: %v", err)
+			}
+		}
+	})
+}
