@@ -1,0 +1,366 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/store"
+)
+
+// Mask replaces every secret in a response.
+const Mask = "********"
+
+var (
+	connNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	envNameRE  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+)
+
+const (
+	maxEnvVars       = 100
+	maxEnvValueBytes = 8 << 10
+	maxAllowEntries  = 100
+)
+
+// connectionRequest is the body of PUT /v1/connections/{name}.
+type connectionRequest struct {
+	Mode            *string           `json:"mode"`
+	DBType          *string           `json:"dbType"`
+	Connection      *connParams       `json:"connection"`
+	Env             map[string]string `json:"env"`
+	EgressAllowlist []string          `json:"egressAllowlist"`
+	Enabled         *bool             `json:"enabled"`
+}
+
+type connParams struct {
+	URI      string `json:"uri,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Database string `json:"database,omitempty"`
+}
+
+// connectionResponse is a connection with its secrets masked.
+type connectionResponse struct {
+	Name            string            `json:"name"`
+	Mode            string            `json:"mode"`
+	DBType          string            `json:"dbType"`
+	Connection      connParams        `json:"connection"`
+	Env             map[string]string `json:"env"`
+	EgressAllowlist []string          `json:"egressAllowlist"`
+	Enabled         bool              `json:"enabled"`
+	ActiveVersion   int               `json:"activeVersion"`
+	ConfigVersion   int               `json:"configVersion"`
+	CreatedAt       time.Time         `json:"createdAt"`
+	UpdatedAt       time.Time         `json:"updatedAt"`
+}
+
+func connectionDTO(c store.Connection) connectionResponse {
+	p := connParams{
+		URI:      maskURI(c.Connection.URI),
+		Host:     c.Connection.Host,
+		Port:     c.Connection.Port,
+		Username: c.Connection.Username,
+		Database: c.Connection.Database,
+	}
+	if c.Connection.Password != "" {
+		p.Password = Mask
+	}
+	env := make(map[string]string, len(c.Env))
+	for k := range c.Env {
+		env[k] = Mask
+	}
+	allow := c.EgressAllowlist
+	if allow == nil {
+		allow = []string{}
+	}
+	return connectionResponse{
+		Name: c.Name, Mode: string(c.Mode), DBType: string(c.DBType), Connection: p, Env: env,
+		EgressAllowlist: allow, Enabled: c.Enabled, ActiveVersion: c.ActiveVersion, ConfigVersion: c.ConfigVersion,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+// secretParams are query parameters of a URI whose values are masked.
+var secretParams = []string{"password", "pass", "pwd", "secret", "token", "key", "apikey", "api_key", "access_token", "sslpassword"}
+
+// maskURI masks the password of a URI's user info and the values of
+// secret-looking query parameters. A URI that does not parse is masked
+// whole.
+func maskURI(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return Mask
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "MASKEDPASSWORD")
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if slices.Contains(secretParams, strings.ToLower(k)) {
+				q[k] = []string{"MASKEDPASSWORD"}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return strings.ReplaceAll(u.String(), "MASKEDPASSWORD", Mask)
+}
+
+// unmaskURI puts the secrets of old back into a URI that came back from
+// the API masked, so a console can save what it read.
+func unmaskURI(given, old string) string {
+	if !strings.Contains(given, Mask) || old == "" {
+		return given
+	}
+	if maskURI(old) == given {
+		return old
+	}
+	return given
+}
+
+// PUT /v1/connections/{name}
+func (s *Server) putConnection(c echo.Context) error {
+	ctx := c.Request().Context()
+	t := tenantOf(c)
+	name := c.Param("name")
+	if !connNameRE.MatchString(name) {
+		return invalidField("name", "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit")
+	}
+	var req connectionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	old, err := s.cfg.Store.GetConnection(ctx, t.ID, name)
+	exists := err == nil
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	conn, err := validateConnection(name, &req, old, exists)
+	if err != nil {
+		return err
+	}
+	conn.Tenant = t.ID
+	saved, err := s.cfg.Store.PutConnection(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if exists {
+		s.evict(ctx, t.ID, old)
+	}
+	status := http.StatusOK
+	if !exists {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, connectionDTO(saved))
+}
+
+// evict closes the engine instances and host pools of a connection's
+// previous configuration.
+func (s *Server) evict(ctx context.Context, tenant string, old store.Connection) {
+	s.cfg.Engine.Evict(ctx, tenant, poolName(old))
+	s.cfg.Hosts.Evict(tenant, old.Name)
+}
+
+// poolName names the engine pool of one configuration of a connection,
+// so a new configuration never reuses instances holding the old env.
+func poolName(c store.Connection) string {
+	return fmt.Sprintf("%s@%d", c.Name, c.ConfigVersion)
+}
+
+// validateConnection checks a saved configuration and returns it as the
+// store takes it. Masked secrets sent back unchanged keep their stored
+// values.
+func validateConnection(name string, req *connectionRequest, old store.Connection, exists bool) (store.Connection, error) {
+	var c store.Connection
+	c.Name = name
+	if req.Mode == nil {
+		return c, invalidField("mode", "is required (LAZY_MIGRATION or CUSTOM_USER_STORE)")
+	}
+	switch m := store.Mode(*req.Mode); m {
+	case store.ModeLazyMigration, store.ModeCustomUserStore:
+		c.Mode = m
+	default:
+		return c, invalidField("mode", "must be LAZY_MIGRATION or CUSTOM_USER_STORE, not %q", *req.Mode)
+	}
+	if req.DBType == nil {
+		return c, invalidField("dbType", "is required (postgres, mysql, mongodb or http)")
+	}
+	schemes := map[store.DBType][]string{
+		store.DBPostgres: {"postgres", "postgresql"},
+		store.DBMySQL:    {"mysql"},
+		store.DBMongoDB:  {"mongodb", "mongodb+srv"},
+		store.DBHTTP:     {"http", "https"},
+	}
+	c.DBType = store.DBType(*req.DBType)
+	if _, ok := schemes[c.DBType]; !ok {
+		return c, invalidField("dbType", "must be postgres, mysql, mongodb or http, not %q", *req.DBType)
+	}
+	if req.Connection == nil {
+		return c, invalidField("connection", `is required: {"uri"} or {"host","port","username","password","database"}`)
+	}
+	p := *req.Connection
+	parts := p.Host != "" || p.Port != 0 || p.Username != "" || p.Password != "" || p.Database != ""
+	switch {
+	case p.URI != "" && parts:
+		return c, invalidField("connection", "give either uri or host/port/username/password/database, not both")
+	case p.URI != "":
+		if len(p.URI) > 4096 {
+			return c, invalidField("connection.uri", "is longer than 4096 characters")
+		}
+		p.URI = unmaskURI(p.URI, old.Connection.URI)
+		u, err := url.Parse(p.URI)
+		if err != nil {
+			return c, invalidField("connection.uri", "is not a valid URI")
+		}
+		if !slices.Contains(schemes[c.DBType], strings.ToLower(u.Scheme)) {
+			return c, invalidField("connection.uri", "must start with %s:// for dbType %s", schemes[c.DBType][0], c.DBType)
+		}
+		if u.Host == "" {
+			return c, invalidField("connection.uri", "has no host")
+		}
+	case parts:
+		if p.Host == "" {
+			return c, invalidField("connection.host", "is required")
+		}
+		if len(p.Host) > 253 || strings.ContainsAny(p.Host, "/ @?#") {
+			return c, invalidField("connection.host", "is not a host name or address")
+		}
+		if p.Port < 0 || p.Port > 65535 {
+			return c, invalidField("connection.port", "must be between 1 and 65535")
+		}
+		if p.Password == Mask && exists {
+			p.Password = old.Connection.Password
+		}
+	default:
+		return c, invalidField("connection", `is empty: give {"uri"} or {"host","port","username","password","database"}`)
+	}
+	c.Connection = store.ConnParams(p)
+
+	if len(req.Env) > maxEnvVars {
+		return c, invalidField("env", "has more than %d variables", maxEnvVars)
+	}
+	c.Env = make(map[string]string, len(req.Env))
+	for k, v := range req.Env {
+		if !envNameRE.MatchString(k) || len(k) > 128 {
+			return c, invalidField("env."+k, "is not a valid name (A-Z, 0-9 and _, not starting with a digit)")
+		}
+		if strings.HasPrefix(k, "DB_") {
+			return c, invalidField("env."+k, "DB_* names are reserved for the connection")
+		}
+		if len(v) > maxEnvValueBytes {
+			return c, invalidField("env."+k, "is longer than %d bytes", maxEnvValueBytes)
+		}
+		if v == Mask && exists {
+			if ov, ok := old.Env[k]; ok {
+				v = ov
+			}
+		}
+		c.Env[k] = v
+	}
+
+	if len(req.EgressAllowlist) > maxAllowEntries {
+		return c, invalidField("egressAllowlist", "has more than %d entries", maxAllowEntries)
+	}
+	c.EgressAllowlist = []string{}
+	for i, e := range req.EgressAllowlist {
+		if err := egress.ValidateEntry(e); err != nil {
+			var ee *egress.EntryError
+			if errors.As(err, &ee) {
+				return c, invalidField(fmt.Sprintf("egressAllowlist[%d]", i), "%q: %s", e, ee.Reason)
+			}
+			return c, invalidField(fmt.Sprintf("egressAllowlist[%d]", i), "%s", err.Error())
+		}
+		c.EgressAllowlist = append(c.EgressAllowlist, e)
+	}
+	c.Enabled = true
+	if req.Enabled != nil {
+		c.Enabled = *req.Enabled
+	}
+	return c, nil
+}
+
+// GET /v1/connections -> {"connections":[...]}
+func (s *Server) listConnections(c echo.Context) error {
+	cs, err := s.cfg.Store.ListConnections(c.Request().Context(), tenantOf(c).ID)
+	if err != nil {
+		return err
+	}
+	out := make([]connectionResponse, 0, len(cs))
+	for _, conn := range cs {
+		out = append(out, connectionDTO(conn))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"connections": out})
+}
+
+// GET /v1/connections/{name}
+func (s *Server) getConnection(c echo.Context) error {
+	conn, err := s.connection(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, connectionDTO(conn))
+}
+
+// DELETE /v1/connections/{name}
+func (s *Server) deleteConnection(c echo.Context) error {
+	ctx := c.Request().Context()
+	conn, err := s.connection(c)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.DeleteConnection(ctx, conn.Tenant, conn.Name); err != nil {
+		return connNotFound(err)
+	}
+	s.evict(ctx, conn.Tenant, conn)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// connection loads the connection named in the path, of the caller's
+// tenant only.
+func (s *Server) connection(c echo.Context) (store.Connection, error) {
+	name := c.Param("name")
+	if !connNameRE.MatchString(name) {
+		return store.Connection{}, notFound("no such connection")
+	}
+	conn, err := s.cfg.Store.GetConnection(c.Request().Context(), tenantOf(c).ID, name)
+	if err != nil {
+		return store.Connection{}, connNotFound(err)
+	}
+	return conn, nil
+}
+
+func connNotFound(err error) error {
+	if isNotFound(err) {
+		return notFound("no such connection")
+	}
+	return err
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// hostConnection is what host functions need of a connection.
+func hostConnection(c store.Connection) hostfuncs.Connection {
+	return hostfuncs.Connection{
+		Tenant: c.Tenant, Name: c.Name, ConfigVersion: c.ConfigVersion, DBType: string(c.DBType),
+		URI: c.Connection.URI, Host: c.Connection.Host, Port: c.Connection.Port,
+		Username: c.Connection.Username, Password: c.Connection.Password, Database: c.Connection.Database,
+		Allowlist: c.EgressAllowlist,
+	}
+}

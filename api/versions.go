@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/store"
+)
+
+type versionResponse struct {
+	Version        int       `json:"version"`
+	SHA256         string    `json:"sha256"`
+	Size           int64     `json:"size"`
+	Functions      []string  `json:"functions"`
+	MissingForMode []string  `json:"missingForMode"`
+	ABIVersion     int       `json:"abiVersion"`
+	Active         bool      `json:"active"`
+	CreatedAt      time.Time `json:"createdAt"`
+}
+
+func versionDTO(v store.Version, conn store.Connection) versionResponse {
+	info := engine.ModuleInfo{Functions: v.Functions}
+	fns := v.Functions
+	if fns == nil {
+		fns = []string{}
+	}
+	return versionResponse{
+		Version: v.Version, SHA256: v.SHA256, Size: v.Size, Functions: fns,
+		MissingForMode: info.MissingFor(engine.Mode(conn.Mode)), ABIVersion: v.ABIVersion,
+		Active: conn.ActiveVersion == v.Version, CreatedAt: v.CreatedAt,
+	}
+}
+
+// POST /v1/connections/{name}/versions (Content-Type: application/wasm)
+// stores a new version. It is activated when the connection has no active
+// version yet, or with ?activate=true.
+func (s *Server) uploadVersion(c echo.Context) error {
+	req := c.Request()
+	ctx := req.Context()
+	t := tenantOf(c)
+	conn, err := s.connection(c)
+	if err != nil {
+		return err
+	}
+	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != "application/wasm" {
+		return apiErr(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "the body must be a .wasm module sent with Content-Type: application/wasm")
+	}
+	activate := conn.ActiveVersion == 0
+	if a := c.QueryParam("activate"); a != "" {
+		b, err := strconv.ParseBool(a)
+		if err != nil {
+			return invalidField("activate", "must be true or false")
+		}
+		activate = activate || b
+	}
+	limit := t.Quotas.MaxModuleBytes
+	if req.ContentLength > limit {
+		return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "the module is %d bytes, over the tenant's limit of %d", req.ContentLength, limit)
+	}
+	wasm, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	if err != nil {
+		if _, ok := err.(*http.MaxBytesError); ok {
+			return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "the module is over the tenant's limit of %d bytes", limit)
+		}
+		return apiErr(http.StatusBadRequest, codeInvalidInput, "cannot read the module")
+	}
+	mod, err := s.load(ctx, wasm)
+	if err != nil {
+		return err
+	}
+	info := mod.Info()
+	v, err := s.cfg.Store.AddVersion(ctx, t.ID, conn.Name, store.NewVersion{
+		SHA256: info.SHA256, Functions: info.Functions, ABIVersion: info.ABIVersion, Activate: activate,
+	}, wasm)
+	if err != nil {
+		return connNotFound(err)
+	}
+	if activate {
+		s.evict(ctx, t.ID, conn)
+		conn.ActiveVersion = v.Version
+	}
+	return c.JSON(http.StatusCreated, versionDTO(v, conn))
+}
+
+// load returns the compiled module of wasm (compiled once per content).
+func (s *Server) load(ctx context.Context, wasm []byte) (*engine.Module, error) {
+	mod, err := s.cfg.Engine.Load(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	s.modMu.Lock()
+	s.modules[mod.Info().SHA256] = mod
+	s.modMu.Unlock()
+	return mod, nil
+}
+
+// module returns the compiled module whose SHA-256 is sum, loading its
+// bytes from the store the first time.
+func (s *Server) module(ctx context.Context, sum string) (*engine.Module, error) {
+	s.modMu.Lock()
+	mod, ok := s.modules[sum]
+	s.modMu.Unlock()
+	if ok {
+		return mod, nil
+	}
+	wasm, err := s.cfg.Store.ModuleBytes(ctx, sum)
+	if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, wasm)
+}
+
+// GET /v1/connections/{name}/versions -> {"activeVersion","versions":[...]}
+func (s *Server) listVersions(c echo.Context) error {
+	conn, err := s.connection(c)
+	if err != nil {
+		return err
+	}
+	vs, err := s.cfg.Store.ListVersions(c.Request().Context(), conn.Tenant, conn.Name)
+	if err != nil {
+		return connNotFound(err)
+	}
+	out := make([]versionResponse, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, versionDTO(v, conn))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"activeVersion": conn.ActiveVersion, "versions": out})
+}
+
+// POST /v1/connections/{name}/versions/{version}/activate -> the
+// connection. Activating an older version is a rollback.
+func (s *Server) activateVersion(c echo.Context) error {
+	ctx := c.Request().Context()
+	conn, err := s.connection(c)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(c.Param("version"))
+	if err != nil || n < 1 {
+		return notFound("no such version")
+	}
+	saved, err := s.cfg.Store.ActivateVersion(ctx, conn.Tenant, conn.Name, n)
+	if err != nil {
+		if isNotFound(err) {
+			return notFound("no such version")
+		}
+		return err
+	}
+	s.evict(ctx, conn.Tenant, conn)
+	return c.JSON(http.StatusOK, connectionDTO(saved))
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-dev/sluice/api"
+	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/store"
+)
+
+// Files serve keeps in the data directory.
+const (
+	operatorTokenFile = "operator-token"
+	masterKeyFile     = "master.key"
+	cacheDirName      = "cache"
+)
+
+// serve runs the server until ctx ends (SIGINT/SIGTERM in main), then
+// shuts it down gracefully. Flags fall back to SLUICE_* variables.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("sluice serve", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", serveEnv("SLUICE_ADDR", "127.0.0.1:8080"), "listen address (SLUICE_ADDR)")
+	dataDir := flags.String("data-dir", serveEnv("SLUICE_DATA_DIR", "./sluice-data"), "embedded store, compile cache, generated keys (SLUICE_DATA_DIR)")
+	storeURL := flags.String("store", os.Getenv("SLUICE_STORE"), "postgres:// URL of a store shared by several nodes; default: SQLite in --data-dir (SLUICE_STORE)")
+	opToken := flags.String("operator-token", os.Getenv("SLUICE_OPERATOR_TOKEN"), "token of /v1/admin/*; generated into <data-dir>/operator-token when empty (SLUICE_OPERATOR_TOKEN)")
+	masterKey := flags.String("master-key", os.Getenv("SLUICE_MASTER_KEY"), "base64 of 32 bytes encrypting secrets at rest; generated into <data-dir>/master.key when empty (SLUICE_MASTER_KEY)")
+	publicIPs := flags.String("public-ips", os.Getenv("SLUICE_PUBLIC_IPS"), "comma-separated egress IPs shown to tenants (SLUICE_PUBLIC_IPS)")
+	allowPrivate := flags.Bool("allow-private-networks", serveEnvBool("SLUICE_ALLOW_PRIVATE_NETWORKS"), "let allowlisted private/loopback addresses be dialed (SLUICE_ALLOW_PRIVATE_NETWORKS)")
+	shutdownTimeout := flags.Duration("shutdown-timeout", serveEnvDuration("SLUICE_SHUTDOWN_TIMEOUT", 30*time.Second), "how long calls in flight may finish at shutdown (SLUICE_SHUTDOWN_TIMEOUT)")
+	trustProxy := flags.Bool("trust-proxy", serveEnvBool("SLUICE_TRUST_PROXY"), "take client IPs from X-Forwarded-For (SLUICE_TRUST_PROXY)")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "sluice serve: unexpected arguments: %s\n", strings.Join(flags.Args(), " "))
+		return 2
+	}
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "sluice serve: "+format+"\n", args...)
+		return 1
+	}
+
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return fail("data dir: %v", err)
+	}
+	var key []byte
+	var err error
+	if *masterKey != "" {
+		key, err = store.ParseMasterKey(*masterKey)
+	} else {
+		key, err = store.LoadOrCreateMasterKey(filepath.Join(*dataDir, masterKeyFile))
+	}
+	if err != nil {
+		return fail("master key: %v", err)
+	}
+	token, tokenPath, created := *opToken, "", false
+	if token == "" {
+		tokenPath = filepath.Join(*dataDir, operatorTokenFile)
+		if token, created, err = loadOrCreateToken(tokenPath); err != nil {
+			return fail("operator token: %v", err)
+		}
+	}
+
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	st, err := store.Open(ctx, store.Config{URL: *storeURL, DataDir: *dataDir, MasterKey: key})
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer st.Close()
+	eng, err := engine.New(ctx, engine.Config{
+		CacheDir:       filepath.Join(*dataDir, cacheDirName),
+		MaxModuleBytes: int(store.MaxModuleBytes), // the tenant's quota decides
+	})
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer eng.Close(context.Background())
+	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: *allowPrivate}})
+	defer hosts.Close()
+
+	srv, err := api.New(api.Config{
+		Engine: eng, Store: st, Hosts: hosts,
+		OperatorToken: token,
+		PublicIPs:     splitComma(*publicIPs),
+		Logger:        logger,
+		TrustProxy:    *trustProxy,
+	})
+	if err != nil {
+		return fail("%v", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail("%v", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+
+	base := "http://" + ln.Addr().String()
+	where := "embedded SQLite in " + filepath.Join(*dataDir, store.SQLiteFile)
+	if *storeURL != "" {
+		where = "PostgreSQL"
+	}
+	fmt.Fprintf(stdout, "sluice: listening on %s (store: %s)\n", base, where)
+	tokenRef := "$SLUICE_OPERATOR_TOKEN"
+	switch {
+	case tokenPath != "" && created:
+		fmt.Fprintf(stdout, "sluice: generated an operator token into %s (keep it secret)\n", tokenPath)
+		tokenRef = "$(cat " + tokenPath + ")"
+	case tokenPath != "":
+		fmt.Fprintf(stdout, "sluice: operator token in %s\n", tokenPath)
+		tokenRef = "$(cat " + tokenPath + ")"
+	default:
+		fmt.Fprintln(stdout, "sluice: operator token from --operator-token / SLUICE_OPERATOR_TOKEN")
+	}
+	fmt.Fprintf(stdout, "next: create a tenant (its API key is shown once):\n  curl -X POST %s/v1/admin/tenants -H \"Authorization: Bearer %s\" -d '{\"name\":\"my-tenant\"}'\n", base, tokenRef)
+
+	select {
+	case err := <-served:
+		return fail("%v", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "sluice: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	code := 0
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		logger.Warn("http shutdown", "error", err.Error())
+		code = 1
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("calls still running at shutdown", "error", err.Error())
+		code = 1
+	}
+	return code // the deferred closes release host pools, engine and store
+}
+
+// loadOrCreateToken reads the operator token at path, or generates one
+// there (0600) and reports that it did.
+func loadOrCreateToken(path string) (token string, created bool, err error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, false, nil
+		}
+		return "", false, fmt.Errorf("%s is empty", path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, err
+	}
+	token = "op_" + base64.RawURLEncoding.EncodeToString(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadOrCreateToken(path)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	_, werr := f.WriteString(token + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return "", false, err
+	}
+	return token, true, nil
+}
+
+func serveEnv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serveEnvBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+func serveEnvDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+func splitComma(s string) []string {
+	out := []string{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

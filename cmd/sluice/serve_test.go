@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is an io.Writer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://[^ ]+)`)
+
+// startServe runs serve in the background and returns its base URL, its
+// stdout and a stop func returning the exit code.
+func startServe(t *testing.T, args ...string) (string, *lockedBuffer, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- serve(ctx, args, stdout, stderr) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := listenRE.FindStringSubmatch(stdout.String()); m != nil {
+			stopped := false
+			var code int
+			stop := func() int {
+				if !stopped {
+					cancel()
+					code, stopped = <-done, true
+				}
+				return code
+			}
+			t.Cleanup(func() { stop() })
+			return m[1], stdout, stop
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited with %d: %s %s", code, stdout, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start: %s %s", stdout, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestServe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	base, stdout, stop := startServe(t, "--addr", "127.0.0.1:0", "--data-dir", dir, "--public-ips", "203.0.113.7, 203.0.113.8")
+	tokenPath := filepath.Join(dir, operatorTokenFile)
+	out := stdout.String()
+	if !strings.Contains(out, "generated an operator token into "+tokenPath) || !strings.Contains(out, "curl -X POST "+base+"/v1/admin/tenants") {
+		t.Errorf("startup message:\n%s", out)
+	}
+	for _, f := range []string{operatorTokenFile, masterKeyFile} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, fi.Mode(), err)
+		}
+	}
+	token, _ := os.ReadFile(tokenPath)
+
+	res, err := http.Get(base + "/api/system/public-ips")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ips struct{ IPs []string }
+	json.NewDecoder(res.Body).Decode(&ips)
+	res.Body.Close()
+	if strings.Join(ips.IPs, ",") != "203.0.113.7,203.0.113.8" {
+		t.Errorf("public ips: %v", ips.IPs)
+	}
+	req, _ := http.NewRequest("POST", base+"/v1/admin/tenants", strings.NewReader(`{"name":"acme"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("create tenant with the generated token: %d", res.StatusCode)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+
+	// Again on the same data dir: the same token, the tenant is there.
+	base, stdout, stop = startServe(t, "--addr", "127.0.0.1:0", "--data-dir", dir)
+	if !strings.Contains(stdout.String(), "operator token in "+tokenPath) {
+		t.Errorf("second start:\n%s", stdout)
+	}
+	req, _ = http.NewRequest("GET", base+"/v1/admin/tenants", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Tenants []struct{ Name string } }
+	json.NewDecoder(res.Body).Decode(&list)
+	res.Body.Close()
+	if len(list.Tenants) != 1 || list.Tenants[0].Name != "acme" {
+		t.Errorf("tenants after restart: %+v", list)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+func TestServeEnvAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SLUICE_DATA_DIR", dir)
+	t.Setenv("SLUICE_OPERATOR_TOKEN", "from-env")
+	t.Setenv("SLUICE_ADDR", "127.0.0.1:0")
+	base, stdout, _ := startServe(t)
+	if strings.Contains(stdout.String(), "generated") {
+		t.Errorf("generated a token although one was given:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, operatorTokenFile)); err == nil {
+		t.Error("wrote a token file although a token was given")
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/admin/tenants", nil)
+	req.Header.Set("Authorization", "Bearer from-env")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("token from SLUICE_OPERATOR_TOKEN: %d", res.StatusCode)
+	}
+
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--master-key", "short", "--data-dir", t.TempDir()}} {
+		var o, e bytes.Buffer
+		if code := serve(context.Background(), args, &o, &e); code == 0 {
+			t.Errorf("serve %v: exit 0", args)
+		}
+	}
+}
