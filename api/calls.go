@@ -55,7 +55,11 @@ func Limits(base engine.Limits, q store.Quotas) engine.Limits {
 // (non-nil whenever the function ran, failed or not); err is an
 // API error that stopped the call before it ran (no version, quota).
 func (s *Server) call(c echo.Context, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
-	ctx := c.Request().Context()
+	return s.callCtx(c.Request().Context(), t, conn, version, fn, input)
+}
+
+// callCtx is call for work that outlives a request (a migration job).
+func (s *Server) callCtx(ctx context.Context, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
 	if version == 0 {
 		version = conn.ActiveVersion
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -86,6 +87,8 @@ func StatusOf(code engine.Code) int {
 		return http.StatusInsufficientStorage
 	case engine.CodeQuotaExceeded:
 		return http.StatusTooManyRequests
+	case userflow.ErrDisabled.Code:
+		return http.StatusConflict
 	}
 	return http.StatusBadGateway
 }

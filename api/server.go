@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -60,6 +61,13 @@ type Server struct {
 
 	inflight sync.WaitGroup
 	draining atomic.Bool
+
+	flows *userflow.Service
+	// jobs run finish-migration jobs; Shutdown stops them (they resume
+	// from their last page on the next start).
+	jobs      sync.WaitGroup
+	jobCtx    context.Context
+	stopJobs  context.CancelFunc
 }
 
 // New returns a Server over cfg.
@@ -87,7 +95,9 @@ func New(cfg Config) (*Server, error) {
 		openapi:  doc,
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
+		flows:    userflow.New(userflow.Config{Store: cfg.Store, Logger: cfg.Logger}),
 	}
+	s.jobCtx, s.stopJobs = context.WithCancel(context.Background())
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Engine); err != nil {
 		return nil, err
 	}
@@ -104,8 +114,10 @@ func (s *Server) Handler() *echo.Echo { return s.echo }
 // pools and store after.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.stopJobs()
 	done := make(chan struct{})
 	go func() {
+		s.jobs.Wait()
 		s.inflight.Wait()
 		close(done)
 	}()
@@ -159,7 +171,4 @@ func (s *Server) router() *echo.Echo {
 	return e
 }
 
-// userFlowRoutes is where the platform's user-flow routes (login,
-// register, users, migration; DESIGN.md "User flows") are registered on
-// the tenant-key group. They reuse Server.call for connector calls.
-func (s *Server) userFlowRoutes(g *echo.Group) {}
+

@@ -164,9 +164,11 @@ func (s *Service) create(ctx context.Context, c Conn, u NewUser) (*Profile, erro
 			}
 		}
 	}
-	// The legacy side: getUser by each identifier given.
+	// The legacy side: getUser by each identifier given (unless the
+	// connection is disabled in LAZY_MIGRATION: then Sluice's own store
+	// is the only user store).
 	for _, id := range ids {
-		if id.value == "" {
+		if id.value == "" || (c.Disabled && c.Mode == engine.ModeLazyMigration) {
 			continue
 		}
 		out, err := call(ctx, c, "getUser", map[string]any{"query": map[string]string{id.field: id.value}})

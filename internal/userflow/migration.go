@@ -33,7 +33,7 @@ func (s *Service) Migration(ctx context.Context, c Conn) (*MigrationStatus, erro
 		return nil, err
 	}
 	st := &MigrationStatus{MigratedUsers: stats.Count, LastMigratedAt: stats.LastMigratedAt}
-	if c.Connector != nil && c.Connector.Implements("listUsers") {
+	if !c.Disabled && c.Connector != nil && c.Connector.Implements("listUsers") {
 		if l, err := s.legacyPage(ctx, c, 1, 1); err == nil {
 			st.LegacyTotal = &l.TotalCount
 			if l.TotalCount > 0 {
@@ -71,6 +71,9 @@ var ErrMigrationRunning = &engine.Error{Code: "migration_running", Message: "a f
 func (s *Service) StartFinish(ctx context.Context, c Conn) (store.MigrationJob, error) {
 	if c.Mode != engine.ModeLazyMigration {
 		return store.MigrationJob{}, invalid("connection %s is not in LAZY_MIGRATION mode", c.Name)
+	}
+	if c.Disabled {
+		return store.MigrationJob{}, ErrDisabled
 	}
 	if !c.Connector.Implements("listUsers") {
 		return store.MigrationJob{}, engine.NotImplemented("listUsers")

@@ -85,6 +85,10 @@ func (s *Service) MaxLimit() int { return s.cfg.MaxLimit }
 // users. The audit log and the debug route keep the precise code.
 var ErrBadCredentials = &engine.Error{Code: engine.CodeWrongPassword, Message: "wrong account or password"}
 
+// ErrDisabled answers a flow that needs the connector of a disabled
+// connection.
+var ErrDisabled = &engine.Error{Code: "connection_disabled", Message: "the connection is disabled: its connector is not called"}
+
 // ErrNotFound is a user that does not exist.
 var ErrNotFound = &engine.Error{Code: engine.CodeUserNotFound, Message: "no such user"}
 
@@ -122,6 +126,9 @@ func (s *Service) audit(ctx context.Context, c Conn, action, subject string, sta
 
 // call runs a connector function with input plus the call context.
 func call(ctx context.Context, c Conn, function string, input map[string]any) (json.RawMessage, error) {
+	if c.Disabled {
+		return nil, ErrDisabled
+	}
 	if !c.Connector.Implements(function) {
 		return nil, engine.NotImplemented(function)
 	}

@@ -33,9 +33,13 @@ type CallContext struct {
 
 // Conn is one connection a flow runs on.
 type Conn struct {
-	Tenant    string
-	Name      string
-	Mode      engine.Mode
+	Tenant string
+	Name   string
+	Mode   engine.Mode
+	// Disabled connections never call their connector: in LAZY_MIGRATION
+	// local users still log in and register; anything else answers
+	// ErrDisabled.
+	Disabled  bool
 	Connector Connector
 	Context   CallContext
 }

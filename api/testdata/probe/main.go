@@ -1,6 +1,7 @@
 // Command probe is a test connector for the api tests: login can sleep
 // (password "sleep:<ms>") and logs the call's context; getUser does
-// nothing (the benchmark's no-op).
+// nothing (the benchmark's no-op). A successful login echoes the context
+// in the user's customData.
 package main
 
 import (
@@ -30,7 +31,10 @@ func init() {
 		if in.Password != "secret" {
 			return nil, sluice.ErrWrongPassword
 		}
-		return &sluice.User{ID: "1", Email: in.Query.Email, Username: in.Query.Username}, nil
+		return &sluice.User{ID: "1", Email: in.Query.Email, Username: in.Query.Username, CustomData: map[string]any{
+			"tenant": in.Context.Tenant, "connection": in.Context.Connection, "requestId": in.Context.RequestID,
+			"ip": in.Context.IP, "userAgent": in.Context.UserAgent,
+		}}, nil
 	})
 	getuser.Handle(func(ctx context.Context, in sluice.GetUserInput) (*sluice.User, error) {
 		return nil, nil
