@@ -65,9 +65,9 @@ type Server struct {
 	flows *userflow.Service
 	// jobs run finish-migration jobs; Shutdown stops them (they resume
 	// from their last page on the next start).
-	jobs      sync.WaitGroup
-	jobCtx    context.Context
-	stopJobs  context.CancelFunc
+	jobs     sync.WaitGroup
+	jobCtx   context.Context
+	stopJobs context.CancelFunc
 }
 
 // New returns a Server over cfg.
@@ -170,5 +170,3 @@ func (s *Server) router() *echo.Echo {
 	s.userFlowRoutes(conns)
 	return e
 }
-
-
