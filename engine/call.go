@@ -122,7 +122,6 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	if healthy {
 		result.MemoryBytes = uint64(inst.mod.Memory().Size())
 	}
-	p.put(inst, healthy)
 
 	switch {
 	case st.abort != nil:
@@ -140,6 +139,9 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		// The instance reuses its buffer: the result keeps a copy.
 		result.Output = append(json.RawMessage(nil), result.Output...)
 	}
+	// Only now may another call take the instance: until here the result
+	// was read from the instance's reused call state.
+	p.put(inst, healthy)
 	if result.Error != nil {
 		result.Output = nil
 		return result, result.Error

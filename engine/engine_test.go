@@ -372,26 +372,35 @@ func TestTenantsNeverShareInstances(t *testing.T) {
 func TestConcurrentCallsAreNotMixed(t *testing.T) {
 	e := newEngine(t, engine.Config{})
 	m := load(t, e, "basic")
-	var wg sync.WaitGroup
-	for i := 0; i < 64; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tenant := fmt.Sprintf("t%d", i%2)
-			in := fmt.Sprintf(`{"query":{"email":"user%d@example.com"},"password":"%d"}`, i, i)
-			res, err := e.Call(context.Background(), m, engine.Request{Tenant: tenant, Function: "login", Input: []byte(in)})
-			if err != nil {
-				t.Error(err)
-				return
+	// 64 callers share few instances, many times over: each result must be
+	// its own call's, even as instances pass from call to call.
+	for _, maxInstances := range []int{4, 64} {
+		t.Run(fmt.Sprint(maxInstances), func(t *testing.T) {
+			var wg sync.WaitGroup
+			for i := 0; i < 64; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					tenant := fmt.Sprintf("t%d", i%2)
+					for j := 0; j < 30; j++ {
+						in := fmt.Sprintf(`{"query":{"email":"user%d@example.com"},"password":"%d"}`, i, j)
+						res, err := e.Call(context.Background(), m, engine.Request{Tenant: tenant, Function: "login", Input: []byte(in), Limits: engine.Limits{MaxInstances: maxInstances}})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if string(res.Output) != in {
+							t.Errorf("call %d/%d got %s", i, j, res.Output)
+							return
+						}
+					}
+				}()
 			}
-			if string(res.Output) != in {
-				t.Errorf("call %d got %s", i, res.Output)
+			wg.Wait()
+			if s := e.Stats(); s.Busy != 0 || s.Idle > 2*maxInstances {
+				t.Errorf("stats after the burst: %+v", s)
 			}
-		}()
-	}
-	wg.Wait()
-	if s := e.Stats(); s.Busy != 0 || s.Idle > 2*engine.DefaultLimits().MaxInstances {
-		t.Errorf("stats after the burst: %+v", s)
+		})
 	}
 }
 
