@@ -87,6 +87,7 @@ func (s *Server) putQuotas(c echo.Context) error {
 		return err
 	}
 	t, err = s.cfg.Store.UpdateQuotas(ctx, t.ID, q)
+	s.auth.clear() // the cached tenants carry their quotas
 	if err != nil {
 		return tenantNotFound(err)
 	}

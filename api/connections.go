@@ -158,6 +158,7 @@ func (s *Server) putConnection(c echo.Context) error {
 	}
 	conn.Tenant = t.ID
 	saved, err := s.cfg.Store.PutConnection(ctx, conn)
+	s.conns.drop(connKey{t.ID, name})
 	if err != nil {
 		return err
 	}
@@ -325,6 +326,7 @@ func (s *Server) deleteConnection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.conns.drop(connKey{conn.Tenant, conn.Name})
 	if err := s.cfg.Store.DeleteConnection(ctx, conn.Tenant, conn.Name); err != nil {
 		return connNotFound(err)
 	}
@@ -339,10 +341,15 @@ func (s *Server) connection(c echo.Context) (store.Connection, error) {
 	if !connNameRE.MatchString(name) {
 		return store.Connection{}, notFound("no such connection")
 	}
-	conn, err := s.cfg.Store.GetConnection(c.Request().Context(), tenantOf(c).ID, name)
+	key := connKey{tenantOf(c).ID, name}
+	if conn, ok := s.conns.get(key); ok {
+		return conn, nil
+	}
+	conn, err := s.cfg.Store.GetConnection(c.Request().Context(), key.tenant, name)
 	if err != nil {
 		return store.Connection{}, connNotFound(err)
 	}
+	s.conns.put(key, conn)
 	return conn, nil
 }
 

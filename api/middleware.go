@@ -171,13 +171,19 @@ func (s *Server) tenantAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sluice"`)
 			return errUnauthorized
 		}
-		t, err := s.cfg.Store.TenantByAPIKeyHash(c.Request().Context(), store.HashAPIKey(key))
-		if errors.Is(err, store.ErrNotFound) {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sluice"`)
-			return errUnauthorized
-		}
-		if err != nil {
-			return err
+		hash := store.HashAPIKey(key)
+		t, ok := s.auth.get(hash)
+		if !ok {
+			var err error
+			t, err = s.cfg.Store.TenantByAPIKeyHash(c.Request().Context(), hash)
+			if errors.Is(err, store.ErrNotFound) {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sluice"`)
+				return errUnauthorized
+			}
+			if err != nil {
+				return err
+			}
+			s.auth.put(hash, t)
 		}
 		c.Set(ctxTenant, t)
 		return next(c)

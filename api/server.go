@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,11 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (only behind a proxy that sets them). Default: the peer address.
 	TrustProxy bool
+	// CacheTTL is how long a node may serve an API key's tenant (with its
+	// quotas) and a connection's configuration from memory. Changes made
+	// through this node apply at once; through another node, within the
+	// TTL. Default 1s; negative turns caching off.
+	CacheTTL time.Duration
 }
 
 // Server is the HTTP API. Create it with New.
@@ -62,6 +68,11 @@ type Server struct {
 	inflight sync.WaitGroup
 	draining atomic.Bool
 
+	// auth caches the tenant of an API key hash; conns the configuration
+	// of a connection (see ttlCache).
+	auth  *ttlCache[string, store.Tenant]
+	conns *ttlCache[connKey, store.Connection]
+
 	flows *userflow.Service
 	// jobs run finish-migration jobs; Shutdown stops them (they resume
 	// from their last page on the next start).
@@ -69,6 +80,9 @@ type Server struct {
 	jobCtx   context.Context
 	stopJobs context.CancelFunc
 }
+
+// connKey names a connection in the connection cache.
+type connKey struct{ tenant, name string }
 
 // New returns a Server over cfg.
 func New(cfg Config) (*Server, error) {
@@ -84,6 +98,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 2 << 20
 	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = time.Second
+	}
 	doc, err := openAPIJSON()
 	if err != nil {
 		return nil, err
@@ -96,6 +113,8 @@ func New(cfg Config) (*Server, error) {
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
 		flows:    userflow.New(userflow.Config{Store: cfg.Store, Logger: cfg.Logger}),
+		auth:     newTTLCache[string, store.Tenant](cfg.CacheTTL),
+		conns:    newTTLCache[connKey, store.Connection](cfg.CacheTTL),
 	}
 	s.jobCtx, s.stopJobs = context.WithCancel(context.Background())
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Engine); err != nil {

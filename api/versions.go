@@ -76,6 +76,7 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		return err
 	}
 	info := mod.Info()
+	defer s.conns.drop(connKey{t.ID, conn.Name})
 	v, err := s.cfg.Store.AddVersion(ctx, t.ID, conn.Name, store.NewVersion{
 		SHA256: info.SHA256, Functions: info.Functions, ABIVersion: info.ABIVersion, Activate: activate,
 	}, wasm)
@@ -147,6 +148,7 @@ func (s *Server) activateVersion(c echo.Context) error {
 		return notFound("no such version")
 	}
 	saved, err := s.cfg.Store.ActivateVersion(ctx, conn.Tenant, conn.Name, n)
+	s.conns.drop(connKey{conn.Tenant, conn.Name})
 	if err != nil {
 		if isNotFound(err) {
 			return notFound("no such version")
