@@ -141,7 +141,14 @@ type env struct {
 	logs   *syncBuffer
 }
 
-type envOption func(*api.Config, *engine.Config)
+// envConfig is what an envOption may change before the server starts.
+type envConfig struct {
+	api    api.Config
+	engine engine.Config
+	hosts  hostfuncs.Config
+}
+
+type envOption func(*envConfig)
 
 func newEnv(t testing.TB, spec storeSpec, opts ...envOption) *env {
 	t.Helper()
@@ -150,16 +157,19 @@ func newEnv(t testing.TB, spec storeSpec, opts ...envOption) *env {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	ecfg := engine.Config{CacheDir: cacheDir}
-	acfg := api.Config{OperatorToken: operatorToken, PublicIPs: []string{"203.0.113.7", "2001:db8::7"}}
-	for _, o := range opts {
-		o(&acfg, &ecfg)
+	cfg := envConfig{
+		engine: engine.Config{CacheDir: cacheDir},
+		api:    api.Config{OperatorToken: operatorToken, PublicIPs: []string{"203.0.113.7", "2001:db8::7"}},
 	}
-	eng, err := engine.New(ctx, ecfg)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	acfg := cfg.api
+	eng, err := engine.New(ctx, cfg.engine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hosts := hostfuncs.New(hostfuncs.Config{})
+	hosts := hostfuncs.New(cfg.hosts)
 	logs := &syncBuffer{}
 	acfg.Engine, acfg.Store, acfg.Hosts = eng, st, hosts
 	acfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))

@@ -164,7 +164,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestRestart(t *testing.T) {
 	spec := sqliteSpec(t)
 	cache := filepath.Join(spec.cfg.DataDir, "cache")
-	withCache := func(_ *api.Config, ec *engine.Config) { ec.CacheDir = cache }
+	withCache := func(c *envConfig) { c.engine.CacheDir = cache }
 	static := staticWasm(t)
 
 	e := newEnv(t, spec, withCache)
