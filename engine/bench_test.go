@@ -212,6 +212,37 @@ func BenchmarkCompile(b *testing.B) {
 	})
 }
 
+// BenchmarkLoad: what a restart pays per module in Engine.Load (validate,
+// instrument, compile, probe one instance): a cold compile against the
+// on-disk cache a previous process left.
+func BenchmarkLoad(b *testing.B) {
+	wasm := wasmbuild.Test(b, "testdata/guests/basic")
+	ctx := context.Background()
+	load := func(b *testing.B, dir string) {
+		e, err := engine.New(ctx, engine.Config{CacheDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Load(ctx, wasm); err != nil {
+			b.Fatal(err)
+		}
+		e.Close(ctx)
+	}
+	b.Run("cold", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			load(b, b.TempDir())
+		}
+	})
+	b.Run("disk-cache", func(b *testing.B) {
+		dir := b.TempDir()
+		load(b, dir)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			load(b, dir)
+		}
+	})
+}
+
 // BenchmarkIdleInstanceMemory reports what one idle instance holds: its
 // linear memory and the host heap it costs.
 func BenchmarkIdleInstanceMemory(b *testing.B) {

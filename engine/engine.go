@@ -294,13 +294,22 @@ var ErrClosed = errors.New("engine: closed")
 
 func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*Module, error) {
 	m := &Module{info: *info, runtime: e.fast, interruptible: true}
-	code, err := wasmbin.Instrument(wasm)
-	if errors.Is(err, wasmbin.ErrCannotInstrument) {
-		code, m.runtime, m.interruptible = wasm, e.safe, false
-	} else if err != nil {
-		return nil, &ModuleError{Reason: err.Error()}
+	prep, cached := e.readPrepared(info.SHA256)
+	if cached {
+		m.info.ABIVersion = prep.abiVersion
+		if !prep.interruptible {
+			m.runtime, m.interruptible = e.safe, false
+		}
+	} else {
+		code, err := wasmbin.Instrument(wasm)
+		if errors.Is(err, wasmbin.ErrCannotInstrument) {
+			code, m.runtime, m.interruptible = wasm, e.safe, false
+		} else if err != nil {
+			return nil, &ModuleError{Reason: err.Error()}
+		}
+		prep = prepared{code: code, interruptible: m.interruptible}
 	}
-	compiled, err := m.runtime.CompileModule(ctx, code)
+	compiled, err := m.runtime.CompileModule(ctx, prep.code)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error()}
 	}
@@ -316,6 +325,9 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 			compiled.Close(ctx)
 			return nil, &ModuleError{Reason: fmt.Sprintf("export %s has the wrong signature (see guest-sdk/ABI.md)", fn)}
 		}
+	}
+	if cached {
+		return m, nil // probed when it was first prepared
 	}
 	// Probe: one instance proves the module links, initialises and speaks
 	// our ABI version.
@@ -338,6 +350,8 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 		compiled.Close(ctx)
 		return nil, &ModuleError{Reason: fmt.Sprintf("speaks ABI version %d; this Sluice speaks version %d", m.info.ABIVersion, ABIVersion)}
 	}
+	prep.abiVersion = m.info.ABIVersion
+	e.writePrepared(info.SHA256, prep)
 	return m, nil
 }
 
