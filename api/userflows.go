@@ -18,17 +18,17 @@ import (
 // userFlowRoutes registers the platform's user flows (DESIGN.md "User
 // flows") on the tenant-key group.
 func (s *Server) userFlowRoutes(g *echo.Group) {
-	g.POST("/:name/login", s.login)
-	g.POST("/:name/register", s.register)
-	g.GET("/:name/users", s.listUsers)
-	g.GET("/:name/users/search", s.searchUsers)
-	g.POST("/:name/users", s.createUser)
-	g.GET("/:name/users/:id", s.getUser)
-	g.PATCH("/:name/users/:id", s.updateUser)
-	g.DELETE("/:name/users/:id", s.deleteUser)
-	g.POST("/:name/users/:id/validate-password", s.validatePassword)
-	g.GET("/:name/migration", s.migration)
-	g.POST("/:name/migration/finish", s.finishMigration)
+	g.POST("/:name/login", flowRoute(s, http.StatusOK, s.login))
+	g.POST("/:name/register", flowRoute(s, http.StatusCreated, s.register))
+	g.GET("/:name/users", flowRoute(s, http.StatusOK, s.listUsers))
+	g.GET("/:name/users/search", flowRoute(s, http.StatusOK, s.searchUsers))
+	g.POST("/:name/users", flowRoute(s, http.StatusCreated, s.createUser))
+	g.GET("/:name/users/:id", flowRoute(s, http.StatusOK, s.getUser))
+	g.PATCH("/:name/users/:id", flowRoute(s, http.StatusOK, s.updateUser))
+	g.DELETE("/:name/users/:id", flowRoute(s, http.StatusOK, s.deleteUser))
+	g.POST("/:name/users/:id/validate-password", flowRoute(s, http.StatusOK, s.validatePassword))
+	g.GET("/:name/migration", flowRoute(s, http.StatusOK, s.migration))
+	g.POST("/:name/migration/finish", flowRoute(s, http.StatusAccepted, s.finishMigration))
 }
 
 // flowConnector calls the active connector of a connection for the user
@@ -111,55 +111,44 @@ func (s *Server) flowConn(c echo.Context) (userflow.Conn, error) {
 	}, nil
 }
 
+// flowRoute is a user-flow handler: it runs fn on the request's
+// connection with the decoded JSON body (when In is not struct{}) and
+// answers status with fn's result.
+func flowRoute[In, Out any](s *Server, status int, fn func(c echo.Context, fc userflow.Conn, in In) (Out, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		fc, err := s.flowConn(c)
+		if err != nil {
+			return err
+		}
+		var in In
+		if _, none := any(in).(struct{}); !none {
+			if err := decodeJSON(c, &in); err != nil {
+				return err
+			}
+		}
+		out, err := fn(c, fc, in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(status, out)
+	}
+}
+
+type noBody = struct{}
+
 // POST /v1/connections/{name}/login {"account"|"email"|"username"|"phone","password"}
-func (s *Server) login(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	var req userflow.LoginRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	res, err := s.flows.Login(c.Request().Context(), fc, req)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+func (s *Server) login(c echo.Context, fc userflow.Conn, req userflow.LoginRequest) (*userflow.LoginResult, error) {
+	return s.flows.Login(c.Request().Context(), fc, req)
 }
 
 // POST /v1/connections/{name}/register: a profile and a password.
-func (s *Server) register(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	var u userflow.NewUser
-	if err := decodeJSON(c, &u); err != nil {
-		return err
-	}
-	p, err := s.flows.Register(c.Request().Context(), fc, u)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, p)
+func (s *Server) register(c echo.Context, fc userflow.Conn, u userflow.NewUser) (*userflow.Profile, error) {
+	return s.flows.Register(c.Request().Context(), fc, u)
 }
 
 // POST /v1/connections/{name}/users: the console's or API's create.
-func (s *Server) createUser(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	var u userflow.NewUser
-	if err := decodeJSON(c, &u); err != nil {
-		return err
-	}
-	p, err := s.flows.Create(c.Request().Context(), fc, u)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, p)
+func (s *Server) createUser(c echo.Context, fc userflow.Conn, u userflow.NewUser) (*userflow.Profile, error) {
+	return s.flows.Create(c.Request().Context(), fc, u)
 }
 
 // paging reads ?page= (default 1) and ?limit= (default 10).
@@ -183,132 +172,74 @@ func paging(c echo.Context) (page, limit int, err error) {
 }
 
 // GET /v1/connections/{name}/users?page=&limit=
-func (s *Server) listUsers(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
+func (s *Server) listUsers(c echo.Context, fc userflow.Conn, _ noBody) (*userflow.UserList, error) {
 	page, limit, err := paging(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := s.flows.List(c.Request().Context(), fc, page, limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, l)
+	return s.flows.List(c.Request().Context(), fc, page, limit)
 }
 
 // GET /v1/connections/{name}/users/search?keyword=&page=&limit=
-func (s *Server) searchUsers(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
+func (s *Server) searchUsers(c echo.Context, fc userflow.Conn, _ noBody) (*userflow.UserList, error) {
 	page, limit, err := paging(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := s.flows.Search(c.Request().Context(), fc, c.QueryParam("keyword"), page, limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, l)
+	return s.flows.Search(c.Request().Context(), fc, c.QueryParam("keyword"), page, limit)
 }
 
 // GET /v1/connections/{name}/users/{id}
-func (s *Server) getUser(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.flows.Get(c.Request().Context(), fc, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, p)
+func (s *Server) getUser(c echo.Context, fc userflow.Conn, _ noBody) (*userflow.Profile, error) {
+	return s.flows.Get(c.Request().Context(), fc, c.Param("id"))
 }
 
 // PATCH /v1/connections/{name}/users/{id}: the fields to change.
-func (s *Server) updateUser(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	var up userflow.Updates
-	if err := decodeJSON(c, &up); err != nil {
-		return err
-	}
-	p, err := s.flows.Update(c.Request().Context(), fc, c.Param("id"), up)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, p)
+func (s *Server) updateUser(c echo.Context, fc userflow.Conn, up userflow.Updates) (*userflow.Profile, error) {
+	return s.flows.Update(c.Request().Context(), fc, c.Param("id"), up)
 }
 
 // DELETE /v1/connections/{name}/users/{id}
-func (s *Server) deleteUser(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
+func (s *Server) deleteUser(c echo.Context, fc userflow.Conn, _ noBody) (map[string]bool, error) {
 	if err := s.flows.Delete(c.Request().Context(), fc, c.Param("id")); err != nil {
-		return err
+		return nil, err
 	}
-	return c.JSON(http.StatusOK, map[string]bool{"deleted": true})
+	return map[string]bool{"deleted": true}, nil
+}
+
+type passwordBody struct {
+	Password *string `json:"password"`
 }
 
 // POST /v1/connections/{name}/users/{id}/validate-password {"password"}
-func (s *Server) validatePassword(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Password *string `json:"password"`
-	}
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
+func (s *Server) validatePassword(c echo.Context, fc userflow.Conn, req passwordBody) (map[string]bool, error) {
 	if req.Password == nil {
-		return invalidField("password", "is required")
+		return nil, invalidField("password", "is required")
 	}
 	ok, err := s.flows.ValidatePassword(c.Request().Context(), fc, c.Param("id"), *req.Password)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.JSON(http.StatusOK, map[string]bool{"valid": ok})
+	return map[string]bool{"valid": ok}, nil
 }
 
 // GET /v1/connections/{name}/migration: lazy-migration progress.
-func (s *Server) migration(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
-	st, err := s.flows.Migration(c.Request().Context(), fc)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, st)
+func (s *Server) migration(c echo.Context, fc userflow.Conn, _ noBody) (*userflow.MigrationStatus, error) {
+	return s.flows.Migration(c.Request().Context(), fc)
 }
 
 // POST /v1/connections/{name}/migration/finish: import every legacy user
 // not migrated yet, in the background; GET .../migration follows it.
-func (s *Server) finishMigration(c echo.Context) error {
-	fc, err := s.flowConn(c)
-	if err != nil {
-		return err
-	}
+func (s *Server) finishMigration(c echo.Context, fc userflow.Conn, _ noBody) (*store.MigrationJob, error) {
 	if s.draining.Load() {
-		return apiErr(http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down")
+		return nil, apiErr(http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down")
 	}
 	job, err := s.flows.StartFinish(c.Request().Context(), fc)
 	if errors.Is(err, userflow.ErrMigrationRunning) {
-		return apiErr(http.StatusConflict, "migration_running", "%s", userflow.ErrMigrationRunning.Message)
+		return nil, apiErr(http.StatusConflict, "migration_running", "%s", userflow.ErrMigrationRunning.Message)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fcon := fc.Connector.(*flowConnector)
 	fcon.wait = true
@@ -320,5 +251,5 @@ func (s *Server) finishMigration(c echo.Context) error {
 			s.log.Warn("finish migration failed", "tenant", fc.Tenant, "connection", fc.Name, "err", err)
 		}
 	}()
-	return c.JSON(http.StatusAccepted, job)
+	return &job, nil
 }
