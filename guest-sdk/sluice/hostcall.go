@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sluice-dev/sluice/guest-sdk/internal/abi"
+	"github.com/sluice-dev/sluice/guest-sdk/internal/jsonx"
 )
 
 // HostCall runs host operation op (sql.query, http.request, ...): req is
@@ -19,6 +20,8 @@ func HostCall(op string, req any, resp any) error {
 		body = r
 	case []byte:
 		body = r
+	case map[string]string:
+		body = jsonx.AppendStringMap(nil, r)
 	default:
 		var err error
 		if body, err = json.Marshal(req); err != nil {
@@ -35,6 +38,73 @@ type hostResponse struct {
 }
 
 func decodeHostResponse(op string, raw []byte, resp any) error {
+	result, errSpan, ok := splitEnvelope(raw)
+	if !ok {
+		return decodeHostResponseSlow(op, raw, resp)
+	}
+	if errSpan != nil && !jsonx.IsNull(errSpan) {
+		e := new(Error)
+		if err := json.Unmarshal(errSpan, e); err != nil {
+			return decodeHostResponseSlow(op, raw, resp)
+		}
+		if e.Code == "" {
+			e.Code = "host_error"
+		}
+		return e
+	}
+	return decodeResult(op, result, resp)
+}
+
+// splitEnvelope finds the result and error values of a well-formed
+// envelope without decoding them. ok is false for anything unusual (a
+// key that differs from "result" or "error" only by case, a repeated
+// key, invalid JSON): encoding/json then decodes it.
+func splitEnvelope(raw []byte) (result, errSpan []byte, ok bool) {
+	i := jsonx.SkipWS(raw, 0)
+	end, ok := jsonx.Object(raw, i, func(key []byte, at int) (int, bool) {
+		end, ok := jsonx.Value(raw, at)
+		if !ok {
+			return 0, false
+		}
+		switch string(key) {
+		case "result":
+			if result != nil {
+				return 0, false
+			}
+			result = raw[at:end]
+		case "error":
+			if errSpan != nil {
+				return 0, false
+			}
+			errSpan = raw[at:end]
+		default:
+			if jsonx.FoldEqual(key, "result") || jsonx.FoldEqual(key, "error") {
+				return 0, false
+			}
+		}
+		return end, true
+	})
+	if !ok || !jsonx.End(raw, end) {
+		return nil, nil, false
+	}
+	return result, errSpan, true
+}
+
+func decodeResult(op string, result []byte, resp any) error {
+	if resp == nil || len(result) == 0 {
+		return nil
+	}
+	if r, ok := resp.(*json.RawMessage); ok {
+		*r = append((*r)[0:0], result...)
+		return nil
+	}
+	if err := json.Unmarshal(result, resp); err != nil {
+		return fmt.Errorf("sluice: host call %s: decode result: %w", op, err)
+	}
+	return nil
+}
+
+func decodeHostResponseSlow(op string, raw []byte, resp any) error {
 	var env hostResponse
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return fmt.Errorf("sluice: host call %s: bad response: %w", op, err)
@@ -45,11 +115,5 @@ func decodeHostResponse(op string, raw []byte, resp any) error {
 		}
 		return env.Error
 	}
-	if resp == nil || len(env.Result) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(env.Result, resp); err != nil {
-		return fmt.Errorf("sluice: host call %s: decode result: %w", op, err)
-	}
-	return nil
+	return decodeResult(op, env.Result, resp)
 }

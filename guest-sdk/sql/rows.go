@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
+
+	"github.com/sluice-dev/sluice/guest-sdk/internal/jsonx"
 )
 
 // Rows is a query's result, read whole by the host. Call Next before
@@ -26,7 +29,12 @@ type Rows struct {
 	next    int // index of the row Next moves to
 }
 
+// decodeRows decodes a sql.query result. The Rows keep raw: the cells
+// are spans of it.
 func decodeRows(raw []byte) (*Rows, error) {
+	if r, ok := decodeRowsFast(raw); ok {
+		return r, nil
+	}
 	var r struct {
 		Columns []string            `json:"columns"`
 		Types   []string            `json:"types"`
@@ -36,6 +44,85 @@ func decodeRows(raw []byte) (*Rows, error) {
 		return nil, fmt.Errorf("sql: decode rows: %w", err)
 	}
 	return &Rows{columns: r.Columns, types: r.Types, rows: r.Rows}, nil
+}
+
+// decodeRowsFast decodes the usual shape of a result, each key once and
+// no null where a list is expected, without reflection or a copy per
+// cell. ok is false for anything else, which encoding/json then decodes.
+func decodeRowsFast(raw []byte) (*Rows, bool) {
+	r := &Rows{}
+	var seen [3]bool
+	once := func(k int) bool {
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	cells := make([]json.RawMessage, 0, 16)
+	end, ok := jsonx.Object(raw, jsonx.SkipWS(raw, 0), func(key []byte, at int) (int, bool) {
+		switch string(key) {
+		case "columns":
+			if !once(0) {
+				return 0, false
+			}
+			return stringList(raw, at, &r.columns)
+		case "types":
+			if !once(1) {
+				return 0, false
+			}
+			return stringList(raw, at, &r.types)
+		case "rows":
+			if !once(2) {
+				return 0, false
+			}
+			r.rows = [][]json.RawMessage{}
+			return jsonx.Array(raw, at, func(at int) (int, bool) {
+				start := len(cells)
+				end, ok := jsonx.Array(raw, at, func(at int) (int, bool) {
+					end, ok := jsonx.Value(raw, at)
+					if ok {
+						cells = append(cells, raw[at:end:end])
+					}
+					return end, ok
+				})
+				if ok {
+					r.rows = append(r.rows, cells[start:len(cells):len(cells)])
+				}
+				return end, ok
+			})
+		}
+		if jsonx.FoldEqual(key, "columns") || jsonx.FoldEqual(key, "types") || jsonx.FoldEqual(key, "rows") {
+			return 0, false
+		}
+		return jsonx.Value(raw, at)
+	})
+	if !ok || !jsonx.End(raw, end) {
+		return nil, false
+	}
+	return r, true
+}
+
+// stringList decodes the array of strings at raw[at:] into *dst.
+//
+// A plain name is not copied: it shares raw's memory, which the Rows own
+// and nothing writes to.
+func stringList(raw []byte, at int, dst *[]string) (int, bool) {
+	list := make([]string, 0, 8)
+	end, ok := jsonx.Array(raw, at, func(at int) (int, bool) {
+		end, plain, ok := jsonx.String(raw, at)
+		if !ok {
+			return 0, false
+		}
+		if plain && end-at > 2 {
+			list = append(list, unsafe.String(&raw[at+1], end-at-2))
+		} else {
+			list = append(list, jsonx.Unquote(raw[at:end], plain))
+		}
+		return end, true
+	})
+	*dst = list
+	return end, ok
 }
 
 // Columns returns the column names.
@@ -102,6 +189,9 @@ func (c cell) isNull() bool { return len(c.raw) == 0 || string(c.raw) == "null" 
 func (c cell) str() (string, bool) {
 	if len(c.raw) == 0 || c.raw[0] != '"' {
 		return "", false
+	}
+	if end, plain, ok := jsonx.String(c.raw, 0); ok && end == len(c.raw) {
+		return jsonx.Unquote(c.raw, plain), true
 	}
 	var s string
 	if err := json.Unmarshal(c.raw, &s); err != nil {

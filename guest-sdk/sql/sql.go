@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sluice-dev/sluice/guest-sdk/internal/jsonx"
 	"github.com/sluice-dev/sluice/guest-sdk/sluice"
 )
 
@@ -53,22 +55,26 @@ type BatchResult struct {
 	Rows *Rows
 }
 
-type stmtRequest struct {
-	SQL   string            `json:"sql"`
-	Args  []json.RawMessage `json:"args"`
-	Query bool              `json:"query,omitempty"`
-}
-
-func newRequest(query string, args []any, isQuery bool) (stmtRequest, error) {
-	req := stmtRequest{SQL: query, Args: make([]json.RawMessage, len(args)), Query: isQuery}
+// appendRequest appends a statement's request, {"sql","args","query"?},
+// byte for byte as json.Marshal would encode it.
+func appendRequest(dst []byte, query string, args []any, isQuery bool) ([]byte, error) {
+	dst = append(dst, `{"sql":`...)
+	dst = jsonx.AppendString(dst, query, true)
+	dst = append(dst, `,"args":[`...)
 	for i, a := range args {
-		b, err := encodeArg(a)
-		if err != nil {
-			return req, fmt.Errorf("sql: argument %d: %w", i+1, err)
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-		req.Args[i] = b
+		var err error
+		if dst, err = appendArg(dst, a); err != nil {
+			return nil, fmt.Errorf("sql: argument %d: %w", i+1, err)
+		}
 	}
-	return req, nil
+	dst = append(dst, ']')
+	if isQuery {
+		dst = append(dst, `,"query":true`...)
+	}
+	return append(dst, '}'), nil
 }
 
 // Query runs a statement that returns rows.
@@ -76,12 +82,13 @@ func Query(ctx context.Context, query string, args ...any) (*Rows, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	req, err := newRequest(query, args, false)
+	body, err := appendRequest(make([]byte, 0, 64+len(query)), query, args, false)
 	if err != nil {
 		return nil, err
 	}
+	// raw is the Rows' own copy of the result: its cells point into it.
 	var raw json.RawMessage
-	if err := sluice.HostCall("sql.query", req, &raw); err != nil {
+	if err := sluice.HostCall("sql.query", json.RawMessage(body), &raw); err != nil {
 		return nil, err
 	}
 	return decodeRows(raw)
@@ -121,12 +128,12 @@ func Exec(ctx context.Context, query string, args ...any) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	req, err := newRequest(query, args, false)
+	body, err := appendRequest(make([]byte, 0, 64+len(query)), query, args, false)
 	if err != nil {
 		return Result{}, err
 	}
 	var res Result
-	err = sluice.HostCall("sql.exec", req, &res)
+	err = sluice.HostCall("sql.exec", json.RawMessage(body), &res)
 	return res, err
 }
 
@@ -137,20 +144,21 @@ func Batch(ctx context.Context, stmts ...Statement) ([]BatchResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	req := struct {
-		Statements []stmtRequest `json:"statements"`
-	}{Statements: make([]stmtRequest, len(stmts))}
+	body := append(make([]byte, 0, 256), `{"statements":[`...)
 	for i, st := range stmts {
-		r, err := newRequest(st.SQL, st.Args, st.Query)
-		if err != nil {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		var err error
+		if body, err = appendRequest(body, st.SQL, st.Args, st.Query); err != nil {
 			return nil, fmt.Errorf("sql: statement %d: %w", i, err)
 		}
-		req.Statements[i] = r
 	}
+	body = append(body, "]}"...)
 	var resp struct {
 		Results []json.RawMessage `json:"results"`
 	}
-	if err := sluice.HostCall("sql.batch", req, &resp); err != nil {
+	if err := sluice.HostCall("sql.batch", json.RawMessage(body), &resp); err != nil {
 		return nil, err
 	}
 	if len(resp.Results) != len(stmts) {
@@ -173,47 +181,75 @@ func Batch(ctx context.Context, stmts ...Statement) ([]BatchResult, error) {
 	return out, nil
 }
 
-// encodeArg encodes one argument as ABI.md says.
-func encodeArg(a any) (json.RawMessage, error) {
+// appendArg appends one argument as ABI.md says, byte for byte as
+// json.Marshal encodes it.
+func appendArg(dst []byte, a any) ([]byte, error) {
 	switch v := a.(type) {
 	case nil:
-		return json.RawMessage("null"), nil
+		return append(dst, "null"...), nil
+	case string:
+		return jsonx.AppendString(dst, v, true), nil
+	case int64:
+		return strconv.AppendInt(dst, v, 10), nil
+	case int:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int32:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int16:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int8:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, v, 10), nil
+	case uint:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint32:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint16:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint8:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case bool:
+		return strconv.AppendBool(dst, v), nil
 	case []byte:
 		if v == nil {
-			return json.RawMessage("null"), nil
+			return append(dst, "null"...), nil
 		}
-		return json.Marshal(map[string][]byte{"$bytes": v})
+		dst = append(dst, `{"$bytes":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, v)
+		return append(dst, `"}`...), nil
 	case time.Time:
-		return json.Marshal(map[string]string{"$time": v.Format(time.RFC3339Nano)})
+		dst = append(dst, `{"$time":"`...)
+		dst = v.AppendFormat(dst, time.RFC3339Nano)
+		return append(dst, `"}`...), nil
 	case json.RawMessage:
 		if v == nil {
-			return json.RawMessage("null"), nil
+			return append(dst, "null"...), nil
 		}
 		if !json.Valid(v) {
 			return nil, errors.New("json.RawMessage is not valid JSON")
 		}
 		// JSON documents travel as their text, so scalars stay documents.
-		return json.Marshal(string(v))
+		return jsonx.AppendString(dst, v, true), nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return json.Marshal(strconv.FormatFloat(v, 'g', -1, 64))
+			return jsonx.AppendString(dst, strconv.FormatFloat(v, 'g', -1, 64), true), nil
 		}
-		return json.Marshal(v)
+		b, err := json.Marshal(v)
+		return append(dst, b...), err
 	case float32:
 		f := float64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return json.Marshal(strconv.FormatFloat(f, 'g', -1, 32))
+			return jsonx.AppendString(dst, strconv.FormatFloat(f, 'g', -1, 32), true), nil
 		}
-		return json.RawMessage(strconv.FormatFloat(f, 'g', -1, 32)), nil
-	case bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
-		return json.Marshal(v)
+		return strconv.AppendFloat(dst, f, 'g', -1, 32), nil
 	}
 	rv := reflect.ValueOf(a)
 	if rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
-			return json.RawMessage("null"), nil
+			return append(dst, "null"...), nil
 		}
-		return encodeArg(rv.Elem().Interface())
+		return appendArg(dst, rv.Elem().Interface())
 	}
 	return nil, fmt.Errorf("unsupported type %T", a)
 }

@@ -63,8 +63,11 @@ func (s *Slot[In]) Run(ctx context.Context, input []byte) ([]byte, int32) {
 	}
 	var zero In
 	s.in = zero
-	if err := json.Unmarshal(input, &s.in); err != nil {
-		return encodeError(invalidInput(s.name, err))
+	if !decodeFast(input, &s.in) {
+		s.in = zero
+		if err := json.Unmarshal(input, &s.in); err != nil {
+			return encodeError(invalidInput(s.name, err))
+		}
 	}
 	res, err := s.h(ctx, &s.in)
 	if err != nil {
@@ -115,6 +118,12 @@ func newEncoder() *json.Encoder {
 
 func encodeResult(fn string, v any) ([]byte, int32) {
 	out.Reset()
+	if u, ok := v.(*sluice.User); ok && u != nil {
+		if b, ok := appendUser(out.AvailableBuffer(), u); ok {
+			out.Write(b)
+			return out.Bytes(), StatusOK
+		}
+	}
 	if err := enc.Encode(v); err != nil {
 		return encodeError(&sluice.Error{
 			Code:    sluice.CodeConnectorError,
