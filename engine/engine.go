@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -234,6 +235,9 @@ func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
 	}
 	exported := map[string]byte{}
 	for _, exp := range bin.Exports {
+		if strings.HasPrefix(exp.Name, "__sluice") {
+			return nil, &ModuleError{Reason: fmt.Sprintf("exports %q: names starting with __sluice are reserved", exp.Name)}
+		}
 		exported[exp.Name] = exp.Kind
 	}
 	if k, ok := exported["memory"]; !ok || k != wasmbin.KindMemory {

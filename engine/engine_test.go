@@ -92,6 +92,7 @@ func TestValidateRejectsBadModules(t *testing.T) {
 		{name: "truncated", wasm: basic[:len(basic)/2], want: "truncated"},
 		{name: "unknown import", wasm: wasmbuild.Test(t, "testdata/guests/badimport"), want: "imports unknown function env.foo"},
 		{name: "no connector exports", wasm: wasmbuild.Test(t, "testdata/guests/noexports"), want: "exports none of the connector functions"},
+		{name: "reserved export", wasm: handmade(false, "__sluice_interrupt"), want: "names starting with __sluice are reserved"},
 		{name: "oversized", wasm: append(append([]byte{}, basic...), make([]byte, 8<<20)...), want: "over the limit", tooBig: true},
 	}
 	for _, tt := range tests {

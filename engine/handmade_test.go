@@ -10,7 +10,7 @@ import (
 // handmade assembles a minimal non-Go connector: login loops forever.
 // With a start function it cannot be instrumented, so the engine runs it
 // with wazero's own termination checks; without, it is instrumented.
-func handmade(withStart bool) []byte {
+func handmade(withStart bool, extraExports ...string) []byte {
 	sec := func(id byte, content ...byte) []byte {
 		return append([]byte{id, byte(len(content))}, content...)
 	}
@@ -19,10 +19,13 @@ func handmade(withStart bool) []byte {
 	m = append(m, sec(1, 3, 0x60, 0, 1, 0x7F, 0x60, 1, 0x7F, 1, 0x7F, 0x60, 0, 0)...)
 	m = append(m, sec(3, 3, 0, 1, 2)...)
 	m = append(m, sec(5, 1, 0, 1)...)
-	exports := []byte{3}
+	exports := []byte{byte(3 + len(extraExports))}
 	exports = append(append(exports, str("memory")...), 2, 0)
 	exports = append(append(exports, str("sluice_abi_version")...), 0, 0)
 	exports = append(append(exports, str("login")...), 0, 1)
+	for _, name := range extraExports {
+		exports = append(append(exports, str(name)...), 0, 1)
+	}
 	m = append(m, sec(7, exports...)...)
 	if withStart {
 		m = append(m, sec(8, 2)...)
