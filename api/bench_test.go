@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,7 +40,27 @@ func BenchmarkDebug(b *testing.B) {
 	input := []byte(`{"query":{"id":"1"},"context":{"tenant":"` + tid + `","connection":"c","requestId":"r"}}`)
 	limits := engine.Limits{MaxInstances: 64}
 
+	// The floor: the same request to a bare net/http server that answers a
+	// fixed body, to tell HTTP itself from what Sluice adds to it.
+	floor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true,"result":null,"logs":[],"hostCalls":[],"durationMs":0.01}`))
+	}))
+	defer floor.Close()
+
 	for _, clients := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("http-floor/clients=%d", clients), func(b *testing.B) {
+			run(b, clients, func() error {
+				res, err := client.Post(floor.URL, "application/json", bytes.NewReader(body))
+				if err != nil {
+					return err
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				return nil
+			})
+		})
 		b.Run(fmt.Sprintf("http/clients=%d", clients), func(b *testing.B) {
 			run(b, clients, func() error {
 				req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
