@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -63,4 +64,43 @@ func TestEndlessLoopStopsWithOrWithoutInstrumentation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEndlessLoopDoesNotHoldUpGC: the Go runtime cannot preempt compiled
+// wasm, so a loop that never returned to Go would block a stop-the-world
+// garbage collection, and with it the timer that must stop the loop: the
+// whole process would hang. Instrumented loops return to Go every
+// wasmbin.YieldEvery iterations.
+func TestEndlessLoopDoesNotHoldUpGC(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	for _, m := range []*engine.Module{load(t, e, "hostile"), mustLoad(t, e, handmade(false)), mustLoad(t, e, handmade(true))} {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.GC()
+				}
+			}
+		}()
+		_, err := call(t, e, m, engine.Request{Function: "login", Input: []byte(`{"do":"loop"}`), Limits: engine.Limits{Timeout: 300 * time.Millisecond}})
+		close(stop)
+		<-done
+		if err == nil || err.Code != engine.CodeTimeout {
+			t.Fatalf("got %v, want timeout", err)
+		}
+	}
+}
+
+func mustLoad(t *testing.T, e *engine.Engine, wasm []byte) *engine.Module {
+	t.Helper()
+	m, err := e.Load(t.Context(), wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

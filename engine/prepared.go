@@ -19,7 +19,7 @@ type prepared struct {
 }
 
 // preparedMagic starts a prepared file; a new layout needs a new magic.
-const preparedMagic = "SLUICEP1"
+const preparedMagic = "SLUICEP2"
 
 func (e *Engine) preparedPath(sha string) string {
 	return filepath.Join(e.cfg.CacheDir, "sluice-"+sha+".prepared")

@@ -12,6 +12,10 @@ import (
 // to stop the running code.
 const InterruptExport = "__sluice_interrupt"
 
+// YieldEvery is how many loop iterations pass between two returns to Go
+// (and two looks at the interrupt flag).
+const YieldEvery = 1 << 14
+
 // ErrCannotInstrument means the module uses an instruction Instrument does
 // not know; the caller runs it another way.
 var ErrCannotInstrument = errors.New("cannot instrument module")
@@ -21,22 +25,49 @@ const (
 	secGlobal = 6
 	secCode   = 10
 	secTag    = 13
-	secStart  = 8
+	secStart    = 8
+	secMemory   = 5
+	secType     = 1
+	secFunction = 3
 )
 
-// Instrument returns a copy of the module in which every loop header first
-// reads a new exported global and traps (unreachable) when it is non-zero.
-// Setting that global from another goroutine stops an endless loop at its
-// next iteration, at the cost of a load and a branch: far cheaper than a
-// call into the runtime per iteration. Debug sections, whose code offsets
-// would no longer hold, are dropped.
+// loopCheck is the code put at every loop header, with $n the function's
+// new counter local:
+//
+//	local.get $n; i32.const 1; i32.add; local.tee $n
+//	i32.const YieldEvery-1; i32.and; i32.eqz
+//	if
+//	  i32.const 0; memory.grow 0; drop      ;; back to Go for a moment
+//	  global.get $flag; if unreachable end  ;; interrupted?
+//	end
+func loopCheck(counter, flag uint32) []byte {
+	var c []byte
+	c = append(append(c, 0x20), uleb(counter)...)
+	c = append(c, 0x41, 0x01, 0x6A)
+	c = append(append(c, 0x22), uleb(counter)...)
+	c = append(append(c, 0x41), sleb(YieldEvery-1)...)
+	c = append(c, 0x71, 0x45, 0x04, 0x40)
+	c = append(c, 0x41, 0x00, 0x40, 0x00, 0x1A)
+	c = append(append(c, 0x23), uleb(flag)...)
+	c = append(c, 0x04, 0x40, 0x00, 0x0B)
+	return append(c, 0x0B)
+}
+
+// Instrument returns a copy of the module in which every loop header
+// counts its iterations in a new local of its function and, every
+// YieldEvery iterations, runs memory.grow(0) and traps (unreachable) when a
+// new exported global, the interrupt flag, is non-zero. Setting the flag
+// from another goroutine stops an endless loop within YieldEvery
+// iterations, for an add and a branch on a register per iteration: far
+// cheaper than a call into the runtime per iteration. memory.grow(0)
+// changes nothing but makes the compiled code return to Go briefly: the Go
+// runtime cannot preempt compiled wasm, so a loop that never left it would
+// hold up a stop-the-world garbage collection, and with it the goroutine
+// that sets the flag. Debug sections, whose code offsets would no longer
+// hold, are dropped.
 func Instrument(b []byte) ([]byte, error) {
 	if _, err := Parse(b); err != nil {
 		return nil, err
-	}
-	type section struct {
-		id         byte
-		start, end int // content
 	}
 	var secs []section
 	r := &reader{b: b, off: 8}
@@ -67,10 +98,24 @@ func Instrument(b []byte) ([]byte, error) {
 			ownGlobals = int(sr.u32())
 		}
 	}
-	globalIdx := uint32(importedGlobals + ownGlobals)
-	// global.get idx; if (empty) unreachable end
-	check := append(append([]byte{0x23}, uleb(globalIdx)...), 0x04, 0x40, 0x00, 0x0B)
-	newGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // mut i32 = i32.const 0
+	hasMemory := false
+	if m, _ := Parse(b); m != nil {
+		for _, imp := range m.Imports {
+			hasMemory = hasMemory || imp.Kind == KindMemory
+		}
+	}
+	for _, s := range secs {
+		hasMemory = hasMemory || s.id == secMemory
+	}
+	if !hasMemory {
+		return nil, fmt.Errorf("%w: it has no memory to yield through", ErrCannotInstrument)
+	}
+	flag := uint32(importedGlobals + ownGlobals)
+	newGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // mut i32 = 0
+	params, err := functionParams(b, secs)
+	if err != nil {
+		return nil, err
+	}
 
 	out := append([]byte(nil), b[:8]...)
 	emit := func(id byte, content []byte) {
@@ -107,9 +152,9 @@ func Instrument(b []byte) ([]byte, error) {
 			c = append(c, uleb(uint32(len(InterruptExport)))...)
 			c = append(c, InterruptExport...)
 			c = append(c, KindGlobal)
-			emit(s.id, append(c, uleb(globalIdx)...))
+			emit(s.id, append(c, uleb(flag)...))
 		case secCode:
-			c, err := instrumentCode(content, check)
+			c, err := instrumentCode(content, params, flag)
 			if err != nil {
 				return nil, err
 			}
@@ -119,6 +164,56 @@ func Instrument(b []byte) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+type section struct {
+	id         byte
+	start, end int // content
+}
+
+// functionParams returns the parameter count of each function the module
+// defines, in code-section order: a function's new counter local comes
+// after its parameters and locals.
+func functionParams(b []byte, secs []section) ([]uint32, error) {
+	var types []uint32 // parameter count of each type
+	var funcs []uint32 // type index of each defined function
+	for _, s := range secs {
+		r := &reader{b: b[:s.end], off: s.start}
+		switch s.id {
+		case secType:
+			n := r.u32()
+			for i := uint32(0); i < n && r.err == nil; i++ {
+				if form := r.byte(); form != 0x60 {
+					return nil, fmt.Errorf("%w: type form 0x%02X", ErrCannotInstrument, form)
+				}
+				np := r.u32()
+				for j := uint32(0); j < np && r.err == nil; j++ {
+					r.valtype()
+				}
+				nr := r.u32()
+				for j := uint32(0); j < nr && r.err == nil; j++ {
+					r.valtype()
+				}
+				types = append(types, np)
+			}
+		case secFunction:
+			n := r.u32()
+			for i := uint32(0); i < n && r.err == nil; i++ {
+				funcs = append(funcs, r.u32())
+			}
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("%w: malformed section %d", ErrCannotInstrument, s.id)
+		}
+	}
+	params := make([]uint32, len(funcs))
+	for i, t := range funcs {
+		if int(t) >= len(types) {
+			return nil, fmt.Errorf("%w: function %d has unknown type %d", ErrCannotInstrument, i, t)
+		}
+		params[i] = types[t]
+	}
+	return params, nil
 }
 
 // order is a section's position in the binary format's required order.
@@ -132,16 +227,19 @@ func order(id byte) int {
 	return int(id) * 10
 }
 
-func instrumentCode(content []byte, check []byte) ([]byte, error) {
+func instrumentCode(content []byte, params []uint32, flag uint32) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
+	if int(n) != len(params) {
+		return nil, fmt.Errorf("%w: %d bodies for %d functions", ErrCannotInstrument, n, len(params))
+	}
 	out := uleb(n)
 	for i := uint32(0); i < n; i++ {
 		size := r.u32()
 		if r.err != nil || int(size) > len(content)-r.off {
 			return nil, fmt.Errorf("%w: malformed code section", ErrCannotInstrument)
 		}
-		body, err := instrumentBody(content[r.off:r.off+int(size)], check)
+		body, err := instrumentBody(content[r.off:r.off+int(size)], params[i], flag)
 		if err != nil {
 			return nil, fmt.Errorf("%w: function %d: %v", ErrCannotInstrument, i, err)
 		}
@@ -152,18 +250,34 @@ func instrumentCode(content []byte, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-func instrumentBody(body []byte, check []byte) ([]byte, error) {
+// maxLocals is the most locals a function may have (the limit engines
+// commonly enforce); a function at it gets no counter.
+const maxLocals = 50000
+
+// instrumentBody adds the counter local and the loop checks to one
+// function body. A body without loops is returned as it is.
+func instrumentBody(body []byte, params, flag uint32) ([]byte, error) {
 	r := &reader{b: body}
 	groups := r.u32()
+	afterCount := r.off
+	locals := uint64(params)
 	for j := uint32(0); j < groups && r.err == nil; j++ {
-		r.u32()
+		locals += uint64(r.u32())
 		r.valtype()
 	}
 	if r.err != nil {
 		return nil, errMalformed
 	}
-	out := make([]byte, 0, len(body)+len(body)/16)
-	out = append(out, body[:r.off]...)
+	if locals >= maxLocals {
+		return nil, errors.New("too many locals")
+	}
+	check := loopCheck(uint32(locals), flag)
+	declEnd := r.off
+	out := make([]byte, 0, len(body)+len(body)/8+8)
+	out = append(out, uleb(groups+1)...)
+	out = append(out, body[afterCount:declEnd]...)
+	out = append(out, 0x01, 0x7F) // one more local: the i32 counter
+	loops := false
 	for r.off < len(body) {
 		start := r.off
 		op := r.byte()
@@ -176,7 +290,11 @@ func instrumentBody(body []byte, check []byte) ([]byte, error) {
 		out = append(out, body[start:r.off]...)
 		if op == 0x03 { // loop
 			out = append(out, check...)
+			loops = true
 		}
+	}
+	if !loops {
+		return body, nil
 	}
 	return out, nil
 }
@@ -293,6 +411,19 @@ func (r *reader) skip(n int) {
 func (r *reader) valtype() {
 	if t := r.byte(); t == 0x63 || t == 0x64 {
 		r.s64()
+	}
+}
+
+// sleb encodes a non-negative int32 as a signed LEB128.
+func sleb(v int32) []byte {
+	var b []byte
+	for {
+		c := byte(v & 0x7F)
+		v >>= 7
+		if v == 0 && c&0x40 == 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
 	}
 }
 

@@ -11,6 +11,7 @@ func loopModule(body ...byte) []byte {
 	m := []byte("\x00asm\x01\x00\x00\x00")
 	m = append(m, 1, 4, 1, 0x60, 0, 0) // type: () -> ()
 	m = append(m, 3, 2, 1, 0)          // function 0 of type 0
+	m = append(m, 5, 3, 1, 0, 1)       // one memory of one page
 	m = append(m, 7, 5, 1, 1, 'f', 0, 0)
 	code := append([]byte{0}, body...) // no locals
 	m = append(m, 10, byte(len(code)+2), 1, byte(len(code)))
@@ -36,8 +37,10 @@ func TestInstrumentAddsCheckAtLoopHeaders(t *testing.T) {
 	if !found {
 		t.Fatalf("no %s export: %+v", InterruptExport, m.Exports)
 	}
-	// loop; global.get 0; if; unreachable; end; br 0; end
-	if !bytes.Contains(out, []byte{0x03, 0x40, 0x23, 0x00, 0x04, 0x40, 0x00, 0x0B, 0x0C, 0x00}) {
+	// one local group more (the counter, local 0); loop, the check (flag
+	// is global 0), br 0
+	want := append(append([]byte{0x01, 0x01, 0x7F, 0x03, 0x40}, loopCheck(0, 0)...), 0x0C, 0x00)
+	if !bytes.Contains(out, want) {
 		t.Fatalf("check not inserted: %x", out)
 	}
 }
@@ -49,6 +52,7 @@ func TestInstrumentRefuses(t *testing.T) {
 	}{
 		{"unknown opcode", loopModule(0xFB, 0x00, 0x0B)},
 		{"start function", append(loopModule(0x0B), 8, 1, 0)},
+		{"no memory", bytes.Replace(loopModule(0x0B), []byte{5, 3, 1, 0, 1}, nil, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
