@@ -21,10 +21,10 @@ const YieldEvery = 1 << 14
 var ErrCannotInstrument = errors.New("cannot instrument module")
 
 const (
-	secCustom = 0
-	secGlobal = 6
-	secCode   = 10
-	secTag    = 13
+	secCustom   = 0
+	secGlobal   = 6
+	secCode     = 10
+	secTag      = 13
 	secStart    = 8
 	secMemory   = 5
 	secType     = 1
