@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
@@ -141,5 +142,37 @@ func TestInspect(t *testing.T) {
 	}
 	if code != 0 || json.Unmarshal([]byte(stdout), &info) != nil || info.ABIVersion != 1 || len(info.MissingForMode["CUSTOM_USER_STORE"]) != 0 {
 		t.Errorf("inspect --json: %d %s", code, stdout)
+	}
+}
+
+// TestCallAgainstALocalDatabase runs examples/postgres against a legacy
+// table on the local PostgreSQL, as an author would on a laptop: the
+// connection comes from --env, the egress gate from --allow and
+// --allow-private.
+func TestCallAgainstALocalDatabase(t *testing.T) {
+	wasm := wasmbuild.TestPath(t, "../../examples/postgres")
+	uri := testpg.LegacyUsers(t, 3)
+	login := `{"query":{"username":"user2"},"password":"` + testpg.Password + `"}`
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"allowed", []string{"--allow", "127.0.0.1:5432", "--allow-private"}, exitOK, `"nickname": "User 2"`},
+		{"loopback without --allow-private", []string{"--allow", "127.0.0.1:5432"}, exitConnector, `egress_denied`},
+		{"not on the allowlist", []string{"--allow", "127.0.0.1:5433", "--allow-private"}, exitConnector, `egress_denied`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"call", wasm, "login", "--input", login, "--env", "DB_CONNECTION_URI=" + uri}, tt.args...)
+			code, stdout, stderr := runCLI(t, "", args...)
+			if code != tt.code || !strings.Contains(stdout, tt.want) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, "host call sql.query 127.0.0.1:5432") {
+				t.Errorf("the trace does not show the query:\n%s", stderr)
+			}
+		})
 	}
 }
