@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -27,6 +24,7 @@ import (
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -74,35 +72,7 @@ func sqliteSpec(t *testing.T) storeSpec {
 // postgresSpec makes a unique schema, dropped after the test.
 func postgresSpec(t *testing.T) storeSpec {
 	t.Helper()
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", pgDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		t.Skipf("PostgreSQL not reachable at SLUICE_TEST_PG_DSN: %v", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "api_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(pgDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return storeSpec{name: "postgres", cfg: store.Config{URL: u.String(), MasterKey: testKey()}}
+	return storeSpec{name: "postgres", cfg: store.Config{URL: testpg.Schema(t, "api_test"), MasterKey: testKey()}}
 }
 
 // eachStore runs f on the SQLite store and on PostgreSQL.

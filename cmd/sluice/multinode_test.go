@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,26 +30,11 @@ func TestTwoProcessesShareAPostgresStore(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	db, err := sql.Open("pgx", testpg.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	suffix := make([]byte, 6)
-	rand.Read(suffix)
-	schema := "nodes_" + hex.EncodeToString(suffix)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, _ := url.Parse(testpg.DSN())
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	storeURL := testpg.Schema(t, "nodes")
 
 	key := make([]byte, 32)
 	rand.Read(key)
-	common := []string{"serve", "--addr", "127.0.0.1:0", "--store", u.String(),
+	common := []string{"serve", "--addr", "127.0.0.1:0", "--store", storeURL,
 		"--operator-token", "op-token-multinode", "--master-key", base64.StdEncoding.EncodeToString(key)}
 	a := startProcess(t, bin, append(common, "--data-dir", filepath.Join(t.TempDir(), "a"))...)
 	b := startProcess(t, bin, append(common, "--data-dir", filepath.Join(t.TempDir(), "b"))...)
