@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,11 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 		u, err := url.Parse(conn)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return nil, errors.New("connection configuration: the uri must be postgres://user:password@host:port/database")
+		}
+		for name := range u.Query() {
+			if hostFileParams[strings.ToLower(name)] {
+				return nil, fmt.Errorf("connection configuration: the uri option %s would make Sluice read a file of its own host; certificates and service files are not supported", name)
+			}
 		}
 		password = uriPassword(u)
 	} else {
@@ -71,6 +77,14 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = time.Minute
 	return cfg, nil
+}
+
+// hostFileParams are libpq options that name files on the Sluice host
+// (pgx reads them): a tenant's URI must not make the host read, or probe
+// for, its own files.
+var hostFileParams = map[string]bool{
+	"sslrootcert": true, "sslcert": true, "sslkey": true, "sslcrl": true,
+	"passfile": true, "service": true, "servicefile": true,
 }
 
 // uriPassword returns the password written in a postgres:// URI (in
