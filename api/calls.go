@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func (s *Server) callCtx(ctx context.Context, t store.Tenant, conn store.Connect
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.cfg.Engine.Call(ctx, mod, engine.Request{
+	req := engine.Request{
 		Tenant:   t.ID,
 		Pool:     poolName(conn),
 		Function: fn,
@@ -98,7 +99,17 @@ func (s *Server) callCtx(ctx context.Context, t store.Tenant, conn store.Connect
 		Env:      hc.Env(conn.Env),
 		Limits:   Limits(s.cfg.Limits, t.Quotas),
 		Host:     host,
-	})
+	}
+	res, err := s.cfg.Engine.Call(ctx, mod, req)
+	if errors.Is(err, engine.ErrEvicted) {
+		// Unused for a while, the engine released its compiled code:
+		// load it again (the disk caches make that quick) and retry.
+		s.forgetModule(sum)
+		if mod, err = s.module(ctx, sum); err != nil {
+			return nil, err
+		}
+		res, err = s.cfg.Engine.Call(ctx, mod, req)
+	}
 	s.metrics.observeCall(t.ID, fn, res, err)
 	if res == nil {
 		return nil, err

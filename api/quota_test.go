@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
@@ -237,4 +238,22 @@ func quotas(memMB, timeoutMs, conc, hostCalls int) store.Quotas {
 	q := store.DefaultQuotas()
 	q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.MaxHostCalls = memMB, timeoutMs, conc, hostCalls
 	return q
+}
+
+// TestReleasedModulesAreReloaded: the engine releases compiled modules
+// nobody used for a while; the next call loads the module again.
+func TestReleasedModulesAreReloaded(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t), func(c *envConfig) {
+		c.engine.IdleTimeout = 40 * time.Millisecond
+		c.engine.ModuleIdleTimeout = 40 * time.Millisecond
+	})
+	_, key := e.setup("acme", "c", staticWasm(t))
+	alice := map[string]any{"function": "login", "input": map[string]any{"query": map[string]any{"username": "alice"}, "password": "wonderland"}}
+	if d := e.req("POST", "/v1/connections/c/debug", key, alice).must(t, 200).json(t); d["ok"] != true {
+		t.Fatalf("debug %v", d)
+	}
+	waitFor(t, func() bool { return e.engine.Stats().Modules == 0 })
+	if d := e.req("POST", "/v1/connections/c/debug", key, alice).must(t, 200).json(t); d["ok"] != true {
+		t.Fatalf("debug after the module was released: %v", d)
+	}
 }

@@ -102,6 +102,13 @@ func (s *Server) load(ctx context.Context, wasm []byte) (*engine.Module, error) 
 	return mod, nil
 }
 
+// forgetModule drops a module the engine released.
+func (s *Server) forgetModule(sum string) {
+	s.modMu.Lock()
+	delete(s.modules, sum)
+	s.modMu.Unlock()
+}
+
 // module returns the compiled module whose SHA-256 is sum, loading its
 // bytes from the store the first time.
 func (s *Server) module(ctx context.Context, sum string) (*engine.Module, error) {

@@ -73,7 +73,9 @@ func (inst *instance) run(ctx context.Context, st *callState, fn api.Function, p
 
 // Call runs req.Function of module m. The returned Result is non-nil
 // whenever the function ran, even when it failed; err is then the
-// *Error that Result.Error also holds.
+// *Error that Result.Error also holds. A call that could not start
+// returns a nil Result: ErrClosed, ErrEvicted (Load the module again),
+// or the caller's context error.
 func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, error) {
 	limits := req.Limits.orDefaults(e.cfg.DefaultLimits)
 	if limits.MemoryBytes > e.cfg.MaxMemoryBytes {
@@ -94,6 +96,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		return nil, err
 	}
 	start := time.Now()
+	m.lastUsed.Store(start.UnixNano())
 	inst, err := p.get(ctx)
 	if err != nil {
 		var me *ModuleError

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -34,6 +35,11 @@ type Config struct {
 	// MaxIdleInstances bounds the idle instances kept across all pools.
 	// Default 256.
 	MaxIdleInstances int
+	// ModuleIdleTimeout releases a compiled module that no pool has used
+	// for this long (its machine code is megabytes). Calls on it then fail
+	// with ErrEvicted: Load the module again (from the disk cache it is
+	// quick). Default 10 minutes.
+	ModuleIdleTimeout time.Duration
 }
 
 // DefaultLimits are used for every zero field of Config.DefaultLimits.
@@ -65,6 +71,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxIdleInstances <= 0 {
 		c.MaxIdleInstances = 256
+	}
+	if c.ModuleIdleTimeout <= 0 {
+		c.ModuleIdleTimeout = 10 * time.Minute
 	}
 	return c
 }
@@ -206,6 +215,9 @@ type Module struct {
 	// interruptible modules were instrumented: setting their interrupt
 	// global stops them.
 	interruptible bool
+
+	lastUsed atomic.Int64 // unix nanoseconds of the last call
+	evicted  atomic.Bool  // its compiled code was released
 }
 
 // Info describes the module.
@@ -284,6 +296,9 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	e.mu.Unlock()
 
 	ent.mod, ent.err = e.compile(context.WithoutCancel(ctx), wasm, info)
+	if ent.err == nil {
+		ent.mod.lastUsed.Store(time.Now().UnixNano())
+	}
 	if ent.err != nil {
 		e.mu.Lock()
 		delete(e.modules, info.SHA256)
@@ -295,6 +310,10 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 
 // ErrClosed is returned by an engine after Close.
 var ErrClosed = errors.New("engine: closed")
+
+// ErrEvicted is returned by Call for a module whose compiled code was
+// released after ModuleIdleTimeout: Load it again.
+var ErrEvicted = errors.New("engine: module evicted; load it again")
 
 func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*Module, error) {
 	m := &Module{info: *info, runtime: e.fast, interruptible: true}

@@ -470,3 +470,32 @@ func TestCompilationCacheSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestUnusedModulesAreReleased(t *testing.T) {
+	e := newEngine(t, engine.Config{IdleTimeout: 40 * time.Millisecond, ModuleIdleTimeout: 40 * time.Millisecond})
+	wasm := wasmbuild.Test(t, "testdata/guests/basic")
+	m, err := e.Load(context.Background(), wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(t, e, m, engine.Request{Function: "login", Input: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.Stats().Modules > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the module was never released: %+v", e.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := e.Call(context.Background(), m, engine.Request{Tenant: "t", Function: "login", Input: []byte(`{}`)}); !errors.Is(err, engine.ErrEvicted) {
+		t.Fatalf("a call on a released module: %v", err)
+	}
+	m, err = e.Load(context.Background(), wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := call(t, e, m, engine.Request{Function: "login", Input: []byte(`{"again":true}`)}); err != nil || string(res.Output) != `{"again":true}` {
+		t.Fatalf("after loading it again: %v %v", res, err)
+	}
+}

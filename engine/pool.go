@@ -34,6 +34,9 @@ func (e *Engine) pool(m *Module, req *Request, limits Limits) (*pool, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
+	if m.evicted.Load() {
+		return nil, ErrEvicted
+	}
 	p, ok := e.pools[key]
 	if !ok {
 		env := make(map[string]string, len(req.Env))
@@ -172,7 +175,9 @@ func (e *Engine) janitor() {
 		case <-e.stop:
 			return
 		case <-tick.C:
-			e.evictIdle(time.Now().Add(-e.cfg.IdleTimeout))
+			now := time.Now()
+			e.evictIdle(now.Add(-e.cfg.IdleTimeout))
+			e.evictModules(now.Add(-e.cfg.ModuleIdleTimeout))
 		}
 	}
 }
@@ -201,6 +206,35 @@ func (e *Engine) evictIdle(cutoff time.Time) {
 	e.mu.Unlock()
 	for _, inst := range stale {
 		inst.close(context.Background())
+	}
+}
+
+// evictModules releases the compiled code of modules that no pool uses
+// and no call has used since cutoff. Pools are made and dropped under
+// e.mu too, so a module is never released under a pool.
+func (e *Engine) evictModules(cutoff time.Time) {
+	var drop []*Module
+	e.mu.Lock()
+	used := make(map[string]bool, len(e.pools))
+	for key := range e.pools {
+		used[key.module] = true
+	}
+	for sha, ent := range e.modules {
+		select {
+		case <-ent.ready:
+		default:
+			continue // still compiling
+		}
+		if ent.mod == nil || used[sha] || time.Unix(0, ent.mod.lastUsed.Load()).After(cutoff) {
+			continue
+		}
+		ent.mod.evicted.Store(true)
+		delete(e.modules, sha)
+		drop = append(drop, ent.mod)
+	}
+	e.mu.Unlock()
+	for _, m := range drop {
+		m.compiled.Close(context.Background())
 	}
 }
 
