@@ -32,6 +32,7 @@ type callState struct { // reused by its instance, one call at a time
 	trace     []HostCall
 	hostResp  []byte
 	hostCalls int
+	hostBytes int // requests and responses of all host calls so far
 
 	// abort is set when the call must end: a limit was hit inside a host
 	// function. It decides the call's error.

@@ -51,6 +51,7 @@ func DefaultLimits() Limits {
 		MaxOutputBytes: 1 << 20,
 		MaxLogBytes:    64 << 10,
 		MaxHostCalls:   100,
+		MaxHostBytes:   16 << 20,
 		MaxInstances:   8,
 	}
 }
@@ -96,6 +97,9 @@ func (l Limits) orDefaults(d Limits) Limits {
 	}
 	if l.MaxHostCalls <= 0 {
 		l.MaxHostCalls = d.MaxHostCalls
+	}
+	if l.MaxHostBytes <= 0 {
+		l.MaxHostBytes = d.MaxHostBytes
 	}
 	if l.MaxInstances <= 0 {
 		l.MaxInstances = d.MaxInstances

@@ -266,6 +266,7 @@ func TestHostileGuests(t *testing.T) {
 		MaxOutputBytes: 1 << 20,
 		MaxLogBytes:    16 << 10,
 		MaxHostCalls:   50,
+		MaxHostBytes:   64 << 10,
 	}
 	e := newEngine(t, engine.Config{})
 	m := load(t, e, "hostile")
@@ -284,6 +285,7 @@ func TestHostileGuests(t *testing.T) {
 		{do: "hostlogflood", wantCode: engine.CodeResourceExhausted, wantMsg: "log limit"},
 		{do: "hugeoutput", wantCode: engine.CodeResourceExhausted, wantMsg: "output is 10485760 bytes"},
 		{do: "hostcallflood", wantCode: engine.CodeResourceExhausted, wantMsg: "host call limit of 50"},
+		{do: "hostbytesflood", wantCode: engine.CodeResourceExhausted, wantMsg: "over the limit of 65536"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.do, func(t *testing.T) {

@@ -130,6 +130,10 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		}
 	}
 	st.trace = append(st.trace, tr)
+	st.hostBytes += len(req) + len(resp)
+	if st.hostBytes > st.limits.MaxHostBytes {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "host calls moved %d bytes, over the limit of %d", st.hostBytes, st.limits.MaxHostBytes))
+	}
 	st.hostResp = resp
 	stack[0] = api.EncodeU32(uint32(len(resp)))
 }

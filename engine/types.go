@@ -86,6 +86,9 @@ type Limits struct {
 	MaxOutputBytes int
 	MaxLogBytes    int
 	MaxHostCalls   int
+	// MaxHostBytes bounds the bytes all host calls of the call move,
+	// requests and responses together.
+	MaxHostBytes int
 	// MaxInstances bounds the instance pool of this (tenant, connection);
 	// usually the tenant's concurrency quota.
 	MaxInstances int

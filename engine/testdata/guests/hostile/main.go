@@ -60,6 +60,11 @@ func login(n int32) int32 {
 		return abi.JSON(map[string]string{"id": "x", "error": fmt.Sprint(err)})
 	case "sleep":
 		time.Sleep(time.Hour)
+	case "hostbytesflood":
+		big := []byte(`"` + strings.Repeat("z", 16<<10) + `"`)
+		for i := 0; i < 40; i++ {
+			abi.HostCall("test.echo", big)
+		}
 	case "hostcallflood":
 		for {
 			abi.HostCall("test.echo", []byte("{}"))
