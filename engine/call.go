@@ -61,7 +61,11 @@ func (inst *instance) run(ctx context.Context, st *callState, fn api.Function, p
 	}
 	// A timer and, when the caller can cancel, a context callback set the
 	// interrupt flag: no goroutine, no context per call.
-	timer := time.AfterFunc(time.Until(st.deadline), inst.interruptNow)
+	if inst.timer == nil {
+		inst.timer = time.AfterFunc(time.Hour, inst.interruptNow)
+	}
+	inst.timer.Reset(time.Until(st.deadline))
+	timer := inst.timer
 	var stopOnCancel func() bool
 	if ctx.Done() != nil {
 		stopOnCancel = context.AfterFunc(ctx, inst.interruptNow)

@@ -24,7 +24,8 @@ type instance struct {
 	memLimit  uint64
 	memHit    atomic.Bool
 	cur       atomic.Pointer[callState]
-	st        callState // the state of the current call, reused
+	st        callState   // the state of the current call, reused
+	timer     *time.Timer // sets the interrupt flag at a call's deadline
 	lastUsed  time.Time
 }
 
@@ -113,6 +114,9 @@ func (inst *instance) interruptNow() {
 }
 
 func (inst *instance) close(ctx context.Context) {
+	if inst.timer != nil {
+		inst.timer.Stop()
+	}
 	if inst.mod != nil {
 		inst.mod.Close(ctx)
 	}
