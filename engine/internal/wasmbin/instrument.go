@@ -7,163 +7,116 @@ import (
 	"strings"
 )
 
-// InterruptExport is the name under which Instrument exports the
-// interrupt flag: a mutable i32 global the host sets to a non-zero value
-// to stop the running code.
-const InterruptExport = "__sluice_interrupt"
+// The names Instrument adds to a module. Validation refuses guest imports
+// and exports under them.
+const (
+	// YieldModule and YieldName name the host function the instrumented
+	// code calls when its fuel runs out: () -> i64, the new fuel.
+	YieldModule = "__sluice"
+	YieldName   = "yield"
+	// StartExport exports the module's start function, which Instrument
+	// removes from the start section so that the host runs it under a
+	// call's limits instead of inside instantiation.
+	StartExport = "__sluice_start"
+)
 
-// YieldEvery is how many loop iterations pass between two returns to Go
-// (and two looks at the interrupt flag).
-const YieldEvery = 1 << 14
+// Costs charged to the fuel counter, in units of about one simple
+// instruction. Bulk operations are charged by their size: memory ops a
+// unit per 16 bytes, memory.grow a unit per 16 bytes of the pages it adds,
+// table ops a unit per two entries.
+const (
+	bulkMemoryShift = 4  // n >> 4
+	growPagesShift  = 12 // pages << 12 == bytes >> 4
+	bulkTableShift  = 1  // n >> 1
+)
 
-// ErrCannotInstrument means the module uses an instruction Instrument does
-// not know; the caller runs it another way.
+// ErrCannotInstrument means the module uses something Instrument does
+// not know (an instruction, a section form). Such a module cannot be run
+// safely, so it is refused.
 var ErrCannotInstrument = errors.New("cannot instrument module")
+
+// Prepared is an instrumented module and what the engine needs to know
+// of it.
+type Prepared struct {
+	Code []byte
+	// TableEntries is the total maximum size of the module's tables
+	// after Instrument capped them: what the tables can cost.
+	TableEntries uint64
+	// HasStart reports a start function, exported as StartExport.
+	HasStart bool
+}
+
+// Options tune Instrument.
+type Options struct {
+	// MaxTableEntries caps every table's maximum size. A table that
+	// declares no maximum cannot grow (Go and LLVM never grow theirs); a
+	// larger maximum becomes this one; a larger minimum is refused.
+	MaxTableEntries uint32
+	// Fuel is the fuel global's initial value: the units the code may
+	// run before its first yield. Default 100000.
+	Fuel int64
+}
 
 const (
 	secCustom   = 0
-	secGlobal   = 6
-	secCode     = 10
-	secTag      = 13
-	secStart    = 8
-	secMemory   = 5
 	secType     = 1
 	secFunction = 3
+	secTable    = 4
+	secMemory   = 5
+	secGlobal   = 6
+	secStart    = 8
+	secElement  = 9
+	secCode     = 10
+	secTag      = 13
 )
 
-// loopCheck is the code put at every loop header, with $n the function's
-// new counter local:
+// Instrument returns a copy of the module in which the code counts down
+// a fuel counter, a new mutable i64 global, and calls the host (a new
+// import, YieldModule.YieldName) whenever it runs out:
 //
-//	local.get $n; i32.const 1; i32.add; local.tee $n
-//	i32.const YieldEvery-1; i32.and; i32.eqz
-//	if
-//	  i32.const 0; memory.grow 0; drop      ;; back to Go for a moment
-//	  global.get $flag; if unreachable end  ;; interrupted?
-//	end
-func loopCheck(counter, flag uint32) []byte {
-	var c []byte
-	c = append(append(c, 0x20), uleb(counter)...)
-	c = append(c, 0x41, 0x01, 0x6A)
-	c = append(append(c, 0x22), uleb(counter)...)
-	c = append(append(c, 0x41), sleb(YieldEvery-1)...)
-	c = append(c, 0x71, 0x45, 0x04, 0x40)
-	c = append(c, 0x41, 0x00, 0x40, 0x00, 0x1A)
-	c = append(append(c, 0x23), uleb(flag)...)
-	c = append(c, 0x04, 0x40, 0x00, 0x0B)
-	return append(c, 0x0B)
-}
-
-// Instrument returns a copy of the module in which every loop header
-// counts its iterations in a new local of its function and, every
-// YieldEvery iterations, runs memory.grow(0) and traps (unreachable) when a
-// new exported global, the interrupt flag, is non-zero. Setting the flag
-// from another goroutine stops an endless loop within YieldEvery
-// iterations, for an add and a branch on a register per iteration: far
-// cheaper than a call into the runtime per iteration. memory.grow(0)
-// changes nothing but makes the compiled code return to Go briefly: the Go
-// runtime cannot preempt compiled wasm, so a loop that never left it would
-// hold up a stop-the-world garbage collection, and with it the goroutine
-// that sets the flag. Debug sections, whose code offsets would no longer
+//   - every function entry charges the instructions of the function that
+//     lie outside its loops, and every loop header the instructions of
+//     that loop's own body, so no shape of code (loops of any length,
+//     loop-free call trees, recursion) runs long without reaching the
+//     host;
+//   - bulk memory and table instructions and memory.grow charge their
+//     size first.
+//
+// The host decides, at each yield, whether the call must stop (deadline,
+// cancellation, quota) or give its CPU slot to another call, and returns
+// the next portion of fuel. Reaching the host also returns to Go, which
+// cannot preempt compiled wasm: a garbage collection's stop-the-world
+// waits for running guests only until their next yield.
+//
+// Adding an import shifts every defined function's index by one, so
+// calls, ref.func, exports, elements and global initialisers are
+// renumbered. A start function is removed from the start section and
+// exported as StartExport. Tables are capped to opts.MaxTableEntries.
+// Debug and name sections, whose offsets and indices would no longer
 // hold, are dropped.
-func Instrument(b []byte) ([]byte, error) {
+func Instrument(b []byte, opts Options) (*Prepared, error) {
 	if _, err := Parse(b); err != nil {
 		return nil, err
+	}
+	if opts.MaxTableEntries == 0 {
+		opts.MaxTableEntries = 1 << 20
+	}
+	if opts.Fuel <= 0 {
+		opts.Fuel = 100000
 	}
 	var secs []section
 	r := &reader{b: b, off: 8}
 	for r.off < len(b) {
 		id := r.byte()
 		size := r.u32()
-		if id == secStart {
-			// A start function runs inside instantiation, before the
-			// interrupt flag can be reached.
-			return nil, fmt.Errorf("%w: it has a start function", ErrCannotInstrument)
-		}
 		secs = append(secs, section{id: id, start: r.off, end: r.off + int(size)})
 		r.off += int(size)
 	}
-
-	importedGlobals := 0
-	if m, _ := Parse(b); m != nil {
-		for _, imp := range m.Imports {
-			if imp.Kind == KindGlobal {
-				importedGlobals++
-			}
-		}
-	}
-	ownGlobals := 0
-	for _, s := range secs {
-		if s.id == secGlobal {
-			sr := &reader{b: b[:s.end], off: s.start}
-			ownGlobals = int(sr.u32())
-		}
-	}
-	hasMemory := false
-	if m, _ := Parse(b); m != nil {
-		for _, imp := range m.Imports {
-			hasMemory = hasMemory || imp.Kind == KindMemory
-		}
-	}
-	for _, s := range secs {
-		hasMemory = hasMemory || s.id == secMemory
-	}
-	if !hasMemory {
-		return nil, fmt.Errorf("%w: it has no memory to yield through", ErrCannotInstrument)
-	}
-	flag := uint32(importedGlobals + ownGlobals)
-	newGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // mut i32 = 0
-	params, err := functionParams(b, secs)
-	if err != nil {
+	ins := &instrumenter{b: b, secs: secs, opts: opts}
+	if err := ins.scan(); err != nil {
 		return nil, err
 	}
-
-	out := append([]byte(nil), b[:8]...)
-	emit := func(id byte, content []byte) {
-		out = append(out, id)
-		out = append(out, uleb(uint32(len(content)))...)
-		out = append(out, content...)
-	}
-	haveGlobal := false
-	for _, s := range secs {
-		content := b[s.start:s.end]
-		// A module without a global section gets one before the first
-		// section that must follow it.
-		if !haveGlobal && ownGlobals == 0 && s.id != secCustom && order(s.id) > order(secGlobal) {
-			emit(secGlobal, append([]byte{1}, newGlobal...))
-			haveGlobal = true
-		}
-		switch s.id {
-		case secCustom:
-			nr := &reader{b: content}
-			if name := nr.name(); strings.HasPrefix(name, ".debug") || nr.err != nil {
-				continue
-			}
-			emit(s.id, content)
-		case secGlobal:
-			sr := &reader{b: content}
-			n := sr.u32()
-			c := append(uleb(n+1), content[sr.off:]...)
-			emit(s.id, append(c, newGlobal...))
-			haveGlobal = true
-		case secExport:
-			sr := &reader{b: content}
-			n := sr.u32()
-			c := append(uleb(n+1), content[sr.off:]...)
-			c = append(c, uleb(uint32(len(InterruptExport)))...)
-			c = append(c, InterruptExport...)
-			c = append(c, KindGlobal)
-			emit(s.id, append(c, uleb(flag)...))
-		case secCode:
-			c, err := instrumentCode(content, params, flag)
-			if err != nil {
-				return nil, err
-			}
-			emit(s.id, c)
-		default:
-			emit(s.id, content)
-		}
-	}
-	return out, nil
+	return ins.emit()
 }
 
 type section struct {
@@ -171,20 +124,44 @@ type section struct {
 	start, end int // content
 }
 
-// functionParams returns the parameter count of each function the module
-// defines, in code-section order: a function's new counter local comes
-// after its parameters and locals.
-func functionParams(b []byte, secs []section) ([]uint32, error) {
-	var types []uint32 // parameter count of each type
-	var funcs []uint32 // type index of each defined function
-	for _, s := range secs {
-		r := &reader{b: b[:s.end], off: s.start}
+type instrumenter struct {
+	b    []byte
+	secs []section
+	opts Options
+
+	numTypes       uint32
+	typeParams     []uint32 // parameter count of each type
+	funcImports    uint32
+	globalImports  uint32
+	ownGlobals     uint32
+	funcTypes      []uint32 // type index of each defined function
+	hasStart       bool
+	startFunc      uint32
+	tableEntries   uint64
+	yieldFunc      uint32 // index of the new import
+	yieldType      uint32 // index of its new type
+	fuelGlobal     uint32
+	hasImportSec   bool
+	hasTypeSec     bool
+	hasGlobalSec   bool
+	hasExportSec   bool
+	hasMemoryDecl  bool
+	memoryImported bool
+}
+
+func (in *instrumenter) content(s section) []byte { return in.b[s.start:s.end] }
+
+// scan reads what emit needs before writing anything.
+func (in *instrumenter) scan() error {
+	for _, s := range in.secs {
+		r := &reader{b: in.content(s)}
 		switch s.id {
 		case secType:
+			in.hasTypeSec = true
 			n := r.u32()
 			for i := uint32(0); i < n && r.err == nil; i++ {
 				if form := r.byte(); form != 0x60 {
-					return nil, fmt.Errorf("%w: type form 0x%02X", ErrCannotInstrument, form)
+					return fmt.Errorf("%w: type form 0x%02X", ErrCannotInstrument, form)
 				}
 				np := r.u32()
 				for j := uint32(0); j < np && r.err == nil; j++ {
@@ -194,26 +171,311 @@ func functionParams(b []byte, secs []section) ([]uint32, error) {
 				for j := uint32(0); j < nr && r.err == nil; j++ {
 					r.valtype()
 				}
-				types = append(types, np)
+				in.typeParams = append(in.typeParams, np)
+			}
+			in.numTypes = n
+		case secImport:
+			in.hasImportSec = true
+			imps, err := parseImports(r)
+			if err != nil {
+				return err
+			}
+			for _, imp := range imps {
+				switch imp.Kind {
+				case KindFunc:
+					in.funcImports++
+				case KindGlobal:
+					in.globalImports++
+				case KindMemory:
+					in.memoryImported = true
+				case KindTable:
+					return fmt.Errorf("%w: it imports a table", ErrCannotInstrument)
+				}
 			}
 		case secFunction:
 			n := r.u32()
 			for i := uint32(0); i < n && r.err == nil; i++ {
-				funcs = append(funcs, r.u32())
+				in.funcTypes = append(in.funcTypes, r.u32())
 			}
+		case secGlobal:
+			in.hasGlobalSec = true
+			in.ownGlobals = r.u32()
+		case secExport:
+			in.hasExportSec = true
+		case secMemory:
+			in.hasMemoryDecl = true
+		case secStart:
+			in.hasStart = true
+			in.startFunc = r.u32()
 		}
 		if r.err != nil {
-			return nil, fmt.Errorf("%w: malformed section %d", ErrCannotInstrument, s.id)
+			return fmt.Errorf("%w: malformed section %d", ErrCannotInstrument, s.id)
 		}
 	}
-	params := make([]uint32, len(funcs))
-	for i, t := range funcs {
-		if int(t) >= len(types) {
-			return nil, fmt.Errorf("%w: function %d has unknown type %d", ErrCannotInstrument, i, t)
+	for i, t := range in.funcTypes {
+		if t >= in.numTypes {
+			return fmt.Errorf("%w: function %d has unknown type %d", ErrCannotInstrument, i, t)
 		}
-		params[i] = types[t]
 	}
-	return params, nil
+	if !in.hasMemoryDecl && !in.memoryImported {
+		return fmt.Errorf("%w: it has no memory", ErrCannotInstrument)
+	}
+	in.yieldFunc = in.funcImports
+	in.yieldType = in.numTypes
+	in.fuelGlobal = in.globalImports + in.ownGlobals
+	return nil
+}
+
+// fn renumbers a function index: defined functions move up by one to
+// make room for the yield import.
+func (in *instrumenter) fn(idx uint32) uint32 {
+	if idx >= in.funcImports {
+		return idx + 1
+	}
+	return idx
+}
+
+func (in *instrumenter) emit() (*Prepared, error) {
+	b := in.b
+	out := append(make([]byte, 0, len(b)+len(b)/4+64), b[:8]...)
+	emit := func(id byte, content []byte) {
+		out = append(out, id)
+		out = appendU32(out, uint32(len(content)))
+		out = append(out, content...)
+	}
+	yieldType := []byte{0x60, 0x00, 0x01, 0x7E} // () -> i64
+	yieldImport := appendName(appendName(nil, YieldModule), YieldName)
+	yieldImport = appendU32(append(yieldImport, KindFunc), in.yieldType)
+	fuelGlobal := in.fuelDecl()
+
+	// Sections the module lacks are added before the first section that
+	// must follow them.
+	missing := []struct {
+		id      byte
+		have    bool
+		content []byte
+	}{
+		{secType, in.hasTypeSec, append([]byte{1}, yieldType...)},
+		{secImport, in.hasImportSec, append([]byte{1}, yieldImport...)},
+		{secGlobal, in.hasGlobalSec, append([]byte{1}, fuelGlobal...)},
+	}
+	addMissing := func(before byte) {
+		for i := range missing {
+			if m := &missing[i]; !m.have && (before == 0xFF || order(m.id) < order(before)) {
+				emit(m.id, m.content)
+				m.have = true
+			}
+		}
+	}
+	for _, s := range in.secs {
+		content := in.content(s)
+		if s.id != secCustom {
+			addMissing(s.id)
+		}
+		switch s.id {
+		case secCustom:
+			nr := &reader{b: content}
+			if name := nr.name(); nr.err != nil || name == "name" || strings.HasPrefix(name, ".debug") {
+				continue
+			}
+			emit(s.id, content)
+		case secType:
+			emit(s.id, appendVecItem(content, yieldType))
+		case secImport:
+			emit(s.id, appendVecItem(content, yieldImport))
+		case secTable:
+			c, err := in.tables(content)
+			if err != nil {
+				return nil, err
+			}
+			emit(s.id, c)
+		case secGlobal:
+			c, err := in.globals(content)
+			if err != nil {
+				return nil, err
+			}
+			emit(s.id, c)
+		case secExport:
+			c, err := in.exports(content)
+			if err != nil {
+				return nil, err
+			}
+			emit(s.id, c)
+		case secStart:
+			// Dropped: the host calls it through StartExport.
+		case secElement:
+			c, err := in.elements(content)
+			if err != nil {
+				return nil, err
+			}
+			emit(s.id, c)
+		case secCode:
+			c, err := in.code(content)
+			if err != nil {
+				return nil, err
+			}
+			emit(s.id, c)
+		default:
+			emit(s.id, content)
+		}
+	}
+	addMissing(0xFF)
+	return &Prepared{Code: out, TableEntries: in.tableEntries, HasStart: in.hasStart}, nil
+}
+
+// appendVecItem appends one encoded item to a vector section's content.
+func appendVecItem(content, item []byte) []byte {
+	r := &reader{b: content}
+	n := r.u32()
+	c := appendU32(make([]byte, 0, len(content)+len(item)+5), n+1)
+	c = append(c, content[r.off:]...)
+	return append(c, item...)
+}
+
+func (in *instrumenter) tables(content []byte) ([]byte, error) {
+	r := &reader{b: content}
+	n := r.u32()
+	out := appendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		start := r.off
+		r.valtype()
+		out = append(out, content[start:r.off]...)
+		flags := r.byte()
+		lo := r.u32()
+		hi := lo
+		if flags&1 != 0 {
+			hi = min(r.u32(), in.opts.MaxTableEntries)
+		}
+		if r.err != nil || flags&^1 != 0 {
+			return nil, fmt.Errorf("%w: malformed table section", ErrCannotInstrument)
+		}
+		if lo > in.opts.MaxTableEntries {
+			return nil, fmt.Errorf("table %d has %d entries, over the limit of %d (maxTableEntries)", i, lo, in.opts.MaxTableEntries)
+		}
+		hi = max(hi, lo)
+		in.tableEntries += uint64(hi)
+		out = appendU32(appendU32(append(out, 0x01), lo), hi)
+	}
+	if r.off != len(content) {
+		return nil, fmt.Errorf("%w: table section: trailing bytes", ErrCannotInstrument)
+	}
+	return out, nil
+}
+
+func (in *instrumenter) globals(content []byte) ([]byte, error) {
+	r := &reader{b: content}
+	n := r.u32()
+	out := appendU32(nil, n+1)
+	for i := uint32(0); i < n; i++ {
+		start := r.off
+		r.valtype()
+		r.byte() // mutability
+		out = append(out, content[start:r.off]...)
+		var err error
+		if out, err = in.constExpr(r, out); err != nil {
+			return nil, err
+		}
+	}
+	if r.err != nil || r.off != len(content) {
+		return nil, fmt.Errorf("%w: malformed global section", ErrCannotInstrument)
+	}
+	return append(out, in.fuelDecl()...), nil
+}
+
+// fuelDecl declares the fuel global: mut i64 = opts.Fuel.
+func (in *instrumenter) fuelDecl() []byte {
+	return append(appendS64([]byte{0x7E, 0x01, 0x42}, in.opts.Fuel), 0x0B)
+}
+
+func (in *instrumenter) exports(content []byte) ([]byte, error) {
+	r := &reader{b: content}
+	n := r.u32()
+	extra := uint32(0)
+	if in.hasStart {
+		extra = 1
+	}
+	out := appendU32(nil, n+extra)
+	for i := uint32(0); i < n; i++ {
+		start := r.off
+		r.name()
+		kind := r.byte()
+		out = append(out, content[start:r.off]...)
+		idx := r.u32()
+		if kind == KindFunc {
+			idx = in.fn(idx)
+		}
+		out = appendU32(out, idx)
+	}
+	if r.err != nil || r.off != len(content) {
+		return nil, fmt.Errorf("%w: malformed export section", ErrCannotInstrument)
+	}
+	if in.hasStart {
+		out = appendU32(append(appendName(out, StartExport), KindFunc), in.fn(in.startFunc))
+	}
+	return out, nil
+}
+
+// elements renumbers the function indices of element segments, in each
+// of the binary format's eight forms.
+func (in *instrumenter) elements(content []byte) ([]byte, error) {
+	r := &reader{b: content}
+	n := r.u32()
+	out := appendU32(nil, n)
+	var err error
+	for i := uint32(0); i < n && err == nil; i++ {
+		flags := r.u32()
+		out = appendU32(out, flags)
+		if flags > 7 {
+			return nil, fmt.Errorf("%w: element segment form %d", ErrCannotInstrument, flags)
+		}
+		if flags == 2 || flags == 6 {
+			out = appendU32(out, r.u32()) // table index
+		}
+		if flags&1 == 0 { // active: an offset expression
+			if out, err = in.constExpr(r, out); err != nil {
+				return nil, err
+			}
+		}
+		if flags&3 != 0 { // elemkind or reftype
+			start := r.off
+			r.valtype()
+			out = append(out, content[start:r.off]...)
+		}
+		count := r.u32()
+		out = appendU32(out, count)
+		for j := uint32(0); j < count && r.err == nil && err == nil; j++ {
+			if flags&4 == 0 {
+				out = appendU32(out, in.fn(r.u32()))
+			} else {
+				out, err = in.constExpr(r, out)
+			}
+		}
+	}
+	if err == nil && (r.err != nil || r.off != len(content)) {
+		err = fmt.Errorf("%w: malformed element section", ErrCannotInstrument)
+	}
+	return out, err
+}
+
+// constExpr copies a constant expression up to its end, renumbering
+// ref.func.
+func (in *instrumenter) constExpr(r *reader, out []byte) ([]byte, error) {
+	for r.err == nil {
+		start := r.off
+		op := r.byte()
+		switch op {
+		case 0x0B:
+			return append(out, op), nil
+		case 0xD2:
+			out = appendU32(append(out, op), in.fn(r.u32()))
+			continue
+		}
+		if err := r.immediates(op); err != nil {
+			return nil, fmt.Errorf("%w: constant expression: %v", ErrCannotInstrument, err)
+		}
+		out = append(out, r.b[start:r.off]...)
+	}
+	return nil, fmt.Errorf("%w: malformed constant expression", ErrCannotInstrument)
 }
 
 // order is a section's position in the binary format's required order.
@@ -227,23 +489,25 @@ func order(id byte) int {
 	return int(id) * 10
 }
 
-func instrumentCode(content []byte, params []uint32, flag uint32) ([]byte, error) {
+func (in *instrumenter) code(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	if int(n) != len(params) {
-		return nil, fmt.Errorf("%w: %d bodies for %d functions", ErrCannotInstrument, n, len(params))
+	if int(n) != len(in.funcTypes) {
+		return nil, fmt.Errorf("%w: %d bodies for %d functions", ErrCannotInstrument, n, len(in.funcTypes))
 	}
-	out := uleb(n)
+	out := appendU32(make([]byte, 0, len(content)+len(content)/4+16), n)
+	var body []byte
 	for i := uint32(0); i < n; i++ {
 		size := r.u32()
 		if r.err != nil || int(size) > len(content)-r.off {
 			return nil, fmt.Errorf("%w: malformed code section", ErrCannotInstrument)
 		}
-		body, err := instrumentBody(content[r.off:r.off+int(size)], params[i], flag)
+		var err error
+		body, err = in.body(body[:0], content[r.off:r.off+int(size)], in.typeParams[in.funcTypes[i]])
 		if err != nil {
-			return nil, fmt.Errorf("%w: function %d: %v", ErrCannotInstrument, i, err)
+			return nil, fmt.Errorf("%w: function %d: %v", ErrCannotInstrument, in.funcImports+i, err)
 		}
-		out = append(out, uleb(uint32(len(body)))...)
+		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 		r.off += int(size)
 	}
@@ -251,12 +515,28 @@ func instrumentCode(content []byte, params []uint32, flag uint32) ([]byte, error
 }
 
 // maxLocals is the most locals a function may have (the limit engines
-// commonly enforce); a function at it gets no counter.
+// commonly enforce), counting the two Instrument adds.
 const maxLocals = 50000
 
-// instrumentBody adds the counter local and the loop checks to one
-// function body. A body without loops is returned as it is.
-func instrumentBody(body []byte, params, flag uint32) ([]byte, error) {
+// Opcodes the instrumenter looks at.
+const (
+	opBlock      = 0x02
+	opLoop       = 0x03
+	opIf         = 0x04
+	opTry        = 0x06
+	opEnd        = 0x0B
+	opCall       = 0x10
+	opReturnCall = 0x12
+	opTryTable   = 0x1F
+	opRefFunc    = 0xD2
+	opMemoryGrow = 0x40
+	opPrefixFC   = 0xFC
+)
+
+// body instruments one function body into out: two scratch locals (an
+// i64 and an i32), a fuel check at entry and at every loop header,
+// a size charge before bulk operations, and renumbered calls.
+func (in *instrumenter) body(out, body []byte, params uint32) ([]byte, error) {
 	r := &reader{b: body}
 	groups := r.u32()
 	afterCount := r.off
@@ -268,19 +548,39 @@ func instrumentBody(body []byte, params, flag uint32) ([]byte, error) {
 	if r.err != nil {
 		return nil, errMalformed
 	}
-	if locals >= maxLocals {
-		return nil, errors.New("too many locals")
+	if locals+2 > maxLocals {
+		return nil, fmt.Errorf("it has %d locals, over the limit of %d", locals, maxLocals-2)
 	}
-	check := loopCheck(uint32(locals), flag)
 	declEnd := r.off
-	out := make([]byte, 0, len(body)+len(body)/8+8)
-	out = append(out, uleb(groups+1)...)
+	costs, err := regionCosts(body[declEnd:])
+	if err != nil {
+		return nil, err
+	}
+	ch := checker{tmp64: uint32(locals), tmp32: uint32(locals) + 1, fuel: in.fuelGlobal, yield: in.yieldFunc}
+
+	out = appendU32(out, groups+2)
 	out = append(out, body[afterCount:declEnd]...)
-	out = append(out, 0x01, 0x7F) // one more local: the i32 counter
-	loops := false
+	out = append(out, 0x01, 0x7E, 0x01, 0x7F) // the scratch locals: i64, i32
+	out = ch.static(out, costs[0])
+	loop := 1
 	for r.off < len(body) {
 		start := r.off
 		op := r.byte()
+		switch op {
+		case opCall, opReturnCall, opRefFunc:
+			out = appendU32(append(out, op), in.fn(r.u32()))
+			continue
+		case opMemoryGrow:
+			out = ch.dynamic(out, 0x86, growPagesShift) // i64.shl
+		case opPrefixFC:
+			sr := &reader{b: body, off: r.off}
+			switch sr.u32() {
+			case 8, 10, 11: // memory.init, memory.copy, memory.fill
+				out = ch.dynamic(out, 0x88, bulkMemoryShift) // i64.shr_u
+			case 12, 14, 15, 17: // table.init, table.copy, table.grow, table.fill
+				out = ch.dynamic(out, 0x88, bulkTableShift)
+			}
+		}
 		if err := r.immediates(op); err != nil {
 			return nil, err
 		}
@@ -288,15 +588,97 @@ func instrumentBody(body []byte, params, flag uint32) ([]byte, error) {
 			return nil, errMalformed
 		}
 		out = append(out, body[start:r.off]...)
-		if op == 0x03 { // loop
-			out = append(out, check...)
-			loops = true
+		if op == opLoop {
+			out = ch.static(out, costs[loop])
+			loop++
 		}
 	}
-	if !loops {
-		return body, nil
-	}
 	return out, nil
+}
+
+// regionCosts counts the instructions of a function's code outside any
+// loop (costs[0]) and of each loop's own body, nested loops excluded
+// (costs[1:], in the order the loops start). The check code Instrument
+// adds is not counted: it is what the counts pay for.
+func regionCosts(code []byte) ([]int64, error) {
+	costs := []int64{0}
+	// open holds, for each open block, the index in costs of the region
+	// it belongs to; loops open a region of their own.
+	open := []int{0}
+	r := &reader{b: code}
+	for r.off < len(code) {
+		op := r.byte()
+		if err := r.immediates(op); err != nil {
+			return nil, err
+		}
+		if r.err != nil {
+			return nil, errMalformed
+		}
+		if len(open) == 0 {
+			return nil, errors.New("instructions after the function's end")
+		}
+		region := open[len(open)-1]
+		costs[region]++
+		switch op {
+		case opBlock, opIf, opTry, opTryTable:
+			open = append(open, region)
+		case opLoop:
+			costs = append(costs, 1)
+			open = append(open, len(costs)-1)
+		case opEnd:
+			open = open[:len(open)-1]
+		}
+	}
+	if len(open) != 0 {
+		return nil, errors.New("the function's code does not end")
+	}
+	return costs, nil
+}
+
+// checker writes the fuel checks of one function.
+type checker struct {
+	tmp64, tmp32, fuel, yield uint32
+}
+
+// static charges a constant cost:
+//
+//	global.get $fuel; i64.const cost; i64.sub
+//	local.tee $t; global.set $fuel
+//	local.get $t; i64.const 0; i64.lt_s
+//	if  call $yield; global.set $fuel  end
+func (c checker) static(out []byte, cost int64) []byte {
+	out = appendU32(append(out, 0x23), c.fuel)
+	out = appendS64(append(out, 0x42), cost)
+	out = append(out, 0x7D)
+	return c.tail(out)
+}
+
+// dynamic charges the i32 size on top of the stack, shifted (op is
+// i64.shl or i64.shr_u), and leaves the size where it was:
+//
+//	local.set $n
+//	global.get $fuel; local.get $n; i64.extend_i32_u; i64.const k; op; i64.sub
+//	...the static tail...
+//	local.get $n
+func (c checker) dynamic(out []byte, op byte, shift int64) []byte {
+	out = appendU32(append(out, 0x21), c.tmp32)
+	out = appendU32(append(out, 0x23), c.fuel)
+	out = appendU32(append(out, 0x20), c.tmp32)
+	out = append(out, 0xAD)
+	out = appendS64(append(out, 0x42), shift)
+	out = append(out, op, 0x7D)
+	out = c.tail(out)
+	return appendU32(append(out, 0x20), c.tmp32)
+}
+
+func (c checker) tail(out []byte) []byte {
+	out = appendU32(append(out, 0x22), c.tmp64)
+	out = appendU32(append(out, 0x24), c.fuel)
+	out = appendU32(append(out, 0x20), c.tmp64)
+	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40)
+	out = appendU32(append(out, opCall), c.yield)
+	out = appendU32(append(out, 0x24), c.fuel)
+	return append(out, opEnd)
 }
 
 // immediates skips the immediates of opcode op.
@@ -414,19 +796,22 @@ func (r *reader) valtype() {
 	}
 }
 
-// sleb encodes a non-negative int32 as a signed LEB128.
-func sleb(v int32) []byte {
-	var b []byte
+// appendS64 appends v as a signed LEB128.
+func appendS64(b []byte, v int64) []byte {
 	for {
 		c := byte(v & 0x7F)
 		v >>= 7
-		if v == 0 && c&0x40 == 0 {
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
 			return append(b, c)
 		}
 		b = append(b, c|0x80)
 	}
 }
 
-func uleb(v uint32) []byte {
-	return binary.AppendUvarint(nil, uint64(v))
+func appendU32(b []byte, v uint32) []byte {
+	return binary.AppendUvarint(b, uint64(v))
+}
+
+func appendName(b []byte, s string) []byte {
+	return append(appendU32(b, uint32(len(s))), s...)
 }

@@ -18,30 +18,26 @@ func loopModule(body ...byte) []byte {
 	return append(m, code...)
 }
 
-func TestInstrumentAddsCheckAtLoopHeaders(t *testing.T) {
+func TestInstrumentAddsYieldImportAndChecks(t *testing.T) {
 	in := loopModule(0x03, 0x40, 0x0C, 0x00, 0x0B, 0x0B)
-	out, err := Instrument(in)
+	p, err := Instrument(in, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Parse(out)
+	m, err := Parse(p.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
-	for _, e := range m.Exports {
-		if e.Name == InterruptExport && e.Kind == KindGlobal {
-			found = true
-		}
+	if len(m.Imports) != 1 || m.Imports[0] != (Import{Module: YieldModule, Name: YieldName, Kind: KindFunc}) {
+		t.Fatalf("imports %+v", m.Imports)
 	}
-	if !found {
-		t.Fatalf("no %s export: %+v", InterruptExport, m.Exports)
-	}
-	// one local group more (the counter, local 0); loop, the check (flag
-	// is global 0), br 0
-	want := append(append([]byte{0x01, 0x01, 0x7F, 0x03, 0x40}, loopCheck(0, 0)...), 0x0C, 0x00)
-	if !bytes.Contains(out, want) {
-		t.Fatalf("check not inserted: %x", out)
+	// Two scratch locals (i64, i32); the entry check charges the code
+	// outside the loop, the loop header check the loop's body.
+	ch := checker{tmp64: 0, tmp32: 1, fuel: 0, yield: 0}
+	want := append([]byte{0x02, 0x01, 0x7E, 0x01, 0x7F}, ch.static(nil, 2)...)
+	want = append(append(append(want, 0x03, 0x40), ch.static(nil, 3)...), 0x0C, 0x00)
+	if !bytes.Contains(p.Code, want) {
+		t.Fatalf("checks not inserted:\n got %x\nwant %x", p.Code, want)
 	}
 }
 
@@ -51,15 +47,25 @@ func TestInstrumentRefuses(t *testing.T) {
 		mod  []byte
 	}{
 		{"unknown opcode", loopModule(0xFB, 0x00, 0x0B)},
-		{"start function", append(loopModule(0x0B), 8, 1, 0)},
 		{"no memory", bytes.Replace(loopModule(0x0B), []byte{5, 3, 1, 0, 1}, nil, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Instrument(tt.mod); !errors.Is(err, ErrCannotInstrument) {
+			if _, err := Instrument(tt.mod, Options{}); !errors.Is(err, ErrCannotInstrument) {
 				t.Fatalf("got %v", err)
 			}
 		})
+	}
+}
+
+func TestInstrumentExportsStartFunction(t *testing.T) {
+	p, err := Instrument(append(loopModule(0x0B), 8, 1, 0), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := Parse(p.Code)
+	if !p.HasStart || len(m.Exports) != 2 || m.Exports[1].Name != StartExport {
+		t.Fatalf("start not exported: %+v %+v", p, m.Exports)
 	}
 }
 
@@ -93,8 +99,8 @@ func FuzzInstrument(f *testing.F) {
 		if _, err := Parse(b); err != nil {
 			return
 		}
-		if out, err := Instrument(b); err == nil {
-			if _, err := Parse(out); err != nil {
+		if out, err := Instrument(b, Options{}); err == nil {
+			if _, err := Parse(out.Code); err != nil {
 				t.Fatalf("instrumented module does not parse: %v", err)
 			}
 		}
