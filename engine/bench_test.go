@@ -52,16 +52,25 @@ func newRaw(b *testing.B, wasm []byte, mode int) *rawInstance {
 	b.Helper()
 	terminate := mode == rawWazeroChecks
 	if mode == rawInstrumented {
-		var err error
-		if wasm, err = wasmbin.Instrument(wasm); err != nil {
+		p, err := wasmbin.Instrument(wasm, wasmbin.Options{})
+		if err != nil {
 			b.Fatal(err)
 		}
+		wasm = p.Code
 	}
 	ctx := context.Background()
 	cfg := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(terminate).WithCompilationCache(sharedCache(b))
 	ri := &rawInstance{r: wazero.NewRuntimeWithConfig(ctx, cfg)}
 	b.Cleanup(func() { ri.r.Close(ctx) })
 	wasi_snapshot_preview1.MustInstantiate(ctx, ri.r)
+	if mode == rawInstrumented {
+		// The engine's yield without its checks: what fuel counting costs.
+		if _, err := ri.r.NewHostModuleBuilder(wasmbin.YieldModule).NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, s []uint64) { s[0] = 100_000 }),
+				nil, []api.ValueType{api.ValueTypeI64}).Export(wasmbin.YieldName).Instantiate(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 	i32 := api.ValueTypeI32
 	hb := ri.r.NewHostModuleBuilder("sluice")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, s []uint64) {

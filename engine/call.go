@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -21,6 +22,9 @@ type callState struct { // reused by its instance, one call at a time
 	req      *Request
 	limits   Limits
 	deadline time.Time
+	ticket   *ticket // its CPU slot; nil outside the scheduler (released)
+	slotLost bool    // released for a host call
+	gosched  time.Time
 
 	output    []byte
 	outputSet bool
@@ -46,34 +50,62 @@ func stateOf(ctx context.Context) *callState {
 	return st
 }
 
-// run calls fn and stops it at the call's deadline or when ctx ends.
-// interrupted reports that it was stopped (the instance must not be reused:
-// its interrupt flag may be set); deadlineHit that the deadline did it.
-func (inst *instance) run(ctx context.Context, st *callState, fn api.Function, param uint64) (res []uint64, interrupted, deadlineHit bool, err error) {
-	if inst.interrupt == nil {
-		// wazero's own checks stop the code when this context ends.
-		cctx, cancel := context.WithDeadline(st.ctx, st.deadline)
-		res, err = fn.Call(cctx, param)
-		deadlineHit = errors.Is(cctx.Err(), context.DeadlineExceeded)
-		interrupted = cctx.Err() != nil
-		cancel()
-		return res, interrupted, deadlineHit, err
+// goschedEvery is how often a running guest lets the Go scheduler run
+// other goroutines on its thread (HTTP handlers, timers): Go cannot
+// preempt compiled wasm, only Go code between two fuel portions.
+const goschedEvery = 200 * time.Microsecond
+
+// checkpoint runs at every fuel yield and at the start of every host
+// function: the call ends there when it is past its deadline, canceled,
+// over its tenant's CPU budget or already failing; otherwise it may hand
+// its CPU slot to another tenant's call for a while.
+func (st *callState) checkpoint() *Error {
+	if st.abort != nil {
+		return st.abort
 	}
-	// A timer and, when the caller can cancel, a context callback set the
-	// interrupt flag: no goroutine, no context per call.
-	if inst.timer == nil {
-		inst.timer = time.AfterFunc(time.Hour, inst.interruptNow)
+	now := time.Now()
+	if now.After(st.deadline) {
+		return st.timeoutError()
 	}
-	inst.timer.Reset(time.Until(st.deadline))
-	timer := inst.timer
-	var stopOnCancel func() bool
-	if ctx.Done() != nil {
-		stopOnCancel = context.AfterFunc(ctx, inst.interruptNow)
+	if st.ctx.Err() != nil {
+		return Errorf(CodeConnectorError, "the call was canceled: %v", context.Cause(st.ctx))
 	}
-	res, err = fn.Call(st.ctx, param)
-	deadlineHit = !timer.Stop()
-	canceled := stopOnCancel != nil && !stopOnCancel()
-	return res, deadlineHit || canceled, deadlineHit, err
+	if st.ticket != nil {
+		if err := st.inst.e.sched.yield(st.ctx, st.ticket, st.deadline, now); err != nil {
+			return err
+		}
+	}
+	if now.Sub(st.gosched) >= goschedEvery {
+		st.gosched = now
+		runtime.Gosched()
+	}
+	return nil
+}
+
+func (st *callState) timeoutError() *Error {
+	return Errorf(CodeTimeout, "the call ran past its time limit of %s", st.limits.Timeout)
+}
+
+// releaseSlot gives up the CPU slot while the call waits on something
+// other than its own code (the network, a sleep).
+func (st *callState) releaseSlot() {
+	if st.ticket != nil && !st.slotLost {
+		st.inst.e.sched.release(st.ticket)
+		st.slotLost = true
+	}
+}
+
+// reacquireSlot takes a slot again before guest code runs on.
+func (st *callState) reacquireSlot() *Error {
+	if st.ticket == nil || !st.slotLost {
+		return nil
+	}
+	st.slotLost = false
+	if err := st.inst.e.sched.reacquire(st.ctx, st.ticket, st.deadline); err != nil {
+		st.ticket = nil
+		return err
+	}
+	return nil
 }
 
 // Call runs req.Function of module m. The returned Result is non-nil
@@ -101,22 +133,52 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		return nil, err
 	}
 	start := time.Now()
+	deadline := start.Add(limits.Timeout)
 	m.lastUsed.Store(start.UnixNano())
-	inst, err := p.get(ctx)
+	inst, err := p.get(ctx, deadline)
 	if err != nil {
 		var me *ModuleError
-		if errors.As(err, &me) {
+		var mem *memoryError
+		var ee *Error
+		switch {
+		case errors.As(err, &ee):
+			return failed(ee)
+		case errors.As(err, &mem):
+			return failed(Errorf(CodeResourceExhausted, "%s", mem.msg))
+		case errors.As(err, &me):
 			return failed(Errorf(CodeConnectorError, "connector failed to start: %s", me.Reason))
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			return failed(Errorf(CodeTimeout, "the call waited for an instance past its time limit of %s", limits.Timeout))
 		}
 		return nil, err
 	}
+	tk, serr := e.sched.acquire(ctx, req.Tenant, limits.CPUPerMinute, deadline)
+	if serr != nil {
+		p.put(inst, true)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return failed(serr)
+	}
 
 	st := &inst.st
-	*st = callState{inst: inst, req: &req, limits: limits, deadline: start.Add(limits.Timeout), output: st.output[:0]}
+	*st = callState{inst: inst, req: &req, limits: limits, deadline: deadline, ticket: tk, gosched: start, output: st.output[:0]}
 	st.ctx = context.WithValue(ctx, callKey{}, st)
 	inst.cur.Store(st)
-	res, interrupted, deadlineHit, callErr := inst.run(ctx, st, inst.fns[req.Function], uint64(len(req.Input)))
+	var res []uint64
+	var callErr error
+	started := true
+	if !inst.initialized {
+		callErr = inst.start(st)
+		started = callErr == nil
+	}
+	if callErr == nil {
+		res, callErr = inst.fns[req.Function].Call(st.ctx, uint64(len(req.Input)))
+	}
 	inst.cur.Store(nil)
+	if st.ticket != nil {
+		e.sched.release(st.ticket)
+	}
 	st.flushPartial()
 
 	result := &Result{Logs: st.logs, Trace: st.trace, Duration: time.Since(start)}
@@ -126,7 +188,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	if result.Trace == nil {
 		result.Trace = []HostCall{}
 	}
-	healthy := callErr == nil && st.abort == nil && !interrupted
+	healthy := callErr == nil && st.abort == nil
 	if healthy {
 		result.MemoryBytes = uint64(inst.mod.Memory().Size())
 	}
@@ -134,12 +196,8 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	switch {
 	case st.abort != nil:
 		result.Error = st.abort
-	case callErr != nil && interrupted && !inst.memHit.Load():
-		if deadlineHit && ctx.Err() == nil {
-			result.Error = Errorf(CodeTimeout, "the call ran past its time limit of %s", limits.Timeout)
-		} else {
-			result.Error = Errorf(CodeConnectorError, "the call was canceled: %v", context.Cause(ctx))
-		}
+	case callErr != nil && !started && !inst.memHit.Load() && !inst.nodeMemHit.Load():
+		result.Error = Errorf(CodeConnectorError, "connector failed to start: %s", firstLine(callErr.Error()))
 	case callErr != nil:
 		result.Error = classify(callErr, inst, limits, ctx)
 	default:
@@ -155,6 +213,13 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		return result, result.Error
 	}
 	return result, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func failed(err *Error) (*Result, error) {
@@ -173,6 +238,9 @@ func NotImplemented(function string) *Error {
 
 // classify turns what wazero returned into the contract's error.
 func classify(err error, inst *instance, limits Limits, parent context.Context) *Error {
+	if inst.nodeMemHit.Load() {
+		return inst.e.nodeMemoryError()
+	}
 	if inst.memHit.Load() {
 		return Errorf(CodeResourceExhausted, "memory limit of %d MiB reached", limits.MemoryBytes>>20)
 	}
@@ -193,9 +261,7 @@ func classify(err error, inst *instance, limits Limits, parent context.Context) 
 	if strings.Contains(msg, "stack overflow") {
 		return Errorf(CodeResourceExhausted, "the connector exhausted its call stack")
 	}
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
+	msg = firstLine(msg)
 	return Errorf(CodeConnectorError, "the connector trapped: %s", msg)
 }
 
@@ -234,12 +300,6 @@ func (st *callState) decodeOutput(status uint32) (json.RawMessage, *Error) {
 	return nil, Errorf(CodeConnectorError, "the connector returned unknown status %d", status)
 }
 
-// stop ends the instance's running code soon, from outside wasm.
-func (inst *instance) stop(ctx context.Context) {
-	inst.interruptNow()
-	_ = inst.mod.CloseWithExitCode(ctx, exitAborted)
-}
-
 // fail ends the call from inside a host function.
 func (st *callState) fail(ctx context.Context, mod api.Module, err *Error) {
 	if st.abort == nil {
@@ -254,7 +314,7 @@ const exitAborted = 0xdead
 
 // log appends one log line, ending the call when the log limit is hit.
 func (st *callState) log(stream, level string, msg []byte) bool {
-	st.logBytes += len(msg)
+	st.logBytes += len(msg) + 1 // a line costs its end too: empty lines are not free
 	if st.logBytes > st.limits.MaxLogBytes {
 		if st.abort == nil {
 			st.abort = Errorf(CodeResourceExhausted, "log limit of %d bytes reached", st.limits.MaxLogBytes)
@@ -285,7 +345,7 @@ var (
 )
 
 // logWriter turns a guest's stdout or stderr into log lines of the
-// current call. Output outside a call (in _initialize) is dropped.
+// current call.
 type logWriter struct {
 	inst   *instance
 	stream int
@@ -306,15 +366,14 @@ func (w *logWriter) Write(p []byte) (int, error) {
 			break
 		}
 		if !st.log(streamNames[w.stream], streamLevels[w.stream], buf[:i]) {
+			// The call ends at its next yield or host call.
 			st.partial[w.stream] = nil
-			w.inst.stop(st.ctx)
 			return 0, errLogLimit
 		}
 		buf = buf[i+1:]
 	}
 	if len(buf) > st.limits.MaxLogBytes {
 		st.log(streamNames[w.stream], streamLevels[w.stream], buf)
-		w.inst.stop(st.ctx)
 		return 0, errLogLimit
 	}
 	st.partial[w.stream] = append([]byte(nil), buf...)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,35 @@ type Config struct {
 	// with ErrEvicted: Load the module again (from the disk cache it is
 	// quick). Default 10 minutes.
 	ModuleIdleTimeout time.Duration
+
+	// GuestSlots is how many calls may run guest code at once, shared
+	// fairly between tenants. Default runtime.GOMAXPROCS(0): one per core.
+	GuestSlots int
+	// MaxQueuedCalls bounds the calls waiting for a guest slot; more are
+	// refused as quota_exceeded. Default 64 per slot.
+	MaxQueuedCalls int
+	// TimeSlice is how long a call keeps its slot before handing it to a
+	// waiting tenant that holds fewer slots. Default 2ms.
+	TimeSlice time.Duration
+	// NodeMemoryBytes bounds the linear memory and tables of all
+	// instances together; a new instance or a memory.grow that would pass
+	// it first closes idle instances, then fails as resource_exhausted.
+	// Zero: no node budget.
+	NodeMemoryBytes uint64
+	// StartTimeout bounds the probe of a module being loaded: its start
+	// function, _initialize and ABI version, run once. Default 2s.
+	StartTimeout time.Duration
+	// MaxTableEntries caps the size of every table a module declares
+	// (entries cost 8 bytes each, counted in the memory limit). Default
+	// 1<<20.
+	MaxTableEntries uint32
 }
+
+// fuelPerYield is how many instruction units guest code runs between two
+// yields to the host (wasmbin.Instrument): at most a few milliseconds
+// even for code that misses the cache at every load, and few enough
+// yields that they cost under 1% (BENCHMARKS.md).
+const fuelPerYield = 100_000
 
 // DefaultLimits are used for every zero field of Config.DefaultLimits.
 func DefaultLimits() Limits {
@@ -76,6 +105,21 @@ func (c Config) withDefaults() Config {
 	if c.ModuleIdleTimeout <= 0 {
 		c.ModuleIdleTimeout = 10 * time.Minute
 	}
+	if c.GuestSlots <= 0 {
+		c.GuestSlots = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxQueuedCalls <= 0 {
+		c.MaxQueuedCalls = 64 * c.GuestSlots
+	}
+	if c.TimeSlice <= 0 {
+		c.TimeSlice = 2 * time.Millisecond
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 2 * time.Second
+	}
+	if c.MaxTableEntries == 0 {
+		c.MaxTableEntries = 1 << 20
+	}
 	return c
 }
 
@@ -109,13 +153,12 @@ func (l Limits) orDefaults(d Limits) Limits {
 
 // Engine compiles and runs connector modules. It is safe for concurrent use.
 type Engine struct {
-	cfg Config
-	// fast runs instrumented modules, stopped through their interrupt
-	// flag; safe runs the rare module that cannot be instrumented, with
-	// wazero's own (costlier) termination checks. See RATIONALE.md.
-	fast, safe wazero.Runtime
-	cache      wazero.CompilationCache
-	allowed    map[string]bool // "module.name" of importable host functions
+	cfg     Config
+	runtime wazero.Runtime
+	cache   wazero.CompilationCache
+	allowed map[string]bool // "module.name" of importable host functions
+	sched   *scheduler
+	memUsed atomic.Int64 // bytes of NodeMemoryBytes reserved
 
 	mu      sync.Mutex
 	modules map[string]*moduleEntry // by sha256
@@ -148,31 +191,36 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	e := &Engine{
-		cfg:     cfg,
-		fast:    wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(false)),
-		safe:    wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(true)),
+		cfg: cfg,
+		// Instrumented code stops itself at its yields: wazero's own
+		// termination checks would cost 5-20x (RATIONALE.md).
+		runtime: wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(false)),
 		cache:   cache,
 		allowed: map[string]bool{},
+		sched:   newScheduler(cfg.GuestSlots, cfg.MaxQueuedCalls, cfg.TimeSlice),
 		modules: map[string]*moduleEntry{},
 		pools:   map[poolKey]*pool{},
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	for _, r := range []wazero.Runtime{e.fast, e.safe} {
-		if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
-			e.closeRuntimes(ctx)
-			return nil, fmt.Errorf("engine: wasi: %w", err)
+	r := e.runtime
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		e.closeRuntimes(ctx)
+		return nil, fmt.Errorf("engine: wasi: %w", err)
+	}
+	host, err := instantiateHostModule(ctx, r)
+	if err != nil {
+		e.closeRuntimes(ctx)
+		return nil, fmt.Errorf("engine: host module: %w", err)
+	}
+	for _, m := range []api.Module{r.Module(wasi_snapshot_preview1.ModuleName), host} {
+		for name := range m.ExportedFunctionDefinitions() {
+			e.allowed[m.Name()+"."+name] = true
 		}
-		host, err := instantiateHostModule(ctx, r)
-		if err != nil {
-			e.closeRuntimes(ctx)
-			return nil, fmt.Errorf("engine: host module: %w", err)
-		}
-		for _, m := range []api.Module{r.Module(wasi_snapshot_preview1.ModuleName), host} {
-			for name := range m.ExportedFunctionDefinitions() {
-				e.allowed[m.Name()+"."+name] = true
-			}
-		}
+	}
+	if _, err := instantiateYieldModule(ctx, r, fuelPerYield); err != nil {
+		e.closeRuntimes(ctx)
+		return nil, fmt.Errorf("engine: yield module: %w", err)
 	}
 	go e.janitor()
 	return e, nil
@@ -202,7 +250,7 @@ func (e *Engine) Close(ctx context.Context) error {
 }
 
 func (e *Engine) closeRuntimes(ctx context.Context) error {
-	err := errors.Join(e.fast.Close(ctx), e.safe.Close(ctx))
+	err := e.runtime.Close(ctx)
 	if e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}
@@ -212,13 +260,11 @@ func (e *Engine) closeRuntimes(ctx context.Context) error {
 // Module is a validated, compiled connector module. It is shared by every
 // tenant that uploaded the same bytes; instances are not.
 type Module struct {
-	info     ModuleInfo
-	runtime  wazero.Runtime
-	compiled wazero.CompiledModule
-	hasInit  bool
-	// interruptible modules were instrumented: setting their interrupt
-	// global stops them.
-	interruptible bool
+	info         ModuleInfo
+	compiled     wazero.CompiledModule
+	hasInit      bool   // exports _initialize
+	hasStart     bool   // had a start function, now exported (wasmbin.StartExport)
+	tableEntries uint64 // the most entries its tables can hold
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last call
 	evicted  atomic.Bool  // its compiled code was released
@@ -320,23 +366,17 @@ var ErrClosed = errors.New("engine: closed")
 var ErrEvicted = errors.New("engine: module evicted; load it again")
 
 func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*Module, error) {
-	m := &Module{info: *info, runtime: e.fast, interruptible: true}
+	m := &Module{info: *info}
 	prep, cached := e.readPrepared(info.SHA256)
-	if cached {
-		m.info.ABIVersion = prep.abiVersion
-		if !prep.interruptible {
-			m.runtime, m.interruptible = e.safe, false
-		}
-	} else {
-		code, err := wasmbin.Instrument(wasm)
-		if errors.Is(err, wasmbin.ErrCannotInstrument) {
-			code, m.runtime, m.interruptible = wasm, e.safe, false
-		} else if err != nil {
+	if !cached {
+		p, err := wasmbin.Instrument(wasm, wasmbin.Options{MaxTableEntries: e.cfg.MaxTableEntries, Fuel: fuelPerYield})
+		if err != nil {
 			return nil, &ModuleError{Reason: err.Error()}
 		}
-		prep = prepared{code: code, interruptible: m.interruptible}
+		prep = prepared{code: p.Code, tableEntries: p.TableEntries, hasStart: p.HasStart}
 	}
-	compiled, err := m.runtime.CompileModule(ctx, prep.code)
+	m.info.ABIVersion, m.tableEntries, m.hasStart = prep.abiVersion, prep.tableEntries, prep.hasStart
+	compiled, err := e.runtime.CompileModule(ctx, prep.code)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error()}
 	}
@@ -356,30 +396,56 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 	if cached {
 		return m, nil // probed when it was first prepared
 	}
-	// Probe: one instance proves the module links, initialises and speaks
-	// our ABI version.
-	limits := e.cfg.DefaultLimits
-	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes)
+	version, err := e.probe(ctx, m)
 	if err != nil {
 		compiled.Close(ctx)
-		return nil, &ModuleError{Reason: err.Error()}
+		return nil, err
 	}
-	defer inst.close(ctx)
-	vctx, cancel := context.WithTimeout(ctx, limits.Timeout)
-	defer cancel()
-	res, err := inst.call(vctx, inst.mod.ExportedFunction(abiVersionExport))
-	if err != nil {
+	m.info.ABIVersion = version
+	if version != ABIVersion {
 		compiled.Close(ctx)
-		return nil, &ModuleError{Reason: abiVersionExport + " failed: " + err.Error()}
+		return nil, &ModuleError{Reason: fmt.Sprintf("speaks ABI version %d; this Sluice speaks version %d", version, ABIVersion)}
 	}
-	m.info.ABIVersion = int(int32(res[0]))
-	if m.info.ABIVersion != ABIVersion {
-		compiled.Close(ctx)
-		return nil, &ModuleError{Reason: fmt.Sprintf("speaks ABI version %d; this Sluice speaks version %d", m.info.ABIVersion, ABIVersion)}
-	}
-	prep.abiVersion = m.info.ABIVersion
+	prep.abiVersion = version
 	e.writePrepared(info.SHA256, prep)
 	return m, nil
+}
+
+// probe proves that a module links, starts and speaks an ABI version, in
+// one instance run as a call under the default limits.
+func (e *Engine) probe(ctx context.Context, m *Module) (int, error) {
+	limits := e.cfg.DefaultLimits
+	limits.Timeout = e.cfg.StartTimeout
+	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes)
+	if err != nil {
+		return 0, &ModuleError{Reason: err.Error()}
+	}
+	defer inst.close(ctx)
+	deadline := time.Now().Add(limits.Timeout)
+	tk, serr := e.sched.acquire(ctx, "", 0, deadline)
+	if serr != nil {
+		return 0, &ModuleError{Reason: "could not be started: " + serr.Message}
+	}
+	st := &inst.st
+	*st = callState{inst: inst, req: &Request{}, limits: limits, deadline: deadline, ticket: tk, gosched: time.Now()}
+	st.ctx = context.WithValue(ctx, callKey{}, st)
+	inst.cur.Store(st)
+	err = inst.start(st)
+	var res []uint64
+	if err == nil {
+		res, err = inst.mod.ExportedFunction(abiVersionExport).Call(st.ctx)
+	}
+	inst.cur.Store(nil)
+	if st.ticket != nil {
+		e.sched.release(st.ticket)
+	}
+	switch {
+	case st.abort != nil:
+		return 0, &ModuleError{Reason: "failed to start: " + st.abort.Message}
+	case err != nil:
+		return 0, &ModuleError{Reason: "failed to start: " + classify(err, inst, limits, ctx).Message}
+	}
+	return int(int32(res[0])), nil
 }
 
 func sameTypes(a, b []api.ValueType) bool {

@@ -416,7 +416,7 @@ func TestLimitsBeforeTheCall(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	_, err = call(t, e, m, engine.Request{Function: "login", Input: []byte(`{}`), Limits: engine.Limits{MemoryBytes: 1 << 20}})
-	if err == nil || err.Code != engine.CodeConnectorError || !strings.Contains(err.Message, "over the limit") {
+	if err == nil || err.Code != engine.CodeResourceExhausted || !strings.Contains(err.Message, "over the limit") {
 		t.Fatalf("a memory cap below the module's minimum: %v", err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // handmade assembles a minimal non-Go connector: login loops forever.
-// With a start function it cannot be instrumented, so the engine runs it
-// with wazero's own termination checks; without, it is instrumented.
+// With a start function, the engine runs that function at the first call,
+// under the call's limits.
 func handmade(withStart bool, extraExports ...string) []byte {
 	sec := func(id byte, content ...byte) []byte {
 		return append([]byte{id, byte(len(content))}, content...)
@@ -39,12 +39,12 @@ func handmade(withStart bool, extraExports ...string) []byte {
 	return append(m, sec(10, code...)...)
 }
 
-func TestEndlessLoopStopsWithOrWithoutInstrumentation(t *testing.T) {
+func TestEndlessLoopStopsWithOrWithoutStartFunction(t *testing.T) {
 	e := newEngine(t, engine.Config{})
 	for _, withStart := range []bool{false, true} {
-		name := "instrumented"
+		name := "no start"
 		if withStart {
-			name = "wazero checks"
+			name = "start function"
 		}
 		t.Run(name, func(t *testing.T) {
 			m, err := e.Load(t.Context(), handmade(withStart))
@@ -69,8 +69,8 @@ func TestEndlessLoopStopsWithOrWithoutInstrumentation(t *testing.T) {
 // TestEndlessLoopDoesNotHoldUpGC: the Go runtime cannot preempt compiled
 // wasm, so a loop that never returned to Go would block a stop-the-world
 // garbage collection, and with it the timer that must stop the loop: the
-// whole process would hang. Instrumented loops return to Go every
-// wasmbin.YieldEvery iterations.
+// whole process would hang. Instrumented code returns to Go whenever its
+// fuel runs out.
 func TestEndlessLoopDoesNotHoldUpGC(t *testing.T) {
 	e := newEngine(t, engine.Config{})
 	for _, m := range []*engine.Module{load(t, e, "hostile"), mustLoad(t, e, handmade(false)), mustLoad(t, e, handmade(true))} {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/sluice-dev/sluice/engine/internal/wasmbin"
 )
 
 // hostModule is the import module name of the guest ABI.
@@ -30,8 +32,28 @@ func instantiateHostModule(ctx context.Context, r wazero.Runtime) (api.Module, e
 	return b.Instantiate(ctx)
 }
 
-// callFrom returns the call a host function serves; host functions called
-// outside a call (from _initialize) end the instance.
+// instantiateYieldModule provides the function instrumented code calls
+// when its fuel runs out (wasmbin.Instrument). Guests cannot import it:
+// validation only lets through the ABI's and WASI's functions.
+func instantiateYieldModule(ctx context.Context, r wazero.Runtime, fuel int64) (api.Module, error) {
+	yield := func(ctx context.Context, mod api.Module, stack []uint64) {
+		st := callFrom(ctx, mod)
+		if err := st.checkpoint(); err != nil {
+			st.fail(ctx, mod, err)
+		}
+		stack[0] = uint64(fuel)
+	}
+	return r.NewHostModuleBuilder(wasmbin.YieldModule).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(yield), nil, []api.ValueType{api.ValueTypeI64}).
+		Export(wasmbin.YieldName).
+		Instantiate(ctx)
+}
+
+// callFrom returns the call a host function serves, after its
+// checkpoint: a call past its deadline, canceled or over a limit ends
+// here. Guest code runs only within calls; a host function reached
+// outside one ends the instance.
 func callFrom(ctx context.Context, mod api.Module) *callState {
 	st := stateOf(ctx)
 	if st == nil {
@@ -41,15 +63,32 @@ func callFrom(ctx context.Context, mod api.Module) *callState {
 	return st
 }
 
-func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
+// checked is callFrom for the ABI's functions: the call ends at once when
+// its checkpoint says so.
+func checked(ctx context.Context, mod api.Module) *callState {
 	st := callFrom(ctx, mod)
+	if err := st.checkpoint(); err != nil {
+		st.fail(ctx, mod, err)
+	}
+	return st
+}
+
+// waitsOnNetwork reports host operations that mostly wait on a server:
+// the call gives up its CPU slot while they run. Others (password
+// hashing) are CPU work and keep it.
+func waitsOnNetwork(op string) bool {
+	return strings.HasPrefix(op, "sql.") || strings.HasPrefix(op, "mongo.") || strings.HasPrefix(op, "http.")
+}
+
+func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
+	st := checked(ctx, mod)
 	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.req.Input) {
 		st.fail(ctx, mod, Errorf(CodeConnectorError, "input_read: pointer out of memory bounds"))
 	}
 }
 
 func outputWrite(ctx context.Context, mod api.Module, stack []uint64) {
-	st := callFrom(ctx, mod)
+	st := checked(ctx, mod)
 	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
 	if int(n) > st.limits.MaxOutputBytes {
 		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "output is %d bytes, over the limit of %d", n, st.limits.MaxOutputBytes))
@@ -63,7 +102,7 @@ func outputWrite(ctx context.Context, mod api.Module, stack []uint64) {
 }
 
 func logLine(ctx context.Context, mod api.Module, stack []uint64) {
-	st := callFrom(ctx, mod)
+	st := checked(ctx, mod)
 	level, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
 	if int(n) > st.limits.MaxLogBytes {
 		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "log limit of %d bytes reached", st.limits.MaxLogBytes))
@@ -81,7 +120,7 @@ func logLine(ctx context.Context, mod api.Module, stack []uint64) {
 }
 
 func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
-	st := callFrom(ctx, mod)
+	st := checked(ctx, mod)
 	opPtr, opLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
 	reqPtr, reqLen := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
 	st.hostCalls++
@@ -112,9 +151,25 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	if st.req.Host == nil {
 		err = Errorf(CodeNotImplemented, "host call %s is not available here", op)
 	} else {
+		network := waitsOnNetwork(op)
+		if network {
+			st.releaseSlot()
+		}
 		hctx, cancel := context.WithDeadline(ctx, st.deadline)
 		result, err = st.req.Host.HostCall(hctx, op, req, &tr)
 		cancel()
+		if network {
+			if serr := st.reacquireSlot(); serr != nil {
+				st.trace = append(st.trace, tr)
+				st.fail(ctx, mod, serr)
+			}
+		}
+		if time.Now().After(st.deadline) {
+			// Whatever the host function said, the call is out of time.
+			tr.Error = "the call ran past its time limit"
+			st.trace = append(st.trace, tr)
+			st.fail(ctx, mod, st.timeoutError())
+		}
 	}
 	tr.DurationMs = float64(time.Since(start).Microseconds()) / 1000
 	tr.BytesOut = len(result)
@@ -134,12 +189,15 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	if st.hostBytes > st.limits.MaxHostBytes {
 		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "host calls moved %d bytes, over the limit of %d", st.hostBytes, st.limits.MaxHostBytes))
 	}
+	if held := uint64(mod.Memory().Size()) + st.inst.tableBytes + uint64(len(resp)+len(st.output)+st.logBytes); held > st.inst.memLimit {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "memory limit of %d MiB reached: linear memory, tables and host buffers hold %d bytes", st.inst.memLimit>>20, held))
+	}
 	st.hostResp = resp
 	stack[0] = api.EncodeU32(uint32(len(resp)))
 }
 
 func hostResponseRead(ctx context.Context, mod api.Module, stack []uint64) {
-	st := callFrom(ctx, mod)
+	st := checked(ctx, mod)
 	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.hostResp) {
 		st.fail(ctx, mod, Errorf(CodeConnectorError, "host_response_read: pointer out of memory bounds"))
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -15,30 +16,44 @@ import (
 	"github.com/sluice-dev/sluice/engine/internal/wasmbin"
 )
 
-// instance is one initialised module instance. It serves one call at a
-// time; cur is the call it serves.
+// instance is one module instance. It serves one call at a time; cur is
+// the call it serves. Its start function and _initialize run in its first
+// call, under that call's limits.
 type instance struct {
-	mod       api.Module
-	interrupt api.MutableGlobal // nil when the module runs with wazero's checks
-	fns       map[string]api.Function
-	memLimit  uint64
-	memHit    atomic.Bool
-	cur       atomic.Pointer[callState]
-	st        callState   // the state of the current call, reused
-	timer     *time.Timer // sets the interrupt flag at a call's deadline
-	lastUsed  time.Time
+	e           *Engine
+	m           *Module
+	mod         api.Module
+	fns         map[string]api.Function
+	memLimit    uint64 // the call's memory quota
+	linearMax   uint64 // memLimit less what the tables can take
+	memHit      atomic.Bool
+	nodeMemHit  atomic.Bool // the node's memory budget refused a grow
+	tableBytes  uint64      // reserved in the node budget for the tables
+	initialized bool
+	cur         atomic.Pointer[callState]
+	st          callState // the state of the current call, reused
+	lastUsed    time.Time
 }
 
-// initTimeout bounds _initialize, which runs outside any call.
-const initTimeout = 10 * time.Second
+// tableEntryBytes is what wazero keeps per table entry.
+const tableEntryBytes = 8
 
 func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]string, memLimit uint64) (*instance, error) {
+	tableBytes := m.tableEntries * tableEntryBytes
+	if tableBytes >= memLimit {
+		return nil, &memoryError{fmt.Sprintf("the module's tables can take %d bytes, over the memory limit of %d MiB", tableBytes, memLimit>>20)}
+	}
+	linearMax := memLimit - tableBytes
 	for _, mem := range m.compiled.ExportedMemories() {
-		if uint64(mem.Min())*65536 > memLimit {
-			return nil, fmt.Errorf("module needs %d bytes of memory at start, over the limit of %d", uint64(mem.Min())*65536, memLimit)
+		if uint64(mem.Min())*65536 > linearMax {
+			return nil, &memoryError{fmt.Sprintf("the module needs %d bytes of memory at start, over the limit of %d MiB (less %d bytes its tables can take)", uint64(mem.Min())*65536, memLimit>>20, tableBytes)}
 		}
 	}
-	inst := &instance{memLimit: memLimit, fns: make(map[string]api.Function, len(m.info.Functions))}
+	if !e.reserve(int64(tableBytes)) {
+		return nil, e.nodeMemoryError()
+	}
+	inst := &instance{e: e, m: m, memLimit: memLimit, linearMax: linearMax, tableBytes: tableBytes,
+		fns: make(map[string]api.Function, len(m.info.Functions))}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStdout(&logWriter{inst: inst, stream: streamStdout}).
@@ -46,8 +61,8 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		WithSysWalltime().
 		WithSysNanotime().
 		WithNanosleep(inst.nanosleep).
-		WithRandSource(rand.Reader).
-		WithStartFunctions()
+		WithRandSource(&randSource{inst: inst}).
+		WithStartFunctions() // the instrumented module has none; see start
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -56,105 +71,124 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	for _, k := range keys {
 		cfg = cfg.WithEnv(k, env[k])
 	}
-	ictx, cancel := context.WithTimeout(ctx, initTimeout)
-	defer cancel()
-	ictx = experimental.WithMemoryAllocator(ictx, experimental.MemoryAllocatorFunc(inst.allocate))
-	mod, err := m.runtime.InstantiateModule(ictx, m.compiled, cfg)
+	ictx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(inst.allocate))
+	mod, err := e.runtime.InstantiateModule(ictx, m.compiled, cfg)
 	if err != nil {
+		e.free(int64(tableBytes))
+		if inst.nodeMemHit.Load() {
+			return nil, e.nodeMemoryError()
+		}
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
-	if m.interruptible {
-		g, ok := mod.ExportedGlobal(wasmbin.InterruptExport).(api.MutableGlobal)
-		if !ok {
-			mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: the interrupt flag is missing")
-		}
-		inst.interrupt = g
-	}
-	if m.hasInit {
-		if _, err := inst.call(ictx, mod.ExportedFunction("_initialize")); err != nil {
-			mod.Close(ctx)
-			if inst.memHit.Load() {
-				return nil, fmt.Errorf("_initialize: memory limit of %d bytes reached", memLimit)
-			}
-			return nil, fmt.Errorf("_initialize: %w", err)
-		}
-	}
 	for _, fn := range m.info.Functions {
 		inst.fns[fn] = mod.ExportedFunction(fn)
 	}
 	return inst, nil
 }
 
-// call runs fn and stops it when ctx ends: through the interrupt flag, or
-// through wazero's own checks for modules that could not be instrumented.
-// interrupted reports that ctx ended while fn ran; the instance must not
-// be reused then, as its flag may be set.
-func (inst *instance) call(ctx context.Context, fn api.Function, params ...uint64) ([]uint64, error) {
-	res, _, err := inst.callInterruptible(ctx, fn, params...)
-	return res, err
-}
+// memoryError is an instance that cannot be made within a memory limit.
+type memoryError struct{ msg string }
 
-func (inst *instance) callInterruptible(ctx context.Context, fn api.Function, params ...uint64) (res []uint64, interrupted bool, err error) {
-	if inst.interrupt == nil {
-		res, err = fn.Call(ctx, params...)
-		return res, ctx.Err() != nil, err
-	}
-	stop := context.AfterFunc(ctx, inst.interruptNow)
-	res, err = fn.Call(ctx, params...)
-	return res, !stop(), err
-}
+func (e *memoryError) Error() string { return e.msg }
 
-// interruptNow makes the running code trap at its next loop header.
-func (inst *instance) interruptNow() {
-	if inst.interrupt != nil {
-		inst.interrupt.Set(1)
+// start runs the module's start function and _initialize, once, as part
+// of the call st: under its deadline, its CPU slot and its fuel checks.
+func (inst *instance) start(st *callState) error {
+	inst.initialized = true
+	for _, name := range []string{wasmbin.StartExport, "_initialize"} {
+		if name == wasmbin.StartExport && !inst.m.hasStart || name == "_initialize" && !inst.m.hasInit {
+			continue
+		}
+		if _, err := inst.mod.ExportedFunction(name).Call(st.ctx); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
+	return nil
 }
 
 func (inst *instance) close(ctx context.Context) {
-	if inst.timer != nil {
-		inst.timer.Stop()
-	}
 	if inst.mod != nil {
 		inst.mod.Close(ctx)
+		inst.mod = nil
+		inst.e.free(int64(inst.tableBytes))
 	}
 }
 
 // nanosleep serves WASI's poll_oneoff clock waits: it never sleeps past the
-// current call's deadline, so a sleeping guest is stopped on time.
+// current call's deadline, and ends when the call is canceled.
 func (inst *instance) nanosleep(ns int64) {
-	d := time.Duration(ns)
-	if st := inst.cur.Load(); st != nil {
-		if left := time.Until(st.deadline); left < d {
-			d = left
-		}
-	} else if d > initTimeout {
-		d = initTimeout
+	st := inst.cur.Load()
+	if st == nil {
+		return // no guest code runs outside a call
 	}
-	if d > 0 {
-		time.Sleep(d)
+	d := time.Duration(ns)
+	if left := time.Until(st.deadline); left < d {
+		d = left
+	}
+	if d <= 0 {
+		return
+	}
+	// A sleeping guest runs no code: let another call have the slot.
+	st.releaseSlot()
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-st.ctx.Done():
+		t.Stop()
+	}
+	if err := st.reacquireSlot(); err != nil && st.abort == nil {
+		st.abort = err
 	}
 }
 
+// randSource serves WASI's random_get, a host function of wazero's that
+// the guest may call with its whole memory as the buffer: it hands out
+// at most randChunk bytes per read and stops giving any once the call is
+// past its deadline, so one random_get cannot outlast the call by more
+// than one chunk.
+type randSource struct{ inst *instance }
+
+const randChunk = 64 << 10
+
+var errCallOver = errors.New("the call is over its limits")
+
+func (r *randSource) Read(p []byte) (int, error) {
+	if st := r.inst.cur.Load(); st == nil || st.abort != nil || time.Now().After(st.deadline) {
+		return 0, errCallOver
+	}
+	if len(p) > randChunk {
+		p = p[:randChunk]
+	}
+	return rand.Read(p)
+}
+
 // allocate backs the instance's linear memory with a buffer that refuses
-// to grow past the instance's memory limit: memory.grow then fails inside
-// the guest, and the call ends as resource_exhausted.
+// to grow past the instance's memory limit (less its tables) or the node's
+// memory budget: memory.grow then fails inside the guest, and the call
+// ends as resource_exhausted.
 func (inst *instance) allocate(capacity, max uint64) experimental.LinearMemory {
-	if max > inst.memLimit {
-		max = inst.memLimit
+	if max > inst.linearMax {
+		max = inst.linearMax
 	}
 	if capacity > max {
 		capacity = max
 	}
-	return &cappedMemory{inst: inst, max: max, buf: make([]byte, 0, capacity)}
+	m := &cappedMemory{inst: inst, max: max}
+	if !inst.e.reserveOrEvict(int64(capacity)) {
+		inst.nodeMemHit.Store(true)
+		capacity = 0
+	}
+	m.reserved = capacity
+	m.buf = make([]byte, 0, capacity)
+	return m
 }
 
 type cappedMemory struct {
-	inst *instance
-	max  uint64
-	buf  []byte
+	inst     *instance
+	max      uint64
+	buf      []byte
+	reserved uint64 // bytes of the node budget this memory holds
 }
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
@@ -174,10 +208,22 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 	if newCap > m.max {
 		newCap = m.max
 	}
+	if !m.inst.e.reserveOrEvict(int64(newCap - m.reserved)) {
+		// Try for just what was asked.
+		if newCap = size; !m.inst.e.reserveOrEvict(int64(newCap - m.reserved)) {
+			m.inst.nodeMemHit.Store(true)
+			return nil
+		}
+	}
+	m.reserved = newCap
 	buf := make([]byte, size, newCap)
 	copy(buf, m.buf)
 	m.buf = buf
 	return buf
 }
 
-func (m *cappedMemory) Free() { m.buf = nil }
+func (m *cappedMemory) Free() {
+	m.buf = nil
+	m.inst.e.free(int64(m.reserved))
+	m.reserved = 0
+}

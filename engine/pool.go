@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -51,8 +52,8 @@ func (e *Engine) pool(m *Module, req *Request, limits Limits) (*pool, error) {
 }
 
 // get returns an idle instance, a new one while the pool is below its
-// bound, or waits for one to come back.
-func (p *pool) get(ctx context.Context) (*instance, error) {
+// bound, or waits for one to come back until deadline.
+func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	e := p.e
 	e.mu.Lock()
 	if n := len(p.idle); n > 0 {
@@ -71,6 +72,8 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 	p.waiters = append(p.waiters, ch)
 	e.mu.Unlock()
 
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	select {
 	case inst := <-ch:
 		if inst == nil {
@@ -102,6 +105,11 @@ func (p *pool) create(ctx context.Context) (*instance, error) {
 	inst, err := p.e.instantiate(ctx, p.mod, p.env, p.key.memLimit)
 	if err != nil {
 		p.release()
+		var mem *memoryError
+		var ee *Error
+		if errors.As(err, &mem) || errors.As(err, &ee) {
+			return nil, err
+		}
 		return nil, &ModuleError{Reason: err.Error()}
 	}
 	return inst, nil
@@ -138,8 +146,8 @@ func (p *pool) put(inst *instance, healthy bool) {
 		ch <- inst
 		return
 	}
-	if e.closed || p.total > p.max || e.idle >= e.cfg.MaxIdleInstances {
-		// Over a bound that shrank, or too many idle instances engine-wide.
+	if e.closed || p.total > p.max {
+		// Over a bound that shrank.
 		p.total--
 		e.mu.Unlock()
 		inst.close(context.Background())
@@ -148,7 +156,35 @@ func (p *pool) put(inst *instance, healthy bool) {
 	inst.lastUsed = time.Now()
 	p.idle = append(p.idle, inst)
 	e.idle++
+	over := e.idle > e.cfg.MaxIdleInstances
 	e.mu.Unlock()
+	if over {
+		// Too many idle instances engine-wide: the least recently used goes.
+		e.evictOneIdle()
+	}
+}
+
+// evictOneIdle closes the least recently used idle instance of all
+// pools; it reports false when there was none.
+func (e *Engine) evictOneIdle() bool {
+	e.mu.Lock()
+	var lru *pool
+	for _, p := range e.pools {
+		if len(p.idle) > 0 && (lru == nil || p.idle[0].lastUsed.Before(lru.idle[0].lastUsed)) {
+			lru = p
+		}
+	}
+	if lru == nil {
+		e.mu.Unlock()
+		return false
+	}
+	inst := lru.idle[0]
+	lru.idle = append(lru.idle[:0], lru.idle[1:]...)
+	lru.total--
+	e.idle--
+	e.mu.Unlock()
+	inst.close(context.Background())
+	return true
 }
 
 // drain closes the idle instances of a pool being dropped.

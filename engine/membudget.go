@@ -1,0 +1,56 @@
+package engine
+
+// The node memory budget (Config.NodeMemoryBytes) counts what instances
+// can hold: the capacity of their linear memories and the most their
+// tables can take. Reservations are made before the memory exists, so
+// the node never holds more than the budget in guest memory.
+
+// reserve takes n bytes of the budget; it reports false when they do not
+// fit. Without a budget it always succeeds.
+func (e *Engine) reserve(n int64) bool {
+	if e.cfg.NodeMemoryBytes == 0 || n <= 0 {
+		if n > 0 {
+			e.memUsed.Add(n)
+		}
+		return true
+	}
+	limit := int64(e.cfg.NodeMemoryBytes)
+	for {
+		used := e.memUsed.Load()
+		if used+n > limit {
+			return false
+		}
+		if e.memUsed.CompareAndSwap(used, used+n) {
+			return true
+		}
+	}
+}
+
+// free gives back n bytes of the budget.
+func (e *Engine) free(n int64) {
+	if n > 0 {
+		e.memUsed.Add(-n)
+	}
+}
+
+// reserveOrEvict is reserve that first closes idle instances, least
+// recently used first, when n does not fit.
+func (e *Engine) reserveOrEvict(n int64) bool {
+	if e.reserve(n) {
+		return true
+	}
+	for e.evictOneIdle() {
+		if e.reserve(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) nodeMemoryError() *Error {
+	return Errorf(CodeResourceExhausted, "the node's memory budget of %d MiB is in use by other calls: try again later", e.cfg.NodeMemoryBytes>>20)
+}
+
+// MemoryInUse reports the bytes of guest memory and tables instances
+// hold, as counted against NodeMemoryBytes.
+func (e *Engine) MemoryInUse() int64 { return e.memUsed.Load() }
