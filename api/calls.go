@@ -2,17 +2,14 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -32,96 +29,14 @@ func (s *Server) callContext(c echo.Context, conn store.Connection) callContext 
 	}
 }
 
-// Limits returns the engine limits of a call under quotas q: base with
-// the memory, timeout, instance and host-call fields taken from q.
-func Limits(base engine.Limits, q store.Quotas) engine.Limits {
-	l := base
-	if q.MemoryMB > 0 {
-		l.MemoryBytes = uint64(q.MemoryMB) << 20
-	}
-	if q.TimeoutMs > 0 {
-		l.Timeout = time.Duration(q.TimeoutMs) * time.Millisecond
-	}
-	if q.MaxConcurrency > 0 {
-		l.MaxInstances = q.MaxConcurrency
-	}
-	if q.MaxHostCalls > 0 {
-		l.MaxHostCalls = q.MaxHostCalls
-	}
-	return l
-}
-
 // call runs function fn of version (0: the active one) of conn with
-// input, under the tenant's quotas. It returns the engine's Result
-// (non-nil whenever the function ran, failed or not); err is an
-// API error that stopped the call before it ran (no version, quota).
+// input, for the request c, through the Runner. It returns the engine's
+// Result (non-nil whenever the function ran, failed or not); err stopped
+// the call before it ran (no version, quota, ...).
 func (s *Server) call(c echo.Context, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
-	return s.callCtx(c.Request().Context(), t, conn, version, fn, input)
-}
-
-// callCtx is call for work that outlives a request (a migration job).
-func (s *Server) callCtx(ctx context.Context, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
-	if version == 0 {
-		version = conn.ActiveVersion
-	}
-	if version == 0 {
-		return nil, apiErr(http.StatusConflict, codeNoActiveVersion, "connection %s has no active version: upload a module first", conn.Name)
-	}
-	sum, err := s.versionSHA(ctx, conn, version)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := s.module(ctx, sum)
-	if err != nil {
-		return nil, err
-	}
-	release, reason, retry := s.limits.acquire(t.ID, t.Quotas, time.Now())
-	if release == nil {
-		s.metrics.quotaRejections.WithLabelValues(t.ID, reason).Inc()
-		return nil, &Error{Status: http.StatusTooManyRequests, Code: codeQuotaExceeded, RetryAfter: retry,
-			Message: quotaMessage(reason, t.Quotas)}
-	}
-	s.inflight.Add(1)
-	defer func() {
-		release()
-		s.inflight.Done()
-	}()
-	hc := hostConnection(conn)
-	host, err := s.cfg.Hosts.Host(hc)
-	if err != nil {
-		return nil, err
-	}
-	req := engine.Request{
-		Tenant:   t.ID,
-		Pool:     poolName(conn),
-		Function: fn,
-		Input:    input,
-		Env:      hc.Env(conn.Env),
-		Limits:   Limits(s.cfg.Limits, t.Quotas),
-		Host:     host,
-	}
-	res, err := s.cfg.Engine.Call(ctx, mod, req)
-	if errors.Is(err, engine.ErrEvicted) {
-		// Unused for a while, the engine released its compiled code:
-		// load it again (the disk caches make that quick) and retry.
-		s.forgetModule(sum)
-		if mod, err = s.module(ctx, sum); err != nil {
-			return nil, err
-		}
-		res, err = s.cfg.Engine.Call(ctx, mod, req)
-	}
-	s.metrics.observeCall(t.ID, fn, res, err)
-	if res == nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-func quotaMessage(reason string, q store.Quotas) string {
-	if reason == reasonRate {
-		return "the tenant's rate quota of " + strconv.Itoa(q.CallsPerMinute) + " calls per minute is used up"
-	}
-	return "the tenant's concurrency quota of " + strconv.Itoa(q.MaxConcurrency) + " calls is in use"
+	return s.cfg.Runner.Call(c.Request().Context(), invoke.Call{
+		Tenant: t, Connection: conn, Version: version, Function: fn, Input: input,
+	})
 }
 
 type debugRequest struct {
@@ -279,39 +194,4 @@ func (s *Server) test(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, debugDTO(res))
-}
-
-// versionKey names one version of one incarnation of a connection: a
-// version's module never changes, and a connection deleted and created
-// again has a new CreatedAt.
-type versionKey struct {
-	tenant, conn string
-	created      int64
-	version      int
-}
-
-// versionSHA returns the module SHA-256 of a version of conn, from the
-// store the first time.
-func (s *Server) versionSHA(ctx context.Context, conn store.Connection, version int) (string, error) {
-	k := versionKey{conn.Tenant, conn.Name, conn.CreatedAt.UnixNano(), version}
-	s.modMu.Lock()
-	sum, ok := s.versions[k]
-	s.modMu.Unlock()
-	if ok {
-		return sum, nil
-	}
-	v, err := s.cfg.Store.GetVersion(ctx, conn.Tenant, conn.Name, version)
-	if err != nil {
-		if isNotFound(err) {
-			return "", notFound("connection %s has no version %d", conn.Name, version)
-		}
-		return "", err
-	}
-	s.modMu.Lock()
-	if len(s.versions) > 100000 {
-		clear(s.versions)
-	}
-	s.versions[k] = v.SHA256
-	s.modMu.Unlock()
-	return v.SHA256, nil
 }

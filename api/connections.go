@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -163,26 +161,13 @@ func (s *Server) putConnection(c echo.Context) error {
 		return err
 	}
 	if exists {
-		s.evict(ctx, t.ID, old)
+		s.cfg.Runner.Evict(ctx, old)
 	}
 	status := http.StatusOK
 	if !exists {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, connectionDTO(saved))
-}
-
-// evict closes the engine instances and host pools of a connection's
-// previous configuration.
-func (s *Server) evict(ctx context.Context, tenant string, old store.Connection) {
-	s.cfg.Engine.Evict(ctx, tenant, poolName(old))
-	s.cfg.Hosts.Evict(tenant, old.Name)
-}
-
-// poolName names the engine pool of one configuration of a connection,
-// so a new configuration never reuses instances holding the old env.
-func poolName(c store.Connection) string {
-	return fmt.Sprintf("%s@%d", c.Name, c.ConfigVersion)
 }
 
 // validateConnection checks a saved configuration and returns it as the
@@ -330,7 +315,7 @@ func (s *Server) deleteConnection(c echo.Context) error {
 	if err := s.cfg.Store.DeleteConnection(ctx, conn.Tenant, conn.Name); err != nil {
 		return connNotFound(err)
 	}
-	s.evict(ctx, conn.Tenant, conn)
+	s.cfg.Runner.Evict(ctx, conn)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -361,13 +346,3 @@ func connNotFound(err error) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-
-// hostConnection is what host functions need of a connection.
-func hostConnection(c store.Connection) hostfuncs.Connection {
-	return hostfuncs.Connection{
-		Tenant: c.Tenant, Name: c.Name, ConfigVersion: c.ConfigVersion, DBType: string(c.DBType),
-		URI: c.Connection.URI, Host: c.Connection.Host, Port: c.Connection.Port,
-		Username: c.Connection.Username, Password: c.Connection.Password, Database: c.Connection.Database,
-		Allowlist: c.EgressAllowlist,
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -97,9 +98,11 @@ func StatusOf(code engine.Code) int {
 func toError(err error) (*Error, map[string]string) {
 	var (
 		ae  *Error
+		qe  *invoke.QuotaError
+		ve  *invoke.VersionError
 		ee  *engine.Error
 		me  *engine.ModuleError
-		ve  *store.ValidationError
+		sve *store.ValidationError
 		he  *echo.HTTPError
 		mbe *http.MaxBytesError
 		se  *json.SyntaxError
@@ -108,6 +111,13 @@ func toError(err error) (*Error, map[string]string) {
 	switch {
 	case errors.As(err, &ae):
 		return ae, nil
+	case errors.As(err, &qe):
+		return &Error{Status: http.StatusTooManyRequests, Code: codeQuotaExceeded, Message: qe.Error(), RetryAfter: qe.RetryAfter}, nil
+	case errors.As(err, &ve):
+		if errors.Is(ve, invoke.ErrNoActiveVersion) {
+			return apiErr(http.StatusConflict, codeNoActiveVersion, "%s", ve.Error()), nil
+		}
+		return notFound("%s", ve.Error()), nil
 	case errors.As(err, &ee):
 		return &Error{Status: StatusOf(ee.Code), Code: string(ee.Code), Message: ee.Message}, ee.Details
 	case errors.As(err, &me):
@@ -115,8 +125,8 @@ func toError(err error) (*Error, map[string]string) {
 			return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "%s", me.Reason), nil
 		}
 		return apiErr(http.StatusBadRequest, codeInvalidModule, "%s", me.Reason), nil
-	case errors.As(err, &ve):
-		return invalidField(ve.Field, "%s", ve.Message), nil
+	case errors.As(err, &sve):
+		return invalidField(sve.Field, "%s", sve.Message), nil
 	case errors.As(err, &mbe):
 		return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "request body is over the limit of %d bytes", mbe.Limit), nil
 	case errors.As(err, &se):

@@ -24,6 +24,7 @@ import (
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 	"github.com/sluice-dev/sluice/store"
@@ -140,8 +141,12 @@ func newEnv(t testing.TB, spec storeSpec, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	hosts := hostfuncs.New(cfg.hosts)
+	runner, err := invoke.New(invoke.Config{Engine: eng, Store: st, Hosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &syncBuffer{}
-	acfg.Engine, acfg.Store, acfg.Hosts = eng, st, hosts
+	acfg.Runner, acfg.Store = runner, st
 	acfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	srv, err := api.New(acfg)
 	if err != nil {

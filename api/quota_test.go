@@ -9,10 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/sluice-dev/sluice/api"
-	"github.com/sluice-dev/sluice/engine"
-	"github.com/sluice-dev/sluice/store"
 )
 
 func sleepCall(ms int) map[string]any {
@@ -124,7 +120,8 @@ func TestQuotaChangeNextCall(t *testing.T) {
 	(<-done).must(t, 200)
 }
 
-// TestLimitsFromQuotas: the quotas become the engine's limits.
+// TestLimitsFromQuotas: the timeout quota becomes the call's time limit
+// (the mapping of every quota is tested in internal/invoke).
 func TestLimitsFromQuotas(t *testing.T) {
 	e := newEnv(t, sqliteSpec(t))
 	tid, key := e.setup("acme", "c", probeWasm(t))
@@ -132,10 +129,6 @@ func TestLimitsFromQuotas(t *testing.T) {
 	d := e.req("POST", "/v1/connections/c/debug", key, sleepCall(5000)).must(t, 200).json(t)
 	if d["ok"] != false || d["error"].(map[string]any)["code"] != "timeout" {
 		t.Errorf("sleep past the timeout quota: %v", d)
-	}
-	l := api.Limits(engine.Limits{MaxInputBytes: 7}, quotas(64, 1000, 3, 9))
-	if l.MemoryBytes != 64<<20 || l.Timeout.Milliseconds() != 1000 || l.MaxInstances != 3 || l.MaxHostCalls != 9 || l.MaxInputBytes != 7 {
-		t.Errorf("Limits: %+v", l)
 	}
 }
 
@@ -234,12 +227,6 @@ func TestTwoNodes(t *testing.T) {
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
 
-func quotas(memMB, timeoutMs, conc, hostCalls int) store.Quotas {
-	q := store.DefaultQuotas()
-	q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.MaxHostCalls = memMB, timeoutMs, conc, hostCalls
-	return q
-}
-
 // TestReleasedModulesAreReloaded: the engine releases compiled modules
 // nobody used for a while; the next call loads the module again.
 func TestReleasedModulesAreReloaded(t *testing.T) {
@@ -255,5 +242,47 @@ func TestReleasedModulesAreReloaded(t *testing.T) {
 	waitFor(t, func() bool { return e.engine.Stats().Modules == 0 })
 	if d := e.req("POST", "/v1/connections/c/debug", key, alice).must(t, 200).json(t); d["ok"] != true {
 		t.Fatalf("debug after the module was released: %v", d)
+	}
+}
+
+// TestRunnerErrorAnswers: what stops a call in the Runner (internal/invoke)
+// answers through the one error handler with the status, code, message
+// and Retry-After of DESIGN.md. The steps run in order on one tenant.
+func TestRunnerErrorAnswers(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	tid, key := e.newTenant("acme")
+	e.req("PUT", "/v1/connections/empty", key, pgConn("pw")).must(t, 201)
+	e.req("PUT", "/v1/connections/c", key, pgConn("pw")).must(t, 201)
+	e.upload(key, "c", probeWasm(t), "").must(t, 201)
+	e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{"callsPerMinute": 1}).must(t, 200)
+	noop := map[string]any{"function": "getUser", "input": map[string]any{"query": map[string]any{"id": "1"}}}
+	steps := []struct {
+		name       string
+		conn       string
+		body       map[string]any
+		status     int
+		code       string
+		message    string
+		retryAfter string
+	}{
+		{"no active version", "empty", noop, 409, "no_active_version", "connection empty has no active version: upload a module first", ""},
+		{"no such version", "c", map[string]any{"function": "getUser", "version": 9, "input": map[string]any{}}, 404, "not_found", "connection c has no version 9", ""},
+		{"the quota's one call", "c", noop, 200, "", "", ""},
+		{"rate quota", "c", noop, 429, "quota_exceeded", "the tenant's rate quota of 1 calls per minute is used up", "60"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			r := e.req("POST", "/v1/connections/"+s.conn+"/debug", key, s.body).must(t, s.status)
+			if s.status == 200 {
+				return
+			}
+			msg, _ := r.json(t)["error"].(map[string]any)["message"].(string)
+			if r.errCode(t) != s.code || msg != s.message {
+				t.Errorf("answer %s, want %s %q", r.body, s.code, s.message)
+			}
+			if got := r.header.Get("Retry-After"); got != s.retryAfter {
+				t.Errorf("Retry-After %q, want %q", got, s.retryAfter)
+			}
+		})
 	}
 }

@@ -12,19 +12,18 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/sluice-dev/sluice/engine"
-	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
 
-// Config wires a Server. Engine, Store and Hosts are required; the
-// Server uses them but does not close them (their owner does, after
-// Shutdown).
+// Config wires a Server. Runner and Store are required; the Server uses
+// them but does not close them (their owner does, after Shutdown).
 type Config struct {
-	Engine *engine.Engine
+	// Runner runs every connector call (debug, test, the user flows and
+	// migration jobs); the server registers its metrics.
+	Runner *invoke.Runner
 	Store  store.Store
-	Hosts  *hostfuncs.Manager
 
 	// OperatorToken guards /v1/admin/*. Empty refuses every admin call.
 	OperatorToken string
@@ -39,9 +38,6 @@ type Config struct {
 	// MaxBodyBytes bounds every request body except module uploads (which
 	// the tenant's maxModuleBytes quota bounds). Default 2 MiB.
 	MaxBodyBytes int64
-	// Limits are the engine limits of every call; the tenant's quotas
-	// override Timeout, MemoryBytes, MaxInstances and MaxHostCalls.
-	Limits engine.Limits
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (only behind a proxy that sets them). Default: the peer address.
 	TrustProxy bool
@@ -58,14 +54,8 @@ type Server struct {
 	echo    *echo.Echo
 	log     *slog.Logger
 	metrics *metrics
-	limits  *limiter
 	openapi []byte
 
-	modMu    sync.Mutex
-	modules  map[string]*engine.Module // by sha256
-	versions map[versionKey]string     // module sha256 of a connection's version
-
-	inflight sync.WaitGroup
 	draining atomic.Bool
 
 	// auth caches the tenant of an API key hash; conns the configuration
@@ -86,8 +76,8 @@ type connKey struct{ tenant, name string }
 
 // New returns a Server over cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Engine == nil || cfg.Store == nil || cfg.Hosts == nil {
-		return nil, errors.New("api: Config needs Engine, Store and Hosts")
+	if cfg.Runner == nil || cfg.Store == nil {
+		return nil, errors.New("api: Config needs Runner and Store")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -106,18 +96,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		limits:   newLimiter(),
-		openapi:  doc,
-		modules:  map[string]*engine.Module{},
-		versions: map[versionKey]string{},
-		flows:    userflow.New(userflow.Config{Store: cfg.Store, Logger: cfg.Logger}),
-		auth:     newTTLCache[string, store.Tenant](cfg.CacheTTL),
-		conns:    newTTLCache[connKey, store.Connection](cfg.CacheTTL),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		openapi: doc,
+		flows:   userflow.New(userflow.Config{Store: cfg.Store, Logger: cfg.Logger}),
+		auth:    newTTLCache[string, store.Tenant](cfg.CacheTTL),
+		conns:   newTTLCache[connKey, store.Connection](cfg.CacheTTL),
 	}
 	s.jobCtx, s.stopJobs = context.WithCancel(context.Background())
-	if s.metrics, err = newMetrics(cfg.Registry, cfg.Engine); err != nil {
+	if s.metrics, err = newMetrics(cfg.Registry, cfg.Runner); err != nil {
 		return nil, err
 	}
 	s.echo = s.router()
@@ -127,25 +114,24 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the server's HTTP handler (the Echo instance).
 func (s *Server) Handler() *echo.Echo { return s.echo }
 
-// Shutdown marks the server not ready (/readyz answers 503) and waits for
-// the connector calls in flight to finish, or for ctx to end. Stop the
-// http.Server first so no new requests arrive; close the engine, host
-// pools and store after.
+// Shutdown marks the server not ready (/readyz answers 503), stops the
+// migration jobs and waits for them and for the connector calls in
+// flight to finish, or for ctx to end. Stop the http.Server first so no
+// new requests arrive; close the engine, host pools and store after.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.stopJobs()
 	done := make(chan struct{})
 	go func() {
 		s.jobs.Wait()
-		s.inflight.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	return s.cfg.Runner.Wait(ctx)
 }
 
 // router builds the Echo instance and its routes.

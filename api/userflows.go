@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -32,9 +33,9 @@ func (s *Server) userFlowRoutes(g *echo.Group) {
 }
 
 // flowConnector calls the active connector of a connection for the user
-// flows, under the tenant's quotas like any other call.
+// flows through the Runner, under the tenant's quotas like any other call.
 type flowConnector struct {
-	s    *Server
+	run  *invoke.Runner
 	t    store.Tenant
 	conn store.Connection
 	// wait makes a quota rejection wait and retry instead of failing:
@@ -48,16 +49,11 @@ func (fc *flowConnector) Implements(fn string) bool {
 		return true // Call answers the seed's "Please implement ..." message
 	}
 	if fc.info == nil {
-		ctx := context.Background()
-		sum, err := fc.s.versionSHA(ctx, fc.conn, fc.conn.ActiveVersion)
+		info, err := fc.run.Info(context.Background(), fc.conn, 0)
 		if err != nil {
 			return true // Call reports the problem
 		}
-		m, err := fc.s.module(ctx, sum)
-		if err != nil {
-			return true
-		}
-		fc.info = m.Info()
+		fc.info = info
 	}
 	return fc.info.Implements(fn)
 }
@@ -71,11 +67,11 @@ func (fc *flowConnector) Call(ctx context.Context, fn string, input any) (json.R
 		return nil, err
 	}
 	for {
-		res, err := fc.s.callCtx(ctx, fc.t, fc.conn, 0, fn, in)
-		var ae *Error
-		if fc.wait && errors.As(err, &ae) && ae.Code == codeQuotaExceeded {
+		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in})
+		var qe *invoke.QuotaError
+		if fc.wait && errors.As(err, &qe) {
 			select {
-			case <-time.After(max(ae.RetryAfter, 100*time.Millisecond)):
+			case <-time.After(max(qe.RetryAfter, 100*time.Millisecond)):
 				continue
 			case <-ctx.Done():
 				return nil, ctx.Err()
@@ -104,7 +100,7 @@ func (s *Server) flowConn(c echo.Context) (userflow.Conn, error) {
 		Name:      conn.Name,
 		Mode:      engine.Mode(conn.Mode),
 		Disabled:  !conn.Enabled,
-		Connector: &flowConnector{s: s, t: t, conn: conn},
+		Connector: &flowConnector{run: s.cfg.Runner, t: t, conn: conn},
 		Context: userflow.CallContext{
 			Tenant: cc.Tenant, Connection: cc.Connection, RequestID: cc.RequestID, IP: cc.IP, UserAgent: cc.UserAgent,
 		},

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"io"
 	"mime"
 	"net/http"
@@ -71,11 +70,10 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		}
 		return apiErr(http.StatusBadRequest, codeInvalidInput, "cannot read the module")
 	}
-	mod, err := s.load(ctx, wasm)
+	info, err := s.cfg.Runner.Load(ctx, wasm)
 	if err != nil {
 		return err
 	}
-	info := mod.Info()
 	defer s.conns.drop(connKey{t.ID, conn.Name})
 	v, err := s.cfg.Store.AddVersion(ctx, t.ID, conn.Name, store.NewVersion{
 		SHA256: info.SHA256, Functions: info.Functions, ABIVersion: info.ABIVersion, Activate: activate,
@@ -84,45 +82,10 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		return connNotFound(err)
 	}
 	if activate {
-		s.evict(ctx, t.ID, conn)
+		s.cfg.Runner.Evict(ctx, conn)
 		conn.ActiveVersion = v.Version
 	}
 	return c.JSON(http.StatusCreated, versionDTO(v, conn))
-}
-
-// load returns the compiled module of wasm (compiled once per content).
-func (s *Server) load(ctx context.Context, wasm []byte) (*engine.Module, error) {
-	mod, err := s.cfg.Engine.Load(ctx, wasm)
-	if err != nil {
-		return nil, err
-	}
-	s.modMu.Lock()
-	s.modules[mod.Info().SHA256] = mod
-	s.modMu.Unlock()
-	return mod, nil
-}
-
-// forgetModule drops a module the engine released.
-func (s *Server) forgetModule(sum string) {
-	s.modMu.Lock()
-	delete(s.modules, sum)
-	s.modMu.Unlock()
-}
-
-// module returns the compiled module whose SHA-256 is sum, loading its
-// bytes from the store the first time.
-func (s *Server) module(ctx context.Context, sum string) (*engine.Module, error) {
-	s.modMu.Lock()
-	mod, ok := s.modules[sum]
-	s.modMu.Unlock()
-	if ok {
-		return mod, nil
-	}
-	wasm, err := s.cfg.Store.ModuleBytes(ctx, sum)
-	if err != nil {
-		return nil, err
-	}
-	return s.load(ctx, wasm)
 }
 
 // GET /v1/connections/{name}/versions -> {"activeVersion","versions":[...]}
@@ -162,6 +125,6 @@ func (s *Server) activateVersion(c echo.Context) error {
 		}
 		return err
 	}
-	s.evict(ctx, conn.Tenant, conn)
+	s.cfg.Runner.Evict(ctx, conn)
 	return c.JSON(http.StatusOK, connectionDTO(saved))
 }

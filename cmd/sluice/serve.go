@@ -22,6 +22,7 @@ import (
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -99,8 +100,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: *allowPrivate}})
 	defer hosts.Close()
 
+	runner, err := invoke.New(invoke.Config{Engine: eng, Store: st, Hosts: hosts})
+	if err != nil {
+		return fail("%v", err)
+	}
 	srv, err := api.New(api.Config{
-		Engine: eng, Store: st, Hosts: hosts,
+		Runner: runner, Store: st,
 		OperatorToken: token,
 		PublicIPs:     splitComma(*publicIPs),
 		Logger:        logger,

@@ -1,16 +1,11 @@
-package api
+package invoke
 
 import (
 	"sync"
 	"time"
 
+	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/store"
-)
-
-// Reasons of a quota rejection (metric label).
-const (
-	reasonConcurrency = "concurrency"
-	reasonRate        = "rate"
 )
 
 // limiter enforces the per-tenant concurrency and rate quotas of this
@@ -32,23 +27,27 @@ type tenantLimit struct {
 	tat      time.Time // GCRA's theoretical arrival time
 }
 
+// maxLimiterTenants is how many tenants the limiter holds before it drops
+// the idle ones whose bucket is full again.
+const maxLimiterTenants = 10000
+
 func newLimiter() *limiter { return &limiter{tenants: map[string]*tenantLimit{}} }
 
 // acquire admits one call of tenant under q at now. It returns a release
-// func, or nil with the reason and how long to wait before retrying.
-func (l *limiter) acquire(tenant string, q store.Quotas, now time.Time) (release func(), reason string, retryAfter time.Duration) {
+// func, or a *QuotaError saying which quota refused it and when to retry.
+func (l *limiter) acquire(tenant string, q store.Quotas, now time.Time) (release func(), err *QuotaError) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tl, ok := l.tenants[tenant]
 	if !ok {
-		if len(l.tenants) > 10000 {
+		if len(l.tenants) > maxLimiterTenants {
 			l.prune(now)
 		}
 		tl = &tenantLimit{}
 		l.tenants[tenant] = tl
 	}
 	if q.MaxConcurrency > 0 && tl.inflight >= q.MaxConcurrency {
-		return nil, reasonConcurrency, time.Second
+		return nil, &QuotaError{Reason: ReasonConcurrency, Limit: q.MaxConcurrency, RetryAfter: time.Second}
 	}
 	if q.CallsPerMinute > 0 {
 		if tl.cpm != q.CallsPerMinute { // a changed quota starts with a full bucket
@@ -61,7 +60,7 @@ func (l *limiter) acquire(tenant string, q store.Quotas, now time.Time) (release
 		}
 		next := tat.Add(interval)
 		if over := next.Sub(now) - time.Minute; over > 0 {
-			return nil, reasonRate, over
+			return nil, &QuotaError{Reason: ReasonRate, Limit: q.CallsPerMinute, RetryAfter: over}
 		}
 		tl.tat = next
 	}
@@ -73,7 +72,7 @@ func (l *limiter) acquire(tenant string, q store.Quotas, now time.Time) (release
 			tl.inflight--
 			l.mu.Unlock()
 		})
-	}, "", 0
+	}, nil
 }
 
 // prune drops idle tenants whose bucket is full again. l.mu is held.
@@ -83,4 +82,23 @@ func (l *limiter) prune(now time.Time) {
 			delete(l.tenants, id)
 		}
 	}
+}
+
+// quotaLimits returns the engine limits of a call under quotas q: base
+// with the memory, timeout, instance and host-call fields taken from q.
+func quotaLimits(base engine.Limits, q store.Quotas) engine.Limits {
+	l := base
+	if q.MemoryMB > 0 {
+		l.MemoryBytes = uint64(q.MemoryMB) << 20
+	}
+	if q.TimeoutMs > 0 {
+		l.Timeout = time.Duration(q.TimeoutMs) * time.Millisecond
+	}
+	if q.MaxConcurrency > 0 {
+		l.MaxInstances = q.MaxConcurrency
+	}
+	if q.MaxHostCalls > 0 {
+		l.MaxHostCalls = q.MaxHostCalls
+	}
+	return l
 }

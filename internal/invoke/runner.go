@@ -1,0 +1,190 @@
+package invoke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/store"
+)
+
+// Store is what a Runner reads of the control-plane store: the module
+// SHA-256 of a version and a module's bytes. A store.Store is one.
+type Store interface {
+	GetVersion(ctx context.Context, tenantID, connection string, version int) (store.Version, error)
+	ModuleBytes(ctx context.Context, sha256 string) ([]byte, error)
+}
+
+// Config wires a Runner. Engine, Store and Hosts are required; the Runner
+// uses them but does not close them (their owner does, after Wait).
+type Config struct {
+	Engine *engine.Engine
+	Store  Store
+	Hosts  *hostfuncs.Manager
+	// Limits are the engine limits of every call; the tenant's quotas
+	// override Timeout, MemoryBytes, MaxInstances and MaxHostCalls.
+	Limits engine.Limits
+	// Now is the clock of the rate quota; nil is time.Now.
+	Now func() time.Time
+}
+
+// Runner runs connector calls (see the package documentation). It is
+// safe for concurrent use. Create it with New.
+type Runner struct {
+	cfg     Config
+	quotas  *limiter
+	metrics *metrics
+
+	mu       sync.Mutex
+	modules  map[string]*engine.Module // by sha256
+	versions map[versionKey]string     // module sha256 of a connection's version
+
+	inflight inflight
+}
+
+// New returns a Runner over cfg.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Engine == nil || cfg.Store == nil || cfg.Hosts == nil {
+		return nil, errors.New("invoke: Config needs Engine, Store and Hosts")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Runner{
+		cfg:      cfg,
+		quotas:   newLimiter(),
+		metrics:  newMetrics(cfg.Engine),
+		modules:  map[string]*engine.Module{},
+		versions: map[versionKey]string{},
+	}, nil
+}
+
+// Call is one connector call.
+type Call struct {
+	// Tenant owns the call; its Quotas bound it.
+	Tenant store.Tenant
+	// Connection is the configuration the call runs under (its
+	// environment, host functions and active version).
+	Connection store.Connection
+	// Version is the version to run; 0 is the connection's active one.
+	Version int
+	// Function is one of the eight connector functions.
+	Function string
+	// Input is the function's JSON input, "context" included.
+	Input []byte
+}
+
+// Call runs c under the tenant's quotas. The Result is non-nil whenever
+// the function ran, failed or not: a connector's or the engine's failure
+// is Result.Error, and err is nil. err reports what stopped the call
+// before it ran: a *VersionError, a *QuotaError, or a store, module,
+// host or engine error (engine.ErrClosed, the context's error).
+func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
+	conn, t := c.Connection, c.Tenant
+	sum, err := r.versionSHA(ctx, conn, c.Version)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := r.module(ctx, sum)
+	if err != nil {
+		return nil, err
+	}
+	release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
+	if qerr != nil {
+		r.metrics.observeRejection(t.ID, qerr.Reason)
+		return nil, qerr
+	}
+	r.inflight.add()
+	defer func() {
+		release()
+		r.inflight.done()
+	}()
+	hc := hostConnection(conn)
+	host, err := r.cfg.Hosts.Host(hc)
+	if err != nil {
+		return nil, err
+	}
+	req := engine.Request{
+		Tenant:   t.ID,
+		Pool:     poolName(conn),
+		Function: c.Function,
+		Input:    c.Input,
+		Env:      hc.Env(conn.Env),
+		Limits:   quotaLimits(r.cfg.Limits, t.Quotas),
+		Host:     host,
+	}
+	res, err := r.cfg.Engine.Call(ctx, mod, req)
+	if errors.Is(err, engine.ErrEvicted) {
+		// Unused for a while, the engine released its compiled code:
+		// load it again (the disk caches make that quick) and retry.
+		r.forgetModule(sum)
+		if mod, err = r.module(ctx, sum); err != nil {
+			return nil, err
+		}
+		res, err = r.cfg.Engine.Call(ctx, mod, req)
+	}
+	r.metrics.observeCall(t.ID, c.Function, res, err)
+	if res == nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Info returns what the module of version (0: the active one) of conn
+// exports, loading the module when it is not loaded.
+func (r *Runner) Info(ctx context.Context, conn store.Connection, version int) (*engine.ModuleInfo, error) {
+	sum, err := r.versionSHA(ctx, conn, version)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := r.module(ctx, sum)
+	if err != nil {
+		return nil, err
+	}
+	return mod.Info(), nil
+}
+
+// Evict closes the idle engine instances and the host pools of conn, a
+// configuration that changed or was deleted. Busy instances finish their
+// call first; later calls of the new configuration start new ones.
+func (r *Runner) Evict(ctx context.Context, conn store.Connection) {
+	r.cfg.Engine.Evict(ctx, conn.Tenant, poolName(conn))
+	r.cfg.Hosts.Evict(conn.Tenant, conn.Name)
+}
+
+// Wait waits for the calls in flight to finish, or for ctx to end. Stop
+// what starts calls first (the HTTP server, jobs). Calls may start again
+// after a Wait, whatever it returned.
+func (r *Runner) Wait(ctx context.Context) error { return r.inflight.wait(ctx) }
+
+// Describe implements prometheus.Collector: a Runner reports its calls
+// (sluice_calls_total, sluice_call_duration_seconds,
+// sluice_quota_rejections_total, sluice_host_calls_total) and the
+// engine's pools, instances and modules. Register it where /metrics is
+// served.
+func (r *Runner) Describe(ch chan<- *prometheus.Desc) { r.metrics.describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (r *Runner) Collect(ch chan<- prometheus.Metric) { r.metrics.collect(ch) }
+
+// poolName names the engine pool of one configuration of a connection,
+// so a new configuration never reuses instances holding the old env.
+func poolName(c store.Connection) string {
+	return fmt.Sprintf("%s@%d", c.Name, c.ConfigVersion)
+}
+
+// hostConnection is what host functions need of a connection.
+func hostConnection(c store.Connection) hostfuncs.Connection {
+	return hostfuncs.Connection{
+		Tenant: c.Tenant, Name: c.Name, ConfigVersion: c.ConfigVersion, DBType: string(c.DBType),
+		URI: c.Connection.URI, Host: c.Connection.Host, Port: c.Connection.Port,
+		Username: c.Connection.Username, Password: c.Connection.Password, Database: c.Connection.Database,
+		Allowlist: c.EgressAllowlist,
+	}
+}
