@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 
@@ -24,7 +23,6 @@ type callState struct { // reused by its instance, one call at a time
 	deadline time.Time
 	ticket   *ticket // its CPU slot; nil outside the scheduler (released)
 	slotLost bool    // released for a host call
-	gosched  time.Time
 
 	output    []byte
 	outputSet bool
@@ -50,11 +48,6 @@ func stateOf(ctx context.Context) *callState {
 	return st
 }
 
-// goschedEvery is how often a running guest lets the Go scheduler run
-// other goroutines on its thread (HTTP handlers, timers): Go cannot
-// preempt compiled wasm, only Go code between two fuel portions.
-const goschedEvery = 200 * time.Microsecond
-
 // checkpoint runs at every fuel yield and at the start of every host
 // function: the call ends there when it is past its deadline, canceled,
 // over its tenant's CPU budget or already failing; otherwise it may hand
@@ -74,10 +67,6 @@ func (st *callState) checkpoint() *Error {
 		if err := st.inst.e.sched.yield(st.ctx, st.ticket, st.deadline, now); err != nil {
 			return err
 		}
-	}
-	if now.Sub(st.gosched) >= goschedEvery {
-		st.gosched = now
-		runtime.Gosched()
 	}
 	return nil
 }
@@ -162,7 +151,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	}
 
 	st := &inst.st
-	*st = callState{inst: inst, req: &req, limits: limits, deadline: deadline, ticket: tk, gosched: start, output: st.output[:0]}
+	*st = callState{inst: inst, req: &req, limits: limits, deadline: deadline, ticket: tk, output: st.output[:0]}
 	st.ctx = context.WithValue(ctx, callKey{}, st)
 	inst.cur.Store(st)
 	var res []uint64

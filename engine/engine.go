@@ -427,7 +427,7 @@ func (e *Engine) probe(ctx context.Context, m *Module) (int, error) {
 		return 0, &ModuleError{Reason: "could not be started: " + serr.Message}
 	}
 	st := &inst.st
-	*st = callState{inst: inst, req: &Request{}, limits: limits, deadline: deadline, ticket: tk, gosched: time.Now()}
+	*st = callState{inst: inst, req: &Request{}, limits: limits, deadline: deadline, ticket: tk}
 	st.ctx = context.WithValue(ctx, callKey{}, st)
 	inst.cur.Store(st)
 	err = inst.start(st)

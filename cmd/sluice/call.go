@@ -101,7 +101,7 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exitUsage
 	}
 
-	eng, m, code := loadModule(ctx, file, stderr)
+	eng, m, code := loadModule(ctx, file, *timeout, stderr)
 	if eng == nil {
 		return code
 	}
@@ -138,13 +138,15 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 // loadModule reads, validates and compiles a module, with a compilation
 // cache in the user's cache directory so repeated calls start fast.
-func loadModule(ctx context.Context, file string, stderr io.Writer) (*engine.Engine, *engine.Module, int) {
+// startTimeout (0: the engine's default) bounds the module's start code
+// when it is first probed.
+func loadModule(ctx context.Context, file string, startTimeout time.Duration, stderr io.Writer) (*engine.Engine, *engine.Module, int) {
 	wasm, err := os.ReadFile(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: %v\n", err)
 		return nil, nil, exitUsage
 	}
-	cfg := engine.Config{}
+	cfg := engine.Config{StartTimeout: startTimeout}
 	if dir, err := os.UserCacheDir(); err == nil {
 		cfg.CacheDir = filepath.Join(dir, "sluice", "compile")
 	}

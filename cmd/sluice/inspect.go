@@ -22,7 +22,7 @@ func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sluice inspect [--json] FILE.wasm")
 		return exitUsage
 	}
-	eng, m, code := loadModule(ctx, positional[0], stderr)
+	eng, m, code := loadModule(ctx, positional[0], 0, stderr)
 	if eng == nil {
 		return code
 	}

@@ -47,6 +47,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	allowPrivate := flags.Bool("allow-private-networks", serveEnvBool("SLUICE_ALLOW_PRIVATE_NETWORKS"), "let allowlisted private/loopback addresses be dialed (SLUICE_ALLOW_PRIVATE_NETWORKS)")
 	shutdownTimeout := flags.Duration("shutdown-timeout", serveEnvDuration("SLUICE_SHUTDOWN_TIMEOUT", 30*time.Second), "how long calls in flight may finish at shutdown (SLUICE_SHUTDOWN_TIMEOUT)")
 	trustProxy := flags.Bool("trust-proxy", serveEnvBool("SLUICE_TRUST_PROXY"), "take client IPs from X-Forwarded-For (SLUICE_TRUST_PROXY)")
+	memBudget := flags.String("memory-budget", serveEnv("SLUICE_MEMORY_BUDGET", ""), "guest memory and tables of all instances together, e.g. 8GiB; default half the machine's memory (SLUICE_MEMORY_BUDGET)")
+	guestSlots := flags.Int("guest-slots", serveEnvInt("SLUICE_GUEST_SLOTS", 0), "calls running guest code at once, shared fairly between tenants; default one per core (SLUICE_GUEST_SLOTS)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -89,9 +91,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	defer st.Close()
+	budget, err := memoryBudget(*memBudget)
+	if err != nil {
+		return fail("--memory-budget: %v", err)
+	}
 	eng, err := engine.New(ctx, engine.Config{
-		CacheDir:       filepath.Join(*dataDir, cacheDirName),
-		MaxModuleBytes: int(store.MaxModuleBytes), // the tenant's quota decides
+		CacheDir:        filepath.Join(*dataDir, cacheDirName),
+		MaxModuleBytes:  int(store.MaxModuleBytes), // the tenant's quota decides
+		NodeMemoryBytes: budget,
+		GuestSlots:      *guestSlots,
 	})
 	if err != nil {
 		return fail("%v", err)
@@ -213,6 +221,38 @@ func serveEnvDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+func serveEnvInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// memoryBudget reads --memory-budget; empty means half of MemTotal in
+// /proc/meminfo (no budget where that cannot be read).
+func memoryBudget(s string) (uint64, error) {
+	if s != "" {
+		n, err := parseSize(s)
+		if err == nil && n < 64<<20 {
+			err = fmt.Errorf("%s is less than the 64MiB one instance may need", s)
+		}
+		return n, err
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseUint(f[1], 10, 64)
+			if err == nil {
+				return kb << 10 / 2, nil
+			}
+		}
+	}
+	return 0, nil
 }
 
 func splitComma(s string) []string {
