@@ -293,16 +293,27 @@ func (e *Engine) Evict(ctx context.Context, tenant, poolName string) {
 	}
 }
 
-// Stats is a snapshot of the engine's pools.
+// Stats is a snapshot of the engine's pools, guest slots and memory.
 type Stats struct {
 	Pools, Idle, Busy, Modules int
+	// SlotsBusy calls run guest code now, of Slots; SlotsWaiting wait
+	// for a slot.
+	Slots, SlotsBusy, SlotsWaiting int
+	// MemoryBytes is the guest memory and tables instances hold, counted
+	// against NodeMemoryBytes (0: no budget).
+	MemoryBytes, NodeMemoryBytes int64
 }
 
-// Stats reports pool sizes, for metrics.
+// Stats reports pool sizes, slots and memory, for metrics.
 func (e *Engine) Stats() Stats {
+	e.sched.mu.Lock()
+	busy := e.sched.busy
+	e.sched.mu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := Stats{Pools: len(e.pools), Idle: e.idle, Modules: len(e.modules)}
+	s := Stats{Pools: len(e.pools), Idle: e.idle, Modules: len(e.modules),
+		Slots: e.sched.slots, SlotsBusy: busy, SlotsWaiting: int(e.sched.waiters.Load()),
+		MemoryBytes: e.memUsed.Load(), NodeMemoryBytes: int64(e.cfg.NodeMemoryBytes)}
 	for _, p := range e.pools {
 		s.Busy += p.total - len(p.idle)
 	}

@@ -17,7 +17,7 @@ type metrics struct {
 	quotaRejections *prometheus.CounterVec   // tenant, reason
 	hostCalls       *prometheus.CounterVec   // kind, outcome
 
-	pools, instances, modules *prometheus.Desc
+	pools, instances, modules, slots, memory *prometheus.Desc
 }
 
 func newMetrics(e *engine.Engine) *metrics {
@@ -39,6 +39,8 @@ func newMetrics(e *engine.Engine) *metrics {
 		pools:     prometheus.NewDesc("sluice_engine_pools", "Instance pools in the engine.", nil, nil),
 		instances: prometheus.NewDesc("sluice_engine_instances", "Engine instances by state.", []string{"state"}, nil),
 		modules:   prometheus.NewDesc("sluice_engine_modules", "Compiled modules in the engine.", nil, nil),
+		slots:     prometheus.NewDesc("sluice_engine_guest_slots", "Guest slots (calls running guest code at once) by state.", []string{"state"}, nil),
+		memory:    prometheus.NewDesc("sluice_engine_memory_bytes", "Guest memory and tables held by instances, and the node's budget (0: none).", []string{"kind"}, nil),
 	}
 }
 
@@ -53,6 +55,8 @@ func (m *metrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.pools
 	ch <- m.instances
 	ch <- m.modules
+	ch <- m.slots
+	ch <- m.memory
 }
 
 func (m *metrics) collect(ch chan<- prometheus.Metric) {
@@ -64,6 +68,11 @@ func (m *metrics) collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.instances, prometheus.GaugeValue, float64(st.Idle), "idle")
 	ch <- prometheus.MustNewConstMetric(m.instances, prometheus.GaugeValue, float64(st.Busy), "busy")
 	ch <- prometheus.MustNewConstMetric(m.modules, prometheus.GaugeValue, float64(st.Modules))
+	ch <- prometheus.MustNewConstMetric(m.slots, prometheus.GaugeValue, float64(st.SlotsBusy), "busy")
+	ch <- prometheus.MustNewConstMetric(m.slots, prometheus.GaugeValue, float64(st.Slots-st.SlotsBusy), "free")
+	ch <- prometheus.MustNewConstMetric(m.slots, prometheus.GaugeValue, float64(st.SlotsWaiting), "waiting")
+	ch <- prometheus.MustNewConstMetric(m.memory, prometheus.GaugeValue, float64(st.MemoryBytes), "held")
+	ch <- prometheus.MustNewConstMetric(m.memory, prometheus.GaugeValue, float64(st.NodeMemoryBytes), "budget")
 }
 
 func (m *metrics) observeRejection(tenant string, reason Reason) {
