@@ -247,7 +247,7 @@ func classify(err error, inst *instance, limits Limits, parent context.Context) 
 		return Errorf(CodeConnectorError, "the connector exited with code %d", exit.ExitCode())
 	}
 	msg := err.Error()
-	if strings.Contains(msg, "stack overflow") {
+	if strings.Contains(msg, "stack overflow") || inst.stack != nil && int32(uint32(inst.stack.Get())) > maxStackBytes {
 		return Errorf(CodeResourceExhausted, "the connector exhausted its call stack")
 	}
 	msg = firstLine(msg)

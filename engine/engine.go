@@ -71,6 +71,11 @@ type Config struct {
 // yields that they cost under 1% (BENCHMARKS.md).
 const fuelPerYield = 100_000
 
+// maxStackBytes bounds a call's stack, as the instrumented code estimates
+// it (wasmbin.Options.MaxStackBytes): wazero would grow it to hundreds of
+// megabytes, outside the memory limit.
+const maxStackBytes = 4 << 20
+
 // DefaultLimits are used for every zero field of Config.DefaultLimits.
 func DefaultLimits() Limits {
 	return Limits{
@@ -369,7 +374,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 	m := &Module{info: *info}
 	prep, cached := e.readPrepared(info.SHA256)
 	if !cached {
-		p, err := wasmbin.Instrument(wasm, wasmbin.Options{MaxTableEntries: e.cfg.MaxTableEntries, Fuel: fuelPerYield})
+		p, err := wasmbin.Instrument(wasm, wasmbin.Options{MaxTableEntries: e.cfg.MaxTableEntries, Fuel: fuelPerYield, MaxStackBytes: maxStackBytes})
 		if err != nil {
 			return nil, &ModuleError{Reason: err.Error()}
 		}

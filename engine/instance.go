@@ -24,6 +24,7 @@ type instance struct {
 	m           *Module
 	mod         api.Module
 	fns         map[string]api.Function
+	stack       api.Global // the code's estimate of its call stack (wasmbin.StackExport)
 	memLimit    uint64 // the call's memory quota
 	linearMax   uint64 // memLimit less what the tables can take
 	memHit      atomic.Bool
@@ -81,6 +82,7 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
+	inst.stack = mod.ExportedGlobal(wasmbin.StackExport)
 	for _, fn := range m.info.Functions {
 		inst.fns[fn] = mod.ExportedFunction(fn)
 	}

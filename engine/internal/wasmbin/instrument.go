@@ -18,6 +18,10 @@ const (
 	// removes from the start section so that the host runs it under a
 	// call's limits instead of inside instantiation.
 	StartExport = "__sluice_start"
+	// StackExport exports the estimated bytes of call stack in use: past
+	// Options.MaxStackBytes the code traps, and the host reads this to
+	// tell why.
+	StackExport = "__sluice_stack"
 )
 
 // Costs charged to the fuel counter, in units of about one simple
@@ -55,6 +59,11 @@ type Options struct {
 	// Fuel is the fuel global's initial value: the units the code may
 	// run before its first yield. Default 100000.
 	Fuel int64
+	// MaxStackBytes bounds the call stack: every function entry adds an
+	// estimate of its frame (16 bytes and 8 a parameter or local) and
+	// traps past this. wazero would otherwise grow a call's stack to
+	// hundreds of megabytes, outside any memory limit. Default 4 MiB.
+	MaxStackBytes int32
 }
 
 const (
@@ -104,6 +113,9 @@ func Instrument(b []byte, opts Options) (*Prepared, error) {
 	if opts.Fuel <= 0 {
 		opts.Fuel = 100000
 	}
+	if opts.MaxStackBytes <= 0 {
+		opts.MaxStackBytes = 4 << 20
+	}
 	var secs []section
 	r := &reader{b: b, off: 8}
 	for r.off < len(b) {
@@ -131,6 +143,8 @@ type instrumenter struct {
 
 	numTypes       uint32
 	typeParams     []uint32 // parameter count of each type
+	typeBlocks     [][]byte // the block type of a body of each type: [] -> its results
+	extraTypes     [][]byte // types added for multi-value block types
 	funcImports    uint32
 	globalImports  uint32
 	ownGlobals     uint32
@@ -141,6 +155,7 @@ type instrumenter struct {
 	yieldFunc      uint32 // index of the new import
 	yieldType      uint32 // index of its new type
 	fuelGlobal     uint32
+	stackGlobal    uint32
 	hasImportSec   bool
 	hasTypeSec     bool
 	hasGlobalSec   bool
@@ -153,6 +168,7 @@ func (in *instrumenter) content(s section) []byte { return in.b[s.start:s.end] }
 
 // scan reads what emit needs before writing anything.
 func (in *instrumenter) scan() error {
+	var results [][]byte // the result vector of each type
 	for _, s := range in.secs {
 		r := &reader{b: in.content(s)}
 		switch s.id {
@@ -167,13 +183,16 @@ func (in *instrumenter) scan() error {
 				for j := uint32(0); j < np && r.err == nil; j++ {
 					r.valtype()
 				}
+				resStart := r.off
 				nr := r.u32()
 				for j := uint32(0); j < nr && r.err == nil; j++ {
 					r.valtype()
 				}
 				in.typeParams = append(in.typeParams, np)
+				results = append(results, r.b[resStart:r.off])
 			}
 			in.numTypes = n
+			in.blockTypes(results)
 		case secImport:
 			in.hasImportSec = true
 			imps, err := parseImports(r)
@@ -223,7 +242,38 @@ func (in *instrumenter) scan() error {
 	in.yieldFunc = in.funcImports
 	in.yieldType = in.numTypes
 	in.fuelGlobal = in.globalImports + in.ownGlobals
+	in.stackGlobal = in.fuelGlobal + 1
 	return nil
+}
+
+// blockTypes sets the block type of each function type's body: a block
+// of no parameters that yields the function's results, for which a
+// function with several results needs a type of its own, added after the
+// yield type.
+func (in *instrumenter) blockTypes(results [][]byte) {
+	for _, res := range results {
+		r := &reader{b: res}
+		switch n := r.u32(); n {
+		case 0:
+			in.typeBlocks = append(in.typeBlocks, []byte{0x40})
+			continue
+		case 1:
+			in.typeBlocks = append(in.typeBlocks, res[r.off:])
+			continue
+		}
+		ft := append([]byte{0x60, 0x00}, res...)
+		idx := -1
+		for i, t := range in.extraTypes {
+			if string(t) == string(ft) {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			idx = len(in.extraTypes)
+			in.extraTypes = append(in.extraTypes, ft)
+		}
+		in.typeBlocks = append(in.typeBlocks, appendS64(nil, int64(in.numTypes)+1+int64(idx)))
+	}
 }
 
 // fn renumbers a function index: defined functions move up by one to
@@ -246,7 +296,7 @@ func (in *instrumenter) emit() (*Prepared, error) {
 	yieldType := []byte{0x60, 0x00, 0x01, 0x7E} // () -> i64
 	yieldImport := appendName(appendName(nil, YieldModule), YieldName)
 	yieldImport = appendU32(append(yieldImport, KindFunc), in.yieldType)
-	fuelGlobal := in.fuelDecl()
+	fuelGlobal := in.globalDecls()
 
 	// Sections the module lacks are added before the first section that
 	// must follow them.
@@ -257,7 +307,7 @@ func (in *instrumenter) emit() (*Prepared, error) {
 	}{
 		{secType, in.hasTypeSec, append([]byte{1}, yieldType...)},
 		{secImport, in.hasImportSec, append([]byte{1}, yieldImport...)},
-		{secGlobal, in.hasGlobalSec, append([]byte{1}, fuelGlobal...)},
+		{secGlobal, in.hasGlobalSec, append([]byte{2}, fuelGlobal...)},
 	}
 	addMissing := func(before byte) {
 		for i := range missing {
@@ -280,9 +330,9 @@ func (in *instrumenter) emit() (*Prepared, error) {
 			}
 			emit(s.id, content)
 		case secType:
-			emit(s.id, appendVecItem(content, yieldType))
+			emit(s.id, appendVecItems(content, append([][]byte{yieldType}, in.extraTypes...)))
 		case secImport:
-			emit(s.id, appendVecItem(content, yieldImport))
+			emit(s.id, appendVecItems(content, [][]byte{yieldImport}))
 		case secTable:
 			c, err := in.tables(content)
 			if err != nil {
@@ -323,13 +373,16 @@ func (in *instrumenter) emit() (*Prepared, error) {
 	return &Prepared{Code: out, TableEntries: in.tableEntries, HasStart: in.hasStart}, nil
 }
 
-// appendVecItem appends one encoded item to a vector section's content.
-func appendVecItem(content, item []byte) []byte {
+// appendVecItems appends encoded items to a vector section's content.
+func appendVecItems(content []byte, items [][]byte) []byte {
 	r := &reader{b: content}
 	n := r.u32()
-	c := appendU32(make([]byte, 0, len(content)+len(item)+5), n+1)
+	c := appendU32(make([]byte, 0, len(content)+64), n+uint32(len(items)))
 	c = append(c, content[r.off:]...)
-	return append(c, item...)
+	for _, it := range items {
+		c = append(c, it...)
+	}
+	return c
 }
 
 func (in *instrumenter) tables(content []byte) ([]byte, error) {
@@ -365,7 +418,7 @@ func (in *instrumenter) tables(content []byte) ([]byte, error) {
 func (in *instrumenter) globals(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	out := appendU32(nil, n+1)
+	out := appendU32(nil, n+2)
 	for i := uint32(0); i < n; i++ {
 		start := r.off
 		r.valtype()
@@ -379,20 +432,22 @@ func (in *instrumenter) globals(content []byte) ([]byte, error) {
 	if r.err != nil || r.off != len(content) {
 		return nil, fmt.Errorf("%w: malformed global section", ErrCannotInstrument)
 	}
-	return append(out, in.fuelDecl()...), nil
+	return append(out, in.globalDecls()...), nil
 }
 
-// fuelDecl declares the fuel global: mut i64 = opts.Fuel.
-func (in *instrumenter) fuelDecl() []byte {
-	return append(appendS64([]byte{0x7E, 0x01, 0x42}, in.opts.Fuel), 0x0B)
+// globalDecls declares the globals Instrument adds: the fuel (mut i64 =
+// opts.Fuel) and the stack estimate (mut i32 = 0).
+func (in *instrumenter) globalDecls() []byte {
+	fuel := append(appendS64([]byte{0x7E, 0x01, 0x42}, in.opts.Fuel), 0x0B)
+	return append(fuel, 0x7F, 0x01, 0x41, 0x00, 0x0B)
 }
 
 func (in *instrumenter) exports(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	extra := uint32(0)
+	extra := uint32(1) // the stack estimate
 	if in.hasStart {
-		extra = 1
+		extra++
 	}
 	out := appendU32(nil, n+extra)
 	for i := uint32(0); i < n; i++ {
@@ -404,8 +459,12 @@ func (in *instrumenter) exports(content []byte) ([]byte, error) {
 		if kind == KindFunc {
 			idx = in.fn(idx)
 		}
+		if kind == KindGlobal && idx >= in.fuelGlobal {
+			return nil, fmt.Errorf("%w: export of unknown global %d", ErrCannotInstrument, idx)
+		}
 		out = appendU32(out, idx)
 	}
+	out = appendU32(append(appendName(out, StackExport), KindGlobal), in.stackGlobal)
 	if r.err != nil || r.off != len(content) {
 		return nil, fmt.Errorf("%w: malformed export section", ErrCannotInstrument)
 	}
@@ -469,6 +528,12 @@ func (in *instrumenter) constExpr(r *reader, out []byte) ([]byte, error) {
 		case 0xD2:
 			out = appendU32(append(out, op), in.fn(r.u32()))
 			continue
+		case 0x23:
+			if idx := r.u32(); idx >= in.fuelGlobal {
+				return nil, fmt.Errorf("%w: constant expression reads unknown global %d", ErrCannotInstrument, idx)
+			}
+			out = append(out, r.b[start:r.off]...)
+			continue
 		}
 		if err := r.immediates(op); err != nil {
 			return nil, fmt.Errorf("%w: constant expression: %v", ErrCannotInstrument, err)
@@ -503,7 +568,8 @@ func (in *instrumenter) code(content []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: malformed code section", ErrCannotInstrument)
 		}
 		var err error
-		body, err = in.body(body[:0], content[r.off:r.off+int(size)], in.typeParams[in.funcTypes[i]])
+		t := in.funcTypes[i]
+		body, err = in.body(body[:0], content[r.off:r.off+int(size)], in.typeParams[t], in.typeBlocks[t])
 		if err != nil {
 			return nil, fmt.Errorf("%w: function %d: %v", ErrCannotInstrument, in.funcImports+i, err)
 		}
@@ -525,18 +591,26 @@ const (
 	opIf         = 0x04
 	opTry        = 0x06
 	opEnd        = 0x0B
+	opBr         = 0x0C
+	opReturn     = 0x0F
 	opCall       = 0x10
 	opReturnCall = 0x12
 	opTryTable   = 0x1F
 	opRefFunc    = 0xD2
+	opGlobalGet  = 0x23
+	opGlobalSet  = 0x24
 	opMemoryGrow = 0x40
 	opPrefixFC   = 0xFC
 )
 
 // body instruments one function body into out: two scratch locals (an
-// i64 and an i32), a fuel check at entry and at every loop header,
-// a size charge before bulk operations, and renumbered calls.
-func (in *instrumenter) body(out, body []byte, params uint32) ([]byte, error) {
+// i64 and an i32), a fuel check at entry and at every loop header, a size
+// charge before bulk operations, renumbered calls, and the stack
+// estimate: raised at entry, lowered at exit. The original code is
+// wrapped in a block of the function's results (blockType) so that every
+// way out of it (the last end, a branch to the function's label, a
+// return, rewritten as a branch to that block) passes the lowering.
+func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) ([]byte, error) {
 	r := &reader{b: body}
 	groups := r.u32()
 	afterCount := r.off
@@ -557,18 +631,40 @@ func (in *instrumenter) body(out, body []byte, params uint32) ([]byte, error) {
 		return nil, err
 	}
 	ch := checker{tmp64: uint32(locals), tmp32: uint32(locals) + 1, fuel: in.fuelGlobal, yield: in.yieldFunc}
+	frame := int64(16 + 8*(locals+2))
 
 	out = appendU32(out, groups+2)
 	out = append(out, body[afterCount:declEnd]...)
 	out = append(out, 0x01, 0x7E, 0x01, 0x7F) // the scratch locals: i64, i32
 	out = ch.static(out, costs[0])
+	// global.get $stack; i32.const frame; i32.add; local.tee $n; global.set $stack
+	// local.get $n; i32.const max; i32.gt_u; if unreachable end
+	out = appendU32(append(out, 0x23), in.stackGlobal)
+	out = append(appendS64(append(out, 0x41), frame), 0x6A)
+	out = appendU32(append(out, 0x22), ch.tmp32)
+	out = appendU32(append(out, 0x24), in.stackGlobal)
+	out = appendU32(append(out, 0x20), ch.tmp32)
+	out = appendS64(append(out, 0x41), int64(in.opts.MaxStackBytes))
+	out = append(out, 0x4B, 0x04, 0x40, 0x00, 0x0B)
+	out = append(append(out, opBlock), blockType...)
+
 	loop := 1
+	depth := uint32(0) // blocks open in the original code
 	for r.off < len(body) {
 		start := r.off
 		op := r.byte()
 		switch op {
 		case opCall, opReturnCall, opRefFunc:
 			out = appendU32(append(out, op), in.fn(r.u32()))
+			continue
+		case opReturn:
+			out = appendU32(append(out, opBr), depth)
+			continue
+		case opGlobalGet, opGlobalSet:
+			if idx := r.u32(); idx >= in.fuelGlobal {
+				return nil, fmt.Errorf("unknown global %d", idx)
+			}
+			out = append(out, body[start:r.off]...)
 			continue
 		case opMemoryGrow:
 			out = ch.dynamic(out, 0x86, growPagesShift) // i64.shl
@@ -579,6 +675,17 @@ func (in *instrumenter) body(out, body []byte, params uint32) ([]byte, error) {
 				out = ch.dynamic(out, 0x88, bulkMemoryShift) // i64.shr_u
 			case 12, 14, 15, 17: // table.init, table.copy, table.grow, table.fill
 				out = ch.dynamic(out, 0x88, bulkTableShift)
+			}
+		case opBlock, opLoop, opIf, opTry, opTryTable:
+			depth++
+		case opEnd:
+			if depth == 0 { // the function's end: close the wrapper first
+				out = append(out, opEnd)
+				out = appendU32(append(out, 0x23), in.stackGlobal)
+				out = append(appendS64(append(out, 0x41), frame), 0x6B)
+				out = appendU32(append(out, 0x24), in.stackGlobal)
+			} else {
+				depth--
 			}
 		}
 		if err := r.immediates(op); err != nil {
