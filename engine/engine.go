@@ -40,6 +40,26 @@ type Config struct {
 	// with ErrEvicted: Load the module again (from the disk cache it is
 	// quick). Default 10 minutes.
 	ModuleIdleTimeout time.Duration
+
+	// Bounded compilation (compile_worker.go, module_limits.go).
+
+	// ModuleLimits bound what a module may declare (functions, body size,
+	// nesting, br_table targets, loops, tables, ...): Validate refuses a
+	// module over one with a *ModuleError naming it. Zero fields take
+	// DefaultModuleLimits.
+	ModuleLimits ModuleLimits
+	// CompileWorker is the command (argv) of a compile worker, a process
+	// that runs RunCompileWorker (`sluice compile-worker`). With it and a
+	// CacheDir, every module compiles in a worker first, bounded by
+	// CompileTimeout and CompileMemoryBytes, and a module that goes past
+	// them is refused. Empty: modules compile in this process, unbounded.
+	CompileWorker []string
+	// CompileTimeout bounds one worker compile. Default 30 seconds.
+	CompileTimeout time.Duration
+	// CompileMemoryBytes bounds the address space one worker compile may
+	// map beyond what the worker's Go runtime reserved at its start (tens
+	// of MiB of which it may still fill). Default 2 GiB.
+	CompileMemoryBytes uint64
 }
 
 // DefaultLimits are used for every zero field of Config.DefaultLimits.
@@ -76,7 +96,7 @@ func (c Config) withDefaults() Config {
 	if c.ModuleIdleTimeout <= 0 {
 		c.ModuleIdleTimeout = 10 * time.Minute
 	}
-	return c
+	return c.withCompileDefaults()
 }
 
 func (l Limits) orDefaults(d Limits) Limits {
@@ -228,7 +248,7 @@ type Module struct {
 func (m *Module) Info() *ModuleInfo { return &m.info }
 
 // Validate checks a module's bytes without compiling it: size, header,
-// imports and exports. It returns a *ModuleError naming the problem.
+// ModuleLimits, imports and exports. It returns a *ModuleError naming the problem.
 func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
 	if len(wasm) == 0 {
 		return nil, &ModuleError{Reason: "empty module"}
@@ -239,6 +259,9 @@ func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
 	bin, err := wasmbin.Parse(wasm)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error()}
+	}
+	if err := e.checkModuleLimits(wasm); err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(wasm)
 	info := &ModuleInfo{SHA256: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}, Functions: []string{}}
@@ -335,6 +358,11 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 			return nil, &ModuleError{Reason: err.Error()}
 		}
 		prep = prepared{code: code, interruptible: m.interruptible}
+	}
+	// Compile in a bounded child process first (compile_worker.go); the
+	// compile below then finds its result in the cache.
+	if err := e.compileInWorker(ctx, prep.code, !m.interruptible, cached); err != nil {
+		return nil, err
 	}
 	compiled, err := m.runtime.CompileModule(ctx, prep.code)
 	if err != nil {

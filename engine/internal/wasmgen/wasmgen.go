@@ -172,6 +172,18 @@ func limits(c []byte, minimum, maximum uint64, hasMax bool) []byte {
 // U32 appends v as an unsigned LEB128.
 func U32(b []byte, v uint32) []byte { return binary.AppendUvarint(b, uint64(v)) }
 
+// S32 appends v as a signed LEB128.
+func S32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7F)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
+
 // Name appends a name.
 func Name(b []byte, s string) []byte { return append(U32(b, uint32(len(s))), s...) }
 
@@ -272,13 +284,20 @@ func NestedLoops(depth int) []byte {
 	return c
 }
 
-// Locals is code that reads each of n i32 locals after the parameter and
-// adds them up, so every local is live: local.get 1; (local.get i; i32.add)*.
+// Locals is code that sets each of n i32 locals after the parameter to a
+// distinct value, then adds them all up: n values live at once.
 func Locals(n int) []byte {
-	if n == 0 {
-		return nil
+	var c []byte
+	for i := 1; i <= n; i++ {
+		c = append(c, 0x20, 0x00, 0x41)
+		c = S32(c, int32(i))
+		c = append(c, 0x6A, 0x21)
+		c = U32(c, uint32(i))
 	}
-	c := []byte{0x20, 0x01}
+	if n == 0 {
+		return c
+	}
+	c = append(c, 0x20, 0x01)
 	for i := 2; i <= n; i++ {
 		c = append(c, 0x20)
 		c = U32(c, uint32(i))
