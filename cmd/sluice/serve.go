@@ -46,6 +46,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	allowPrivate := flags.Bool("allow-private-networks", serveEnvBool("SLUICE_ALLOW_PRIVATE_NETWORKS"), "let allowlisted private/loopback addresses be dialed (SLUICE_ALLOW_PRIVATE_NETWORKS)")
 	shutdownTimeout := flags.Duration("shutdown-timeout", serveEnvDuration("SLUICE_SHUTDOWN_TIMEOUT", 30*time.Second), "how long calls in flight may finish at shutdown (SLUICE_SHUTDOWN_TIMEOUT)")
 	trustProxy := flags.Bool("trust-proxy", serveEnvBool("SLUICE_TRUST_PROXY"), "take client IPs from X-Forwarded-For (SLUICE_TRUST_PROXY)")
+	moduleLimits := flags.String("module-limits", os.Getenv("SLUICE_MODULE_LIMITS"), "module limits over the defaults as name=value,..., e.g. maxNestingDepth=4096,maxFunctions=50000; names: "+strings.Join(engine.ModuleLimitNames(), ", ")+" (SLUICE_MODULE_LIMITS)")
+	compileTimeout := flags.Duration("compile-timeout", serveEnvDuration("SLUICE_COMPILE_TIMEOUT", engine.DefaultCompileTimeout), "how long compiling one module may take (SLUICE_COMPILE_TIMEOUT)")
+	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -60,12 +63,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice serve: "+format+"\n", args...)
 		return 1
 	}
+	limits, err := engine.ParseModuleLimits(*moduleLimits, engine.ModuleLimits{})
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice serve: --module-limits: %v\n", err)
+		return 2
+	}
+	compileMem, err := parseSize(*compileMemory)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice serve: --compile-memory: %v\n", err)
+		return 2
+	}
+	worker, err := compileWorkerCommand()
+	if err != nil {
+		return fail("compile worker: %v", err)
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fail("data dir: %v", err)
 	}
 	var key []byte
-	var err error
 	if *masterKey != "" {
 		key, err = store.ParseMasterKey(*masterKey)
 	} else {
@@ -89,8 +105,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	eng, err := engine.New(ctx, engine.Config{
-		CacheDir:       filepath.Join(*dataDir, cacheDirName),
-		MaxModuleBytes: int(store.MaxModuleBytes), // the tenant's quota decides
+		CacheDir:           filepath.Join(*dataDir, cacheDirName),
+		MaxModuleBytes:     int(store.MaxModuleBytes), // the tenant's quota decides
+		ModuleLimits:       limits,
+		CompileWorker:      worker,
+		CompileTimeout:     *compileTimeout,
+		CompileMemoryBytes: compileMem,
 	})
 	if err != nil {
 		return fail("%v", err)
