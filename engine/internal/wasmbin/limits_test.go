@@ -164,7 +164,7 @@ func TestPathologicalModulesRefusedQuickly(t *testing.T) {
 		{"a br_table with a million targets", "maxBrTableTargets", g.Connector(g.Fn(g.BrTable(1_000_000))).Bytes()},
 		{"2 million loops in one function", "maxFunctionBodyBytes", g.Connector(g.Fn(g.Loops(2_000_000))).Bytes()},
 		{"100000 loops in one function", "maxLoopsPerFunction", g.Connector(g.Fn(g.Loops(100_000))).Bytes()},
-		{"a million loops over 100 functions", "maxLoops", loopFns(100, 10_000)},
+		{"a million loops over 1000 functions", "maxLoops", loopFns(1000, 1000)},
 		{"a table of 4 billion entries", "maxTableEntries", func() []byte {
 			m := g.Connector()
 			m.Tables = []g.Table{{Min: 1<<32 - 1}}
