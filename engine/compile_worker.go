@@ -124,7 +124,9 @@ func runCompileWorker(ctx context.Context, cfg Config, code []byte, ensureTermin
 	cmd.Stdin = bytes.NewReader(code)
 	stdout, stderr := &capBuffer{max: 64 << 10}, &capBuffer{max: 16 << 10}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = append(os.Environ(), workerEnv+"=1")
+	// Nothing of the server's environment (its secrets among it): the
+	// worker needs none of it.
+	cmd.Env = []string{workerEnv + "=1"}
 	cmd.WaitDelay = 2 * time.Second
 	setWorkerProcAttr(cmd)
 	start := time.Now()
