@@ -204,7 +204,9 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	return result, nil
 }
 
+// firstLine is s up to its first line break, trimmed.
 func firstLine(s string) string {
+	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}

@@ -59,10 +59,25 @@ type Config struct {
 	// StartTimeout bounds the probe of a module being loaded: its start
 	// function, _initialize and ABI version, run once. Default 2s.
 	StartTimeout time.Duration
-	// MaxTableEntries caps the size of every table a module declares
-	// (entries cost 8 bytes each, counted in the memory limit). Default
-	// 1<<20.
-	MaxTableEntries uint32
+	// Bounded compilation (compile_worker.go, module_limits.go).
+
+	// ModuleLimits bound what a module may declare (functions, body size,
+	// nesting, br_table targets, loops, tables, ...): Validate refuses a
+	// module over one with a *ModuleError naming it. Zero fields take
+	// DefaultModuleLimits.
+	ModuleLimits ModuleLimits
+	// CompileWorker is the command (argv) of a compile worker, a process
+	// that runs RunCompileWorker (`sluice compile-worker`). With it and a
+	// CacheDir, every module compiles in a worker first, bounded by
+	// CompileTimeout and CompileMemoryBytes, and a module that goes past
+	// them is refused. Empty: modules compile in this process, unbounded.
+	CompileWorker []string
+	// CompileTimeout bounds one worker compile. Default 30 seconds.
+	CompileTimeout time.Duration
+	// CompileMemoryBytes bounds the address space one worker compile may
+	// map beyond what the worker's Go runtime reserved at its start (tens
+	// of MiB of which it may still fill). Default 2 GiB.
+	CompileMemoryBytes uint64
 }
 
 // fuelPerYield is how many instruction units guest code runs between two
@@ -122,10 +137,7 @@ func (c Config) withDefaults() Config {
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 2 * time.Second
 	}
-	if c.MaxTableEntries == 0 {
-		c.MaxTableEntries = 1 << 20
-	}
-	return c
+	return c.withCompileDefaults()
 }
 
 func (l Limits) orDefaults(d Limits) Limits {
@@ -184,9 +196,11 @@ type moduleEntry struct {
 // New starts an engine. Close it to release its instances and runtime.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
-	rc := wazero.NewRuntimeConfigCompiler().
-		WithMemoryLimitPages(uint32(cfg.MaxMemoryBytes / 65536)).
-		WithCoreFeatures(api.CoreFeaturesV2)
+	// Instrumented code stops itself at its yields: wazero's own
+	// termination checks would cost 5-20x (RATIONALE.md). The compile
+	// worker compiles with the same configuration, so its result is the
+	// cache entry this runtime looks for.
+	rc := compileRuntimeConfig(uint32(cfg.MaxMemoryBytes/65536), false)
 	var cache wazero.CompilationCache
 	if cfg.CacheDir != "" {
 		var err error
@@ -196,10 +210,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	e := &Engine{
-		cfg: cfg,
-		// Instrumented code stops itself at its yields: wazero's own
-		// termination checks would cost 5-20x (RATIONALE.md).
-		runtime: wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(false)),
+		cfg:     cfg,
+		runtime: wazero.NewRuntimeWithConfig(ctx, rc),
 		cache:   cache,
 		allowed: map[string]bool{},
 		sched:   newScheduler(cfg.GuestSlots, cfg.MaxQueuedCalls, cfg.TimeSlice),
@@ -279,7 +291,7 @@ type Module struct {
 func (m *Module) Info() *ModuleInfo { return &m.info }
 
 // Validate checks a module's bytes without compiling it: size, header,
-// imports and exports. It returns a *ModuleError naming the problem.
+// ModuleLimits, imports and exports. It returns a *ModuleError naming the problem.
 func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
 	if len(wasm) == 0 {
 		return nil, &ModuleError{Reason: "empty module"}
@@ -290,6 +302,9 @@ func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
 	bin, err := wasmbin.Parse(wasm)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error()}
+	}
+	if err := e.checkModuleLimits(wasm); err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(wasm)
 	info := &ModuleInfo{SHA256: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}, Functions: []string{}}
@@ -374,13 +389,18 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 	m := &Module{info: *info}
 	prep, cached := e.readPrepared(info.SHA256)
 	if !cached {
-		p, err := wasmbin.Instrument(wasm, wasmbin.Options{MaxTableEntries: e.cfg.MaxTableEntries, Fuel: fuelPerYield, MaxStackBytes: maxStackBytes})
+		p, err := wasmbin.Instrument(wasm, wasmbin.Options{MaxTableEntries: uint32(e.cfg.ModuleLimits.MaxTableEntries), Fuel: fuelPerYield, MaxStackBytes: maxStackBytes})
 		if err != nil {
 			return nil, &ModuleError{Reason: err.Error()}
 		}
 		prep = prepared{code: p.Code, tableEntries: p.TableEntries, hasStart: p.HasStart}
 	}
 	m.info.ABIVersion, m.tableEntries, m.hasStart = prep.abiVersion, prep.tableEntries, prep.hasStart
+	// Compile in a bounded child process first (compile_worker.go); the
+	// compile below then finds its result in the cache.
+	if err := e.compileInWorker(ctx, prep.code, false, cached); err != nil {
+		return nil, err
+	}
 	compiled, err := e.runtime.CompileModule(ctx, prep.code)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error()}

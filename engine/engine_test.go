@@ -274,11 +274,14 @@ func TestHostileGuests(t *testing.T) {
 		do       string
 		wantCode engine.Code
 		wantMsg  string
+		memory   uint64 // instead of limits.MemoryBytes
 	}{
 		{do: "loop", wantCode: engine.CodeTimeout},
 		{do: "sleep", wantCode: engine.CodeTimeout},
 		{do: "membomb", wantCode: engine.CodeResourceExhausted, wantMsg: "memory limit"},
-		{do: "recurse", wantCode: engine.CodeResourceExhausted},
+		// Go grows its goroutine stacks in linear memory: a small memory
+		// limit is reached long before the deadline, even on a busy machine.
+		{do: "recurse", wantCode: engine.CodeResourceExhausted, memory: 16 << 20},
 		{do: "panic", wantCode: engine.CodeConnectorError, wantMsg: "trapped"},
 		{do: "exit", wantCode: engine.CodeConnectorError, wantMsg: "exited with code 3"},
 		{do: "logflood", wantCode: engine.CodeResourceExhausted, wantMsg: "log limit"},
@@ -290,7 +293,11 @@ func TestHostileGuests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.do, func(t *testing.T) {
 			start := time.Now()
-			res, err := call(t, e, m, engine.Request{Function: "login", Input: []byte(`{"do":"` + tt.do + `"}`), Limits: limits, Host: echoHost{}})
+			lim := limits
+			if tt.memory != 0 {
+				lim.MemoryBytes = tt.memory
+			}
+			res, err := call(t, e, m, engine.Request{Function: "login", Input: []byte(`{"do":"` + tt.do + `"}`), Limits: lim, Host: echoHost{}})
 			if err == nil || err.Code != tt.wantCode || !strings.Contains(err.Message, tt.wantMsg) {
 				t.Fatalf("got %v, want %s containing %q", err, tt.wantCode, tt.wantMsg)
 			}

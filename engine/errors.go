@@ -41,6 +41,9 @@ type ModuleError struct {
 	Reason string
 	// TooLarge is set when the module is over the size limit.
 	TooLarge bool
+	// Limit names the ModuleLimits field the module is over, as
+	// ParseModuleLimits spells it ("maxNestingDepth"), when that is why.
+	Limit string
 }
 
 func (e *ModuleError) Error() string { return "invalid module: " + e.Reason }

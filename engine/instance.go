@@ -25,8 +25,8 @@ type instance struct {
 	mod         api.Module
 	fns         map[string]api.Function
 	stack       api.Global // the code's estimate of its call stack (wasmbin.StackExport)
-	memLimit    uint64 // the call's memory quota
-	linearMax   uint64 // memLimit less what the tables can take
+	memLimit    uint64     // the call's memory quota
+	linearMax   uint64     // memLimit less what the tables can take
 	memHit      atomic.Bool
 	nodeMemHit  atomic.Bool // the node's memory budget refused a grow
 	tableBytes  uint64      // reserved in the node budget for the tables

@@ -150,6 +150,16 @@ func loadModule(ctx context.Context, file string, startTimeout time.Duration, st
 	if dir, err := os.UserCacheDir(); err == nil {
 		cfg.CacheDir = filepath.Join(dir, "sluice", "compile")
 	}
+	// The limits and compile bounds of sluice serve, so what passes here
+	// passes an upload.
+	if cfg.ModuleLimits, err = engine.ParseModuleLimits(os.Getenv("SLUICE_MODULE_LIMITS"), engine.ModuleLimits{}); err != nil {
+		fmt.Fprintf(stderr, "sluice: SLUICE_MODULE_LIMITS: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	if cfg.CompileWorker, err = compileWorkerCommand(); err != nil {
+		fmt.Fprintf(stderr, "sluice: compile worker: %v\n", err)
+		return nil, nil, exitUsage
+	}
 	eng, err := engine.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: %v\n", err)

@@ -49,6 +49,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	trustProxy := flags.Bool("trust-proxy", serveEnvBool("SLUICE_TRUST_PROXY"), "take client IPs from X-Forwarded-For (SLUICE_TRUST_PROXY)")
 	memBudget := flags.String("memory-budget", serveEnv("SLUICE_MEMORY_BUDGET", ""), "guest memory and tables of all instances together, e.g. 8GiB; default half the machine's memory (SLUICE_MEMORY_BUDGET)")
 	guestSlots := flags.Int("guest-slots", serveEnvInt("SLUICE_GUEST_SLOTS", 0), "calls running guest code at once, shared fairly between tenants; default one per core (SLUICE_GUEST_SLOTS)")
+	moduleLimits := flags.String("module-limits", os.Getenv("SLUICE_MODULE_LIMITS"), "module limits over the defaults as name=value,..., e.g. maxNestingDepth=4096,maxFunctions=50000; names: "+strings.Join(engine.ModuleLimitNames(), ", ")+" (SLUICE_MODULE_LIMITS)")
+	compileTimeout := flags.Duration("compile-timeout", serveEnvDuration("SLUICE_COMPILE_TIMEOUT", engine.DefaultCompileTimeout), "how long compiling one module may take (SLUICE_COMPILE_TIMEOUT)")
+	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -63,12 +66,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice serve: "+format+"\n", args...)
 		return 1
 	}
+	limits, err := engine.ParseModuleLimits(*moduleLimits, engine.ModuleLimits{})
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice serve: --module-limits: %v\n", err)
+		return 2
+	}
+	compileMem, err := parseSize(*compileMemory)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice serve: --compile-memory: %v\n", err)
+		return 2
+	}
+	worker, err := compileWorkerCommand()
+	if err != nil {
+		return fail("compile worker: %v", err)
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fail("data dir: %v", err)
 	}
 	var key []byte
-	var err error
 	if *masterKey != "" {
 		key, err = store.ParseMasterKey(*masterKey)
 	} else {
@@ -96,10 +112,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("--memory-budget: %v", err)
 	}
 	eng, err := engine.New(ctx, engine.Config{
-		CacheDir:        filepath.Join(*dataDir, cacheDirName),
-		MaxModuleBytes:  int(store.MaxModuleBytes), // the tenant's quota decides
-		NodeMemoryBytes: budget,
-		GuestSlots:      *guestSlots,
+		CacheDir:           filepath.Join(*dataDir, cacheDirName),
+		MaxModuleBytes:     int(store.MaxModuleBytes), // the tenant's quota decides
+		NodeMemoryBytes:    budget,
+		GuestSlots:         *guestSlots,
+		ModuleLimits:       limits,
+		CompileWorker:      worker,
+		CompileTimeout:     *compileTimeout,
+		CompileMemoryBytes: compileMem,
 	})
 	if err != nil {
 		return fail("%v", err)

@@ -1,0 +1,23 @@
+package engine
+
+import (
+	"context"
+)
+
+// WorkerStats are what one compile-worker run cost.
+type WorkerStats = workerStats
+
+// CompileInWorkerForTest runs one compile worker of cfg (with defaults
+// applied) on code, as compile does.
+func CompileInWorkerForTest(ctx context.Context, cfg Config, code []byte, ensureTermination bool) (WorkerStats, error) {
+	return runCompileWorker(ctx, cfg.withDefaults(), code, ensureTermination)
+}
+
+// CompileRuntimeConfigForTest is compileRuntimeConfig.
+var CompileRuntimeConfigForTest = compileRuntimeConfig
+
+// DefaultMemoryLimitPagesForTest is the runtime memory limit, in pages,
+// of an engine with the default MaxMemoryBytes.
+func DefaultMemoryLimitPagesForTest() uint32 {
+	return uint32(Config{}.withDefaults().MaxMemoryBytes / 65536)
+}
