@@ -46,7 +46,8 @@ type Config struct {
 	// fairly between tenants. Default runtime.GOMAXPROCS(0): one per core.
 	GuestSlots int
 	// MaxQueuedCalls bounds the calls waiting for a guest slot; more are
-	// refused as quota_exceeded. Default 64 per slot.
+	// refused as quota_exceeded, and so are a tenant's calls beyond 64
+	// waiting. Default 1024 per slot.
 	MaxQueuedCalls int
 	// TimeSlice is how long a call keeps its slot before handing it to a
 	// waiting tenant that holds fewer slots. Default 2ms.
@@ -129,7 +130,7 @@ func (c Config) withDefaults() Config {
 		c.GuestSlots = runtime.GOMAXPROCS(0)
 	}
 	if c.MaxQueuedCalls <= 0 {
-		c.MaxQueuedCalls = 64 * c.GuestSlots
+		c.MaxQueuedCalls = 1024 * c.GuestSlots
 	}
 	if c.TimeSlice <= 0 {
 		c.TimeSlice = 2 * time.Millisecond

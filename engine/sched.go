@@ -34,6 +34,11 @@ type scheduler struct {
 
 const activeEvery = time.Millisecond
 
+// maxQueuedPerTenant bounds one tenant's waiting calls, so that no tenant
+// alone can fill the node's queue (MaxQueuedCalls) and have its
+// neighbours refused.
+const maxQueuedPerTenant = 64
+
 type tenantSched struct {
 	name    string
 	running int
@@ -81,6 +86,13 @@ func (s *scheduler) tenant(name string, budget time.Duration, now time.Time) *te
 		ts = &tenantSched{name: name, budget: budget, tokens: budget, refill: now}
 		s.tenants[name] = ts
 	}
+	// Asking for a slot makes a tenant active (and keeps share from
+	// forgetting it before it holds or waits for one); a tenant that was
+	// not counted active makes share count again.
+	if ts.running == 0 && len(ts.queue) == 0 && now.Sub(ts.lastRun) >= s.recent {
+		s.activeAt = time.Time{}
+	}
+	ts.lastRun = now
 	if ts.budget != budget {
 		ts.budget = budget
 		if ts.tokens > budget {
@@ -143,6 +155,10 @@ func (s *scheduler) acquire(ctx context.Context, tenant string, budget time.Dura
 		s.grant(tk, now)
 		s.mu.Unlock()
 		return tk, nil
+	}
+	if len(ts.queue) >= maxQueuedPerTenant {
+		s.mu.Unlock()
+		return nil, Errorf(CodeQuotaExceeded, "the tenant already has %d calls waiting for a CPU slot", maxQueuedPerTenant)
 	}
 	if int(s.waiters.Load()) >= s.maxWaiting {
 		s.mu.Unlock()
