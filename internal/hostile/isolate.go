@@ -1,0 +1,265 @@
+package hostile
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	childEnv  = "SLUICE_HOSTILE_CHILD"
+	reportEnv = "SLUICE_HOSTILE_REPORT"
+)
+
+// Bound is how far past its deadline a hostile call may end: 250ms, or
+// SLUICE_HOSTILE_BOUND.
+func Bound() time.Duration { return envDuration("SLUICE_HOSTILE_BOUND", 250*time.Millisecond) }
+
+// LoadBound is how long refusing a module at upload (or loading a module
+// whose attack is in instantiation) may take: 3s, or
+// SLUICE_HOSTILE_LOAD_BOUND.
+func LoadBound() time.Duration { return envDuration("SLUICE_HOSTILE_LOAD_BOUND", 3*time.Second) }
+
+// Watchdog is how long a child may run before it is killed as hung.
+func Watchdog(tb testing.TB) time.Duration {
+	def := 10 * time.Second
+	if _, ok := tb.(*testing.B); ok {
+		def = 120 * time.Second
+	}
+	return envDuration("SLUICE_HOSTILE_WATCHDOG", def)
+}
+
+// Runs is the number of calls per shape in the deadline benchmark.
+func Runs() int { return envInt("SLUICE_HOSTILE_RUNS", 10) }
+
+// Attackers is the number of concurrent attacking calls in the neighbour
+// benchmarks (the attacking tenant's concurrency quota).
+func Attackers() int { return envInt("SLUICE_HOSTILE_ATTACKERS", 2) }
+
+// asLimitKiB is the child's address-space limit in KiB, or 0 for none.
+func asLimitKiB() uint64 {
+	v := os.Getenv("SLUICE_HOSTILE_AS_LIMIT")
+	if v == "unlimited" {
+		return 0
+	}
+	if v == "" {
+		return 6 << 20 // 6 GiB
+	}
+	n, err := strconv.ParseUint(strings.TrimSuffix(v, "GiB"), 10, 64)
+	if err != nil || n == 0 {
+		panic("SLUICE_HOSTILE_AS_LIMIT: want a number of GiB or unlimited, got " + v)
+	}
+	return n << 20
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		panic(name + ": " + err.Error())
+	}
+	return d
+}
+
+func envInt(name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		panic(name + ": want a positive number, got " + v)
+	}
+	return n
+}
+
+// Report is what an isolated body hands back to its parent: metrics (for
+// benchmarks) and lines (logged by the parent, for the record).
+type Report struct {
+	mu      sync.Mutex
+	Metrics []Metric `json:"metrics"`
+	Lines   []string `json:"lines"`
+}
+
+// Metric is one b.ReportMetric of the child.
+type Metric struct {
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+}
+
+// Metric records a metric; the parent benchmark reports it.
+func (r *Report) Metric(value float64, unit string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Metrics = append(r.Metrics, Metric{Value: value, Unit: unit})
+}
+
+// Logf records a line that the parent logs.
+func (r *Report) Logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Lines = append(r.Lines, fmt.Sprintf(format, args...))
+}
+
+// Options change how Isolated runs its child.
+type Options struct {
+	// Env is added to the child's environment.
+	Env []string
+}
+
+// IsChild reports whether this process is the child Isolated started for
+// tb (or attacks run in-process).
+func IsChild(tb testing.TB) bool {
+	return os.Getenv(childEnv) == tb.Name() || os.Getenv("SLUICE_HOSTILE_INPROCESS") == "1"
+}
+
+// Isolated runs body in a child process: this test binary re-run on tb
+// alone, under the address-space limit, killed by a watchdog when it does
+// not finish. In the child, Isolated runs body itself. The parent fails tb
+// when the child fails, crashes or hangs, logs the child's report lines and,
+// for a benchmark, reports its metrics. It returns the child's report, nil
+// when the child left none.
+func Isolated(tb testing.TB, opts Options, body func(tb testing.TB, rep *Report)) *Report {
+	tb.Helper()
+	if IsChild(tb) {
+		rep := &Report{}
+		path := os.Getenv(reportEnv)
+		defer func() {
+			if path == "" {
+				publish(tb, rep)
+				return
+			}
+			b, _ := json.Marshal(rep)
+			os.WriteFile(path, b, 0o644)
+		}()
+		body(tb, rep)
+		return rep
+	}
+
+	reportFile := filepath.Join(tb.TempDir(), "report.json")
+	_, isBench := tb.(*testing.B)
+	watchdog := Watchdog(tb)
+	args := []string{"-test.count=1", "-test.v", "-test.timeout=" + (watchdog + time.Minute).String()}
+	if isBench {
+		args = append(args, "-test.run=^$", "-test.bench="+namePattern(tb.Name()), "-test.benchtime=1x")
+	} else {
+		args = append(args, "-test.run="+namePattern(tb.Name()))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cmd *exec.Cmd
+	if kib := asLimitKiB(); kib > 0 {
+		cmd = exec.Command("bash", append([]string{"-c", `ulimit -v "$0" && exec "$@"`, strconv.FormatUint(kib, 10), exe}, args...)...)
+	} else {
+		cmd = exec.Command(exe, args...)
+	}
+	cmd.Env = append(os.Environ(), childEnv+"="+tb.Name(), reportEnv+"="+reportFile)
+	cmd.Env = append(cmd.Env, opts.Env...)
+	out := &tailBuffer{max: 1 << 20}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var waitErr error
+	hung := false
+	select {
+	case waitErr = <-done:
+	case <-time.After(watchdog):
+		hung = true
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the child's own process group
+		waitErr = <-done
+	}
+	took := time.Since(start)
+
+	var rep *Report
+	if b, err := os.ReadFile(reportFile); err == nil {
+		rep = &Report{}
+		if err := json.Unmarshal(b, rep); err != nil {
+			tb.Errorf("hostile: child report: %v", err)
+		}
+	}
+	if rep != nil {
+		publish(tb, rep)
+	}
+	switch {
+	case hung:
+		tb.Errorf("HUNG: the child did not finish within the watchdog of %s and was killed (the attack froze the process or outlasted the watchdog; SLUICE_HOSTILE_WATCHDOG)\n%s", watchdog, out.tail(6000))
+	case waitErr != nil:
+		tb.Errorf("the child failed after %s: %v\n%s", took.Round(time.Millisecond), waitErr, out.tail(6000))
+	case rep == nil:
+		tb.Errorf("the child ran nothing (its -test filter matched no test?)\n%s", out.tail(3000))
+	}
+	return rep
+}
+
+// publish logs the report's lines and reports its metrics on a benchmark.
+func publish(tb testing.TB, rep *Report) {
+	tb.Helper()
+	for _, l := range rep.Lines {
+		tb.Log(l)
+	}
+	if b, ok := tb.(*testing.B); ok {
+		for _, m := range rep.Metrics {
+			b.ReportMetric(m.Value, m.Unit)
+		}
+	}
+}
+
+// namePattern is a -test.run (or -test.bench) pattern matching exactly the
+// test or benchmark called name.
+func namePattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) tail(n int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > n {
+		b = b[len(b)-n:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return string(b)
+}
