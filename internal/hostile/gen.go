@@ -23,6 +23,7 @@ const (
 	opEnd      = 0x0B
 	opBr       = 0x0C
 	opBrTable  = 0x0E
+	opCall     = 0x10
 	opLocalGet = 0x20
 	opLocalSet = 0x21
 	opI32Const = 0x41
@@ -36,8 +37,10 @@ const (
 	typeI64    = 0x7E
 )
 
-// genModule is a connector: func 0 is sluice_abi_version () -> i32, func 1
-// is login (i32) -> i32 with body login, funcs 2... are extra () -> ().
+// genModule is a connector: func 0 is the import sluice.output_write,
+// func 1 sluice_abi_version () -> i32, func 2 login (i32) -> i32 with body
+// login, funcs 3... are extra () -> (). Memory holds the output
+// {"id":"1"} at 0.
 type genModule struct {
 	login []byte   // the body: locals, code and the final end
 	extra [][]byte // bodies of extra functions
@@ -50,8 +53,11 @@ func (m genModule) bytes() []byte {
 		out = appendU32(out, uint32(len(content)))
 		out = append(out, content...)
 	}
-	// Types: () -> i32, (i32) -> i32, () -> ().
-	section(1, []byte{3, 0x60, 0, 1, typeI32, 0x60, 1, typeI32, 1, typeI32, 0x60, 0, 0})
+	// Types: () -> i32, (i32) -> i32, () -> (), (i32, i32) -> ().
+	section(1, []byte{4, 0x60, 0, 1, typeI32, 0x60, 1, typeI32, 1, typeI32, 0x60, 0, 0, 0x60, 2, typeI32, typeI32, 0})
+	imp := appendName([]byte{1}, "sluice")
+	imp = appendName(imp, "output_write")
+	section(2, append(imp, 0, 3))
 	funcs := appendU32(nil, uint32(2+len(m.extra)))
 	funcs = append(funcs, 0, 1)
 	for range m.extra {
@@ -63,9 +69,9 @@ func (m genModule) bytes() []byte {
 	exp = appendName(exp, "memory")
 	exp = append(exp, 2, 0)
 	exp = appendName(exp, "sluice_abi_version")
-	exp = append(exp, 0, 0)
-	exp = appendName(exp, "login")
 	exp = append(exp, 0, 1)
+	exp = appendName(exp, "login")
+	exp = append(exp, 0, 2)
 	section(7, exp)
 	code := appendU32(nil, uint32(2+len(m.extra)))
 	abi := []byte{0, opI32Const, 1, opEnd}
@@ -74,8 +80,13 @@ func (m genModule) bytes() []byte {
 		code = append(code, body...)
 	}
 	section(10, code)
+	data := []byte{1, 0, opI32Const, 0, opEnd}
+	section(11, append(appendU32(data, uint32(len(output))), output...))
 	return out
 }
+
+// output is what login writes when it returns.
+const output = `{"id":"1"}`
 
 func appendName(b []byte, s string) []byte {
 	return append(appendU32(b, uint32(len(s))), s...)
@@ -104,8 +115,8 @@ func appendS64(b []byte, v int64) []byte {
 	}
 }
 
-// returnZero ends login: i32.const 0; end.
-var returnZero = []byte{opI32Const, 0, opEnd}
+// returnZero ends login: output_write(0, len(output)); i32.const 0; end.
+var returnZero = []byte{opI32Const, 0, opI32Const, byte(len(output)), opCall, 0, opI32Const, 0, opEnd}
 
 // GenNesting is one function of about a million nested blocks.
 func GenNesting() []byte {

@@ -1,6 +1,7 @@
 ;; Shape: recursion without end, each frame holding a few locals: it runs
 ;; into the call stack limit.
-;; Expected: resource_exhausted (the connector exhausted its call stack).
+;; Expected: resource_exhausted (the connector exhausted its call stack), or
+;; timeout when the deadline comes first.
 (module
   (memory (export "memory") 1)
   (func (export "sluice_abi_version") (result i32) (i32.const 1))
