@@ -67,10 +67,7 @@ func warmCompileCache(t *testing.T, dir, path string) {
 
 func checkCall(t *testing.T, c hostile.Case, res hostile.Command) {
 	t.Helper()
-	stderrTail := res.Stderr
-	if len(stderrTail) > 3000 {
-		stderrTail = "..." + stderrTail[len(stderrTail)-3000:]
-	}
+	stderrTail := hostile.Excerpt(res.Stderr)
 	if res.Hung {
 		t.Fatalf("HUNG: sluice call did not end within the watchdog of %s and was killed\nstderr: %s", hostile.Watchdog(t), stderrTail)
 	}

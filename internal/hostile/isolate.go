@@ -317,6 +317,13 @@ func (t *tailBuffer) excerpt() string {
 	t.mu.Lock()
 	b := string(t.buf)
 	t.mu.Unlock()
+	return Excerpt(b)
+}
+
+// Excerpt is the part of a process's output worth showing: around its
+// first "fatal error", "panic" or "runtime:" line, and its last lines.
+func Excerpt(b string) string {
+	b = "\n" + b
 	at := -1
 	for _, mark := range []string{"\nruntime: ", "\nfatal error: ", "\npanic: "} {
 		if i := strings.Index(b, mark); i >= 0 && (at < 0 || i < at) {
@@ -324,9 +331,20 @@ func (t *tailBuffer) excerpt() string {
 		}
 	}
 	if at < 0 || len(b)-at < 6000 {
-		return t.tail(6000)
+		return lastLines(b[1:], 6000)
 	}
-	return b[at+1:at+2000] + "\n...\n" + t.tail(3000)
+	return b[at+1:at+2000] + "\n...\n" + lastLines(b, 3000)
+}
+
+func lastLines(b string, n int) string {
+	if len(b) <= n {
+		return b
+	}
+	b = b[len(b)-n:]
+	if i := strings.IndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return b
 }
 
 func (t *tailBuffer) tail(n int) string {
