@@ -34,7 +34,7 @@ func BenchmarkHostileNeighbourHTTP(b *testing.B) {
 const httpWindow = time.Second
 
 func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
-	e := hostileEnv(tb)
+	e := hostileEnv(tb, c)
 	_, nkey := e.setup("neighbour", "c", staticWasm(tb))
 	_, akey := e.attackTenant("attacker", c, hostile.Attackers())
 	wasm := hostile.Wasm(tb, c)

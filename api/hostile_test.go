@@ -37,11 +37,14 @@ func TestHostileServer(t *testing.T) {
 }
 
 // hostileEnv is a server whose host calls may reach the local test
-// databases, with a compile cache shared with the parent process.
-func hostileEnv(t testing.TB) *env {
+// databases, with a compile cache shared with the parent process. Its
+// engine's default limits (those of the upload's probe instance) are the
+// case's, as in the engine's TestHostileCorpus.
+func hostileEnv(t testing.TB, c hostile.Case) *env {
 	spec := storeSpec{name: "sqlite", cfg: store.Config{DataDir: t.TempDir(), MasterKey: testKey()}}
 	return newEnv(t, spec, func(cfg *envConfig) {
 		cfg.hosts.Egress.AllowPrivate = true
+		cfg.engine.DefaultLimits = engine.Limits{Timeout: c.Limit(), MemoryBytes: uint64(c.Memory()) << 20}
 		if d := os.Getenv("SLUICE_HOSTILE_API_CACHE"); d != "" {
 			cfg.engine.CacheDir = d
 		}
@@ -85,7 +88,7 @@ func loginBody(c hostile.Case) map[string]any {
 
 func serverAttack(t *testing.T, rep *hostile.Report, c hostile.Case) {
 	wasm := hostile.Wasm(t, c)
-	e := hostileEnv(t)
+	e := hostileEnv(t, c)
 	tid, key := e.attackTenant("attacker", c, 2)
 	// A module whose attack is in its call is uploaded (compiled) before the
 	// watchdog starts; for the others, the upload is the attack.

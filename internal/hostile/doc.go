@@ -21,7 +21,7 @@
 //
 //	SLUICE_HOSTILE_BOUND       how far past its deadline a call may end (250ms)
 //	SLUICE_HOSTILE_LOAD_BOUND  how long refusing or loading a module may take (3s)
-//	SLUICE_HOSTILE_WATCHDOG    how long a child's attack may run before it is killed (10s; 120s for benchmarks)
+//	SLUICE_HOSTILE_WATCHDOG    how long a child's attack may run before it is killed (12s; 120s for benchmarks)
 //	SLUICE_HOSTILE_PREP        how long a child may prepare (build, compile, start a server) before its attack (5m)
 //	SLUICE_HOSTILE_AS_LIMIT    the child's address-space limit (6GiB; "unlimited" to lift it)
 //	SLUICE_HOSTILE_INPROCESS   1: run attacks in the test process itself (debugging only)

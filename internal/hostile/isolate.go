@@ -49,7 +49,7 @@ func LoadBound() time.Duration { return envDuration("SLUICE_HOSTILE_LOAD_BOUND",
 
 // Watchdog is how long a child may run before it is killed as hung.
 func Watchdog(tb testing.TB) time.Duration {
-	def := 10 * time.Second
+	def := 12 * time.Second // just over the engine's fixed 10s caps, to tell them from a hang
 	if _, ok := tb.(*testing.B); ok {
 		def = 120 * time.Second
 	}
@@ -191,7 +191,7 @@ func Isolated(tb testing.TB, opts Options, body func(tb testing.TB, rep *Report)
 	tmp := tb.TempDir()
 	reportFile, markFile := filepath.Join(tmp, "report.json"), filepath.Join(tmp, "attack-started")
 	watchdog := Watchdog(tb)
-	args := []string{"-test.count=1", "-test.v", "-test.timeout=" + (watchdog + time.Minute).String()}
+	args := []string{"-test.count=1", "-test.v", "-test.timeout=" + (Prep() + watchdog + time.Minute).String()}
 	if isBench {
 		args = append(args, "-test.run=^$", "-test.bench="+namePattern(tb.Name()), "-test.benchtime=1x")
 	} else {
