@@ -1,7 +1,8 @@
 # Sluice build entry points. `make help` lists the targets.
 #
 # `make test` is what CI runs (.ci/run): it starts the test services
-# (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), checks
+# (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
+# test tools that are missing (wat2wasm — scripts/tools.sh), checks
 # formatting, vets, runs every module's tests, and always stops FerretDB again.
 
 SHELL := bash
@@ -15,6 +16,8 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 TEST_TIMEOUT ?= 12m
 BENCHTIME ?= 1s
+# Which benchmarks `make bench` runs (a -bench pattern), e.g. make bench BENCH=Hostile.
+BENCH ?= .
 # Extra flags for every `go test`, e.g. make test TESTFLAGS='-run TestLogin -v'.
 TESTFLAGS ?=
 
@@ -24,11 +27,12 @@ export SLUICE_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
 export SLUICE_TEST_MONGO_URI ?= mongodb://127.0.0.1:27017/
 
 SERVICES := scripts/test-services.sh
+TOOLS := scripts/tools.sh
 # Nested modules tested with the host toolchain (when they have tests).
 SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod))
 EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 
-.PHONY: help build run examples test check fmt-check vet test-root test-modules \
+.PHONY: help build run examples test check tools fmt-check vet test-root test-modules \
 	services-up services-down bench clean
 
 help: ## list targets
@@ -60,12 +64,16 @@ test: ## start test services, check gofmt, vet, run all tests, stop services (CI
 # `scripts/test-services.sh up` already ran). Every step runs; any failure fails it.
 check: ## gofmt check, vet and all tests (services must already be up)
 	@failed=(); \
+	$(MAKE) tools || failed+=(tools); \
 	$(MAKE) fmt-check || failed+=(fmt-check); \
 	$(MAKE) vet || failed+=(vet); \
 	$(MAKE) test-root || failed+=(test-root); \
 	$(MAKE) test-modules || failed+=(test-modules); \
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
 	echo 'make check: all passed'
+
+tools: ## install the test tools that are missing (wat2wasm, from Debian's wabt)
+	@$(TOOLS)
 
 fmt-check: ## fail listing Go files that gofmt would change
 	@files=$$(find . -mindepth 1 \( -name '.*' -o -name testdata -o -name vendor -o -name node_modules -o -path ./bin \) -prune -o \
@@ -96,11 +104,12 @@ services-up: ## start PostgreSQL, MariaDB and FerretDB for tests
 services-down: ## stop the FerretDB started by services-up
 	$(SERVICES) down
 
-bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s
+bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s, BENCH=.
 	@trap '$(SERVICES) down' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(TOOLS); \
 	$(SERVICES) up; \
-	$(GO) test -count=1 -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) -timeout 30m $(TESTFLAGS) ./...
+	$(GO) test -count=1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime=$(BENCHTIME) -timeout 30m $(TESTFLAGS) ./...
 
 clean: ## stop test services and remove build outputs (bin/, .cache/, examples/*/*.wasm)
 	$(SERVICES) down

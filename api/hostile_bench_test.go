@@ -1,0 +1,128 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluice-dev/sluice/internal/hostile"
+)
+
+// BenchmarkHostileNeighbourHTTP: a neighbour tenant calls examples/static
+// getUser through the debug route in a closed loop, alone and then while
+// an attacking tenant (timeoutMs 200, maxConcurrency hostile.Attackers())
+// runs the shape at its full concurrency quota through the same server
+// (calls, or uploads for a module the server refuses). It reports the
+// neighbour's p99 in both phases of the same run and their ratio
+// (p99-ratio), and the slowest GET /healthz under attack. Each shape runs
+// in a child process (hostile.Isolated); read the custom metrics, not ns/op.
+func BenchmarkHostileNeighbourHTTP(b *testing.B) {
+	for _, c := range hostile.Corpus() {
+		b.Run(c.Name, func(b *testing.B) {
+			hostile.Isolated(b, hostile.Options{Env: []string{"SLUICE_HOSTILE_API_CACHE=" + cacheDir}}, func(tb testing.TB, rep *hostile.Report) {
+				neighbourHTTP(tb, rep, c)
+			})
+		})
+	}
+}
+
+const httpWindow = time.Second
+
+func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
+	e := hostileEnv(tb, c)
+	_, nkey := e.setup("neighbour", "c", staticWasm(tb))
+	_, akey := e.attackTenant("attacker", c, hostile.Attackers())
+	wasm := hostile.Wasm(tb, c)
+	if c.Stage != hostile.Run {
+		hostile.AttackStarts(tb)
+	}
+	uploads := e.upload(akey, "c", wasm, "").status != 201
+	hostile.AttackStarts(tb)
+
+	client := &http.Client{Timeout: 30 * time.Second}
+	post := func(key, path string, body []byte, contentType string) (int, error) {
+		req, _ := http.NewRequest("POST", e.ts.URL+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", contentType)
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	nbody, _ := json.Marshal(map[string]any{"function": "getUser", "input": map[string]any{"query": map[string]any{"id": "1"}}})
+	neighbour := func() error {
+		_, err := post(nkey, "/v1/connections/c/debug", nbody, "application/json")
+		return err
+	}
+	loop := func(d time.Duration) []time.Duration {
+		var lat []time.Duration
+		end := time.Now().Add(d)
+		for time.Now().Before(end) {
+			start := time.Now()
+			if err := neighbour(); err != nil {
+				tb.Errorf("neighbour: %v", err)
+				return lat
+			}
+			lat = append(lat, time.Since(start))
+		}
+		return lat
+	}
+	loop(100 * time.Millisecond)
+	alone := loop(httpWindow)
+
+	abody, _ := json.Marshal(debugBody(c))
+	stop := make(chan struct{})
+	var attacks atomic.Int64
+	var wg sync.WaitGroup
+	for range hostile.Attackers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if uploads {
+					post(akey, "/v1/connections/c/versions", wasm, "application/wasm")
+				} else {
+					post(akey, "/v1/connections/c/debug", abody, "application/json")
+				}
+				attacks.Add(1)
+			}
+		}()
+	}
+	probe := startHealthProbe(e.ts.URL)
+	time.Sleep(50 * time.Millisecond)
+	under := loop(httpWindow)
+	close(stop)
+	slowest, _ := probe.stop()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	stopped := true
+	select {
+	case <-done:
+	case <-time.After(c.Limit() + hostile.Bound() + hostile.LoadBound()):
+		stopped = false
+		tb.Errorf("the attacking requests did not end")
+	}
+	p99a, p99u := hostile.Percentile(alone, 99), hostile.Percentile(under, 99)
+	rep.Metric(hostile.Ms(p99a), "neighbour-p99-alone-ms")
+	rep.Metric(hostile.Ms(p99u), "neighbour-p99-attack-ms")
+	if p99a > 0 {
+		rep.Metric(float64(p99u)/float64(p99a), "p99-ratio")
+	}
+	rep.Metric(hostile.Ms(slowest), "healthz-max-ms")
+	rep.Metric(float64(attacks.Load()), "attacks")
+	rep.Logf("%s: neighbour p99 %s alone (%d calls), %s under attack (%d calls; %d attacks, uploads %v, stopped %v); slowest /healthz %s",
+		c.Name, p99a.Round(time.Microsecond), len(alone), p99u.Round(time.Microsecond), len(under), attacks.Load(), uploads, stopped, slowest.Round(time.Millisecond))
+}

@@ -1,0 +1,26 @@
+;; Shape: eight tables each declared with 2^27 entries (8 GiB of host memory
+;; at instantiation), filled by login.
+;; Expected: invalid_module at upload, or resource_exhausted at the call.
+(module
+  (memory (export "memory") 1)
+  (table $t0 134217728 funcref)
+  (table $t1 134217728 funcref)
+  (table $t2 134217728 funcref)
+  (table $t3 134217728 funcref)
+  (table $t4 134217728 funcref)
+  (table $t5 134217728 funcref)
+  (table $t6 134217728 funcref)
+  (table $t7 134217728 funcref)
+  (elem declare func $leaf)
+  (func $leaf)
+  (func (export "sluice_abi_version") (result i32) (i32.const 1))
+  (func (export "login") (param $n i32) (result i32)
+    (table.fill $t0 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t1 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t2 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t3 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t4 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t5 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t6 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (table.fill $t7 (i32.const 0) (ref.func $leaf) (i32.const 134217728))
+    (i32.const 0)))
