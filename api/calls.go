@@ -86,7 +86,7 @@ func (s *Server) callCtx(ctx context.Context, t store.Tenant, conn store.Connect
 		release()
 		s.inflight.Done()
 	}()
-	hc := hostConnection(conn)
+	hc := hostConnection(conn, t.Quotas)
 	host, err := s.cfg.Hosts.Host(hc)
 	if err != nil {
 		return nil, err

@@ -362,12 +362,16 @@ func connNotFound(err error) error {
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// hostConnection is what host functions need of a connection.
-func hostConnection(c store.Connection) hostfuncs.Connection {
+// hostConnection is what host functions need of a connection of a
+// tenant whose quotas are q: its configuration and the tenant's
+// private-network grant.
+func hostConnection(c store.Connection, q store.Quotas) hostfuncs.Connection {
 	return hostfuncs.Connection{
 		Tenant: c.Tenant, Name: c.Name, ConfigVersion: c.ConfigVersion, DBType: string(c.DBType),
 		URI: c.Connection.URI, Host: c.Connection.Host, Port: c.Connection.Port,
 		Username: c.Connection.Username, Password: c.Connection.Password, Database: c.Connection.Database,
-		Allowlist: c.EgressAllowlist,
+		Allowlist:            c.EgressAllowlist,
+		AllowPrivateNetworks: q.AllowPrivateNetworks,
+		PrivateNetworks:      q.PrivateNetworks,
 	}
 }

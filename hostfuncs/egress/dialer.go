@@ -21,13 +21,11 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// Config is the platform side of the gate, the same for every tenant.
-// NewDialer copies it; changing a Config later changes no Dialer.
+// Config is the platform side of the gate, the same for every tenant;
+// what a tenant may reach beyond it is its Grant (ParseGrant) and its
+// connection's Allowlist. NewDialer copies it; changing a Config later
+// changes no Dialer.
 type Config struct {
-	// AllowPrivate is the operator's "allow private networks" switch.
-	// Only when set may an allowlisted address on the deny list be
-	// dialed, and never one of the ranges doc.go marks "always".
-	AllowPrivate bool
 	// Resolver resolves host names; nil means net.DefaultResolver.
 	Resolver Resolver
 	// DialTimeout bounds each connect attempt (per address); zero means
@@ -38,6 +36,21 @@ type Config struct {
 	// before connect(2), with the checked ip:port. It can refuse
 	// (return an error) or tune the socket; it cannot widen the gate.
 	Control func(network, address string, c syscall.RawConn) error
+
+	// Protected are further addresses of the platform itself, besides
+	// loopback and the node's own addresses: the control-plane store's
+	// (ProtectHosts resolves it). Like those they are refused to every
+	// tenant whose Grant does not name them.
+	Protected []Protected
+	// InterfaceAddrs returns the node's own addresses, protected as
+	// loopback is. nil means InterfaceAddrs (the node's interfaces,
+	// read again every ten seconds). An error refuses every dial.
+	InterfaceAddrs func() ([]netip.Addr, error)
+	// OwnMachine says the gate runs on the developer's own machine
+	// (sluice call): loopback and the machine's addresses are then not
+	// protected, only private (the Grant decides). Never set it in a
+	// server: there they are the platform's own services.
+	OwnMachine bool
 }
 
 // DialEvent describes one address the gate decided on, for the call's
@@ -63,22 +76,29 @@ type DialEvent struct {
 // is cheap to make (one per connection, or per call) and safe for
 // concurrent use.
 type Dialer struct {
-	allowPrivate bool
-	resolver     Resolver
-	allow        Allowlist
-	onDial       func(DialEvent)
-	dialer       net.Dialer
+	grant          Grant
+	resolver       Resolver
+	allow          Allowlist
+	protected      []Protected
+	interfaceAddrs func() ([]netip.Addr, error)
+	ownMachine     bool
+	onDial         func(DialEvent)
+	dialer         net.Dialer
 }
 
-// NewDialer returns a gate for the connection whose allowlist is allow.
+// NewDialer returns a gate for a connection of a tenant: grant is the
+// tenant's private-network grant, allow the connection's allowlist.
 // onDial, if not nil, is called for every DialEvent (from the dialing
 // goroutine; it must be safe for concurrent use if the Dialer is shared).
-func NewDialer(cfg Config, allow Allowlist, onDial func(DialEvent)) *Dialer {
+func NewDialer(cfg Config, grant Grant, allow Allowlist, onDial func(DialEvent)) *Dialer {
 	d := &Dialer{
-		allowPrivate: cfg.AllowPrivate,
-		resolver:     cfg.Resolver,
-		allow:        allow,
-		onDial:       onDial,
+		grant:          grant,
+		resolver:       cfg.Resolver,
+		allow:          allow,
+		protected:      append([]Protected(nil), cfg.Protected...),
+		interfaceAddrs: cfg.InterfaceAddrs,
+		ownMachine:     cfg.OwnMachine,
+		onDial:         onDial,
 		dialer: net.Dialer{
 			Timeout: cfg.DialTimeout,
 			Control: cfg.Control,
@@ -86,6 +106,9 @@ func NewDialer(cfg Config, allow Allowlist, onDial func(DialEvent)) *Dialer {
 	}
 	if d.resolver == nil {
 		d.resolver = net.DefaultResolver
+	}
+	if d.interfaceAddrs == nil {
+		d.interfaceAddrs = InterfaceAddrs
 	}
 	if d.dialer.Timeout == 0 {
 		d.dialer.Timeout = DefaultDialTimeout
@@ -261,9 +284,28 @@ func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly
 }
 
 // verdict decides one unmapped, zone-less address: an empty reason
-// allows it.
+// allows it. In order: a deny-list range marked "always" is refused; a
+// protected address (loopback, the node's, Config.Protected) passes
+// only when the grant names it; another deny-list address only when
+// the grant covers it; and then the allowlist must allow it.
 func (d *Dialer) verdict(name string, a netip.Addr, port uint16) (reason string, platform bool) {
-	if r, ok := denied(a); ok && (r.always || !d.allowPrivate) {
+	r, listed := denied(a)
+	if listed && r.always {
+		return "is " + r.what, true
+	}
+	p, prot, err := d.protection(a)
+	switch {
+	case err != nil:
+		return "cannot be told apart from this node's own addresses (" + err.Error() + ")", true
+	case prot && !d.grant.names(p.Prefix, a, port):
+		if d.grant.private {
+			return "is " + p.What + ", which the tenant's private networks do not name", true
+		}
+		return "is " + p.What, true
+	case !prot && listed && !d.grant.covers(a, port):
+		if d.grant.private {
+			return "is " + r.what + ", outside the tenant's private networks", true
+		}
 		return "is " + r.what, true
 	}
 	if !d.allow.allows(name, a, port) {

@@ -68,7 +68,8 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 	cfg.ConnConfig.DialFunc = t.Dialer.DialContext
 	cfg.ConnConfig.LookupFunc = egress.LookupPassthrough
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "sluice:" + t.Key
+		// The configuration, not the grant: the tenant's DBA sees it.
+		cfg.ConnConfig.RuntimeParams["application_name"] = "sluice:" + t.Prefix + strconv.Itoa(t.ConfigVersion)
 	}
 	if t.MaxOpenConns > 0 {
 		cfg.MaxConns = int32(t.MaxOpenConns)
