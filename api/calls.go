@@ -33,7 +33,7 @@ func (s *Server) callContext(c echo.Context, conn store.Connection) callContext 
 }
 
 // Limits returns the engine limits of a call under quotas q: base with
-// the memory, timeout, instance and host-call fields taken from q.
+// the memory, timeout, instance, host-call and CPU fields taken from q.
 func Limits(base engine.Limits, q store.Quotas) engine.Limits {
 	l := base
 	if q.MemoryMB > 0 {
@@ -48,6 +48,7 @@ func Limits(base engine.Limits, q store.Quotas) engine.Limits {
 	if q.MaxHostCalls > 0 {
 		l.MaxHostCalls = q.MaxHostCalls
 	}
+	l.CPUPerMinute = time.Duration(q.CPUMsPerMinute) * time.Millisecond // 0: unlimited
 	return l
 }
 

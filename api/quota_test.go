@@ -133,9 +133,16 @@ func TestLimitsFromQuotas(t *testing.T) {
 	if d["ok"] != false || d["error"].(map[string]any)["code"] != "timeout" {
 		t.Errorf("sleep past the timeout quota: %v", d)
 	}
-	l := api.Limits(engine.Limits{MaxInputBytes: 7}, quotas(64, 1000, 3, 9))
-	if l.MemoryBytes != 64<<20 || l.Timeout.Milliseconds() != 1000 || l.MaxInstances != 3 || l.MaxHostCalls != 9 || l.MaxInputBytes != 7 {
+	q := quotas(64, 1000, 3, 9)
+	q.CPUMsPerMinute = 1500
+	l := api.Limits(engine.Limits{MaxInputBytes: 7, CPUPerMinute: time.Hour}, q)
+	if l.MemoryBytes != 64<<20 || l.Timeout.Milliseconds() != 1000 || l.MaxInstances != 3 || l.MaxHostCalls != 9 || l.MaxInputBytes != 7 ||
+		l.CPUPerMinute != 1500*time.Millisecond {
 		t.Errorf("Limits: %+v", l)
+	}
+	// cpuMsPerMinute 0 is unlimited, whatever the base says.
+	if l := api.Limits(engine.Limits{CPUPerMinute: time.Hour}, quotas(64, 1000, 3, 9)); l.CPUPerMinute != 0 {
+		t.Errorf("Limits with cpuMsPerMinute 0: CPUPerMinute %v, want 0 (unlimited)", l.CPUPerMinute)
 	}
 }
 

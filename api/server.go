@@ -40,7 +40,8 @@ type Config struct {
 	// the tenant's maxModuleBytes quota bounds). Default 2 MiB.
 	MaxBodyBytes int64
 	// Limits are the engine limits of every call; the tenant's quotas
-	// override Timeout, MemoryBytes, MaxInstances and MaxHostCalls.
+	// override Timeout, MemoryBytes, MaxInstances, MaxHostCalls and
+	// CPUPerMinute (Limits).
 	Limits engine.Limits
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (only behind a proxy that sets them). Default: the peer address.
