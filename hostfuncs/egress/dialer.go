@@ -152,10 +152,34 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
 	}
-	targets, err := d.plan(ctx, network, host, port, false)
+	targets, err := d.plan(ctx, network, host, port, false, nil)
 	if err != nil {
 		return nil, err
 	}
+	return d.connect(ctx, network, host, port, targets)
+}
+
+// DialResolved connects to addr as DialContext would to host:port had
+// the name host resolved to addr's IP alone: host-name allowlist entries
+// match host, and the IP is checked against the deny list, the grant and
+// the allowlist. It is for reconnecting to the very server of a
+// connection the Dialer made through a name (a PostgreSQL cancel request
+// goes to the address of the connection it cancels); nothing is resolved.
+// A literal host must be addr's IP.
+func (d *Dialer) DialResolved(ctx context.Context, network, host string, addr netip.AddrPort) (net.Conn, error) {
+	if a, err := netip.ParseAddr(host); err == nil && a.Unmap() != addr.Addr().Unmap() {
+		return nil, fmt.Errorf("egress: %s is not the address of %s", addr, host)
+	}
+	port := strconv.Itoa(int(addr.Port()))
+	targets, err := d.plan(ctx, network, host, port, false, []netip.Addr{addr.Addr()})
+	if err != nil {
+		return nil, err
+	}
+	return d.connect(ctx, network, host, port, targets)
+}
+
+// connect connects to the first of targets that answers.
+func (d *Dialer) connect(ctx context.Context, network, host, port string, targets []netip.AddrPort) (net.Conn, error) {
 	var first error
 	for _, t := range targets {
 		c, err := d.dialer.DialContext(ctx, network, t.String())
@@ -170,7 +194,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			break
 		}
 	}
-	return nil, fmt.Errorf("egress: connect %s: %w", addr, first)
+	return nil, fmt.Errorf("egress: connect %s: %w", net.JoinHostPort(host, port), first)
 }
 
 // Check resolves host and decides as DialContext would for a TCP
@@ -178,7 +202,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // least one address would be dialed, the first *DeniedError when every
 // address is refused, or a resolution error.
 func (d *Dialer) Check(ctx context.Context, host, port string) error {
-	_, err := d.plan(ctx, "tcp", host, port, true)
+	_, err := d.plan(ctx, "tcp", host, port, true, nil)
 	return err
 }
 
@@ -191,8 +215,9 @@ func LookupPassthrough(_ context.Context, host string) ([]string, error) {
 }
 
 // plan resolves host and returns the addresses the gate allows, in
-// order. Refused addresses are reported through emit.
-func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly bool) ([]netip.AddrPort, error) {
+// order. Refused addresses are reported through emit. pinned, when not
+// nil, is what a host name resolves to (DialResolved): no DNS then.
+func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly bool, pinned []netip.Addr) ([]netip.AddrPort, error) {
 	requested := net.JoinHostPort(host, port)
 	var ipNetwork string
 	switch network {
@@ -236,7 +261,11 @@ func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly
 			// without even asking DNS.
 			return nil, deny(requested, ReasonNotAllowlisted, false, netip.AddrPort{})
 		}
-		addrs, err = d.resolver.LookupNetIP(ctx, ipNetwork, name)
+		if pinned != nil {
+			addrs, err = pinned, nil
+		} else {
+			addrs, err = d.resolver.LookupNetIP(ctx, ipNetwork, name)
+		}
 		if err != nil {
 			err = fmt.Errorf("egress: resolve %s: %w", host, err)
 			d.emit(ctx, DialEvent{Network: network, Host: host, Port: port, Err: err, CheckOnly: checkOnly})

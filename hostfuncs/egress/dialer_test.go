@@ -810,3 +810,40 @@ func TestEngineError(t *testing.T) {
 		t.Errorf("Details = %v", ee.Details)
 	}
 }
+
+// TestDialResolved: reconnecting to an address a name resolved to is
+// decided as a dial of the name that resolved to it, without DNS.
+func TestDialResolved(t *testing.T) {
+	r := newResolver(map[string][]string{"db.example.com": {"203.0.113.7"}})
+	tests := []struct {
+		name, host, addr string
+		grant            egress.Grant
+		dialed, reason   string
+	}{
+		{"the name's address", "db.example.com", "203.0.113.7:5432", noGrant, "203.0.113.7:5432", ""},
+		{"another name", "other.example.net", "203.0.113.7:5432", noGrant, "", egress.ReasonNotAllowlisted},
+		{"another port", "db.example.com", "203.0.113.7:5433", noGrant, "", egress.ReasonNotAllowlisted},
+		{"loopback without a grant", "db.example.com", "127.0.0.1:5432", noGrant, "", "is loopback"},
+		{"loopback, grant of every range", "db.example.com", "127.0.0.1:5432", grantAll, "", "is loopback"},
+		{"private, grant", "db.example.com", "10.1.2.3:5432", grantAll, "10.1.2.3:5432", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.grant, r, "db.example.com:5432")
+			f.connects.refuseAll = true
+			_, err := f.d.DialResolved(t.Context(), "tcp", tc.host, netip.MustParseAddrPort(tc.addr))
+			if tc.dialed == "" {
+				f.wantDenied(t, err, tc.reason, tc.reason != egress.ReasonNotAllowlisted)
+			} else if !errors.Is(err, errNoPackets) || !slices.Equal(f.connects.list(), []string{tc.dialed}) {
+				t.Fatalf("err = %v, connects %v; want the gate to pass to %s", err, f.connects.list(), tc.dialed)
+			}
+		})
+	}
+	if n := r.callsFor("db.example.com"); n != 0 {
+		t.Errorf("DialResolved resolved the name %d times", n)
+	}
+	f := newFixture(t, noGrant, r, "203.0.113.0/24")
+	if _, err := f.d.DialResolved(t.Context(), "tcp", "203.0.113.8", netip.MustParseAddrPort("203.0.113.7:5432")); err == nil || len(f.connects.list()) != 0 {
+		t.Errorf("DialResolved with a literal host of another address = %v", err)
+	}
+}
