@@ -85,8 +85,11 @@ func TestLazyMigrationOnPostgres(t *testing.T) {
 	e.req("POST", base+"/register", key, map[string]any{"username": "USER8", "password": "longenough"}).must(t, 409)
 	e.req("POST", base+"/register", key, map[string]any{"email": "new@example.com", "password": "longenough"}).must(t, 201)
 
-	// 20 parallel first logins of one user migrate it once.
-	e.req("PUT", "/v1/admin/tenants/"+tenant+"/quotas", operatorToken, map[string]any{"maxConcurrency": 32}).must(t, 200)
+	// 20 parallel first logins of one user migrate it once. Each checks
+	// a bcrypt hash in a host call, which now ends at the call's deadline:
+	// on a busy 2-core machine 20 of them at once need more than the
+	// default 5 s.
+	e.req("PUT", "/v1/admin/tenants/"+tenant+"/quotas", operatorToken, map[string]any{"maxConcurrency": 32, "timeoutMs": 60000}).must(t, 200)
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
