@@ -1,12 +1,16 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -75,7 +79,8 @@ func (s *Server) getQuotas(c echo.Context) error {
 }
 
 // PUT /v1/admin/tenants/{tenant}/quotas: the fields given replace the
-// current ones; the next call of the tenant uses them.
+// current ones (privateNetworks as a whole); the next call of the tenant
+// uses them.
 func (s *Server) putQuotas(c echo.Context) error {
 	ctx := c.Request().Context()
 	t, err := s.cfg.Store.GetTenant(ctx, c.Param("tenant"))
@@ -83,7 +88,11 @@ func (s *Server) putQuotas(c echo.Context) error {
 		return tenantNotFound(err)
 	}
 	q := t.Quotas
+	q.PrivateNetworks = slices.Clone(q.PrivateNetworks) // a given list replaces it; null empties it
 	if err := decodeJSON(c, &q); err != nil {
+		return err
+	}
+	if err := validateNetworks(q.PrivateNetworks); err != nil {
 		return err
 	}
 	t, err = s.cfg.Store.UpdateQuotas(ctx, t.ID, q)
@@ -92,6 +101,36 @@ func (s *Server) putQuotas(c echo.Context) error {
 		return tenantNotFound(err)
 	}
 	return c.JSON(http.StatusOK, t.Quotas)
+}
+
+// validateNetworks checks the privateNetworks quota with the egress
+// gate's own parser, naming the first bad entry.
+func validateNetworks(networks []string) error {
+	if len(networks) > store.MaxPrivateNetworks {
+		return invalidField("privateNetworks", "has %d entries, more than %d", len(networks), store.MaxPrivateNetworks)
+	}
+	for i, n := range networks {
+		if err := egress.ValidateNetwork(n); err != nil {
+			var ee *egress.EntryError
+			if errors.As(err, &ee) {
+				return invalidField(fmt.Sprintf("privateNetworks[%d]", i), "%q %s", n, reasonPhrase(ee.Reason))
+			}
+			return invalidField(fmt.Sprintf("privateNetworks[%d]", i), "%s", err.Error())
+		}
+	}
+	return nil
+}
+
+// reasonPhrase makes an entry error's reason follow the entry itself:
+// "is a host name ..." stays, "empty" becomes "is empty", others get ": ".
+func reasonPhrase(r string) string {
+	switch {
+	case strings.HasPrefix(r, "is "):
+		return r
+	case r == "empty":
+		return "is empty"
+	}
+	return "is invalid: " + r
 }
 
 func tenantNotFound(err error) error {

@@ -43,7 +43,6 @@ func TestHostileServer(t *testing.T) {
 func hostileEnv(t testing.TB, c hostile.Case) *env {
 	spec := storeSpec{name: "sqlite", cfg: store.Config{DataDir: t.TempDir(), MasterKey: testKey()}}
 	return newEnv(t, spec, func(cfg *envConfig) {
-		cfg.hosts.Egress.AllowPrivate = true
 		cfg.engine.DefaultLimits = engine.Limits{Timeout: c.Limit(), MemoryBytes: uint64(c.Memory()) << 20}
 		if d := os.Getenv("SLUICE_HOSTILE_API_CACHE"); d != "" {
 			cfg.engine.CacheDir = d
@@ -58,6 +57,7 @@ func (e *env) attackTenant(name string, c hostile.Case, concurrency int) (string
 	tid, key := e.newTenant(name)
 	e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{
 		"timeoutMs": c.Limit().Milliseconds(), "memoryMB": c.Memory(), "maxConcurrency": concurrency,
+		"allowPrivateNetworks": true, "privateNetworks": []string{"127.0.0.1/32"},
 		"callsPerMinute": 1_000_000, "maxHostCalls": 100,
 	}).must(e.t, 200)
 	db := hostile.DBConn(c)

@@ -126,7 +126,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("tenants after bad input: %d %v", len(ts), err)
 		}
 		tn, _ := e.store.GetTenant(t.Context(), tid)
-		if tn.Quotas != store.DefaultQuotas() {
+		if !tn.Quotas.Equal(store.DefaultQuotas()) {
 			t.Errorf("quotas changed by bad input: %+v", tn.Quotas)
 		}
 	})

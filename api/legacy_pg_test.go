@@ -7,15 +7,19 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 	"github.com/sluice-dev/sluice/store"
 )
 
-// allowLoopback is the operator's "allow private networks": the legacy
-// database is on 127.0.0.1.
-func allowLoopback(c *envConfig) { c.hosts.Egress = egress.Config{AllowPrivate: true} }
+// grantLoopback grants the tenant private networks naming 127.0.0.1:
+// the legacy database is the test PostgreSQL on loopback, which stays
+// closed to every tenant whose grant does not name it.
+func (e *env) grantLoopback(tenant string) {
+	e.t.Helper()
+	e.req("PUT", "/v1/admin/tenants/"+tenant+"/quotas", operatorToken,
+		map[string]any{"allowPrivateNetworks": true, "privateNetworks": []string{"127.0.0.1/32"}}).must(e.t, 200)
+}
 
 func (e *env) legacyConn(key, name, mode, uri string) {
 	e.t.Helper()
@@ -46,8 +50,9 @@ func (e *env) connectorCalls(tenant, function string) int {
 func TestLazyMigrationOnPostgres(t *testing.T) {
 	uri := testpg.LegacyUsers(t, 250)
 	spec := sqliteSpec(t)
-	e := newEnv(t, spec, allowLoopback)
+	e := newEnv(t, spec)
 	tenant, key := e.newTenant("acme")
+	e.grantLoopback(tenant)
 	e.legacyConn(key, "legacy", "LAZY_MIGRATION", uri)
 	base := "/v1/connections/legacy"
 	login := func(account, pw string) *resp {
@@ -80,8 +85,11 @@ func TestLazyMigrationOnPostgres(t *testing.T) {
 	e.req("POST", base+"/register", key, map[string]any{"username": "USER8", "password": "longenough"}).must(t, 409)
 	e.req("POST", base+"/register", key, map[string]any{"email": "new@example.com", "password": "longenough"}).must(t, 201)
 
-	// 20 parallel first logins of one user migrate it once.
-	e.req("PUT", "/v1/admin/tenants/"+tenant+"/quotas", operatorToken, map[string]any{"maxConcurrency": 32}).must(t, 200)
+	// 20 parallel first logins of one user migrate it once. Each checks
+	// a bcrypt hash in a host call, which now ends at the call's deadline:
+	// on a busy 2-core machine 20 of them at once need more than the
+	// default 5 s.
+	e.req("PUT", "/v1/admin/tenants/"+tenant+"/quotas", operatorToken, map[string]any{"maxConcurrency": 32, "timeoutMs": 60000}).must(t, 200)
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
@@ -113,7 +121,7 @@ func TestLazyMigrationOnPostgres(t *testing.T) {
 	e.close()
 
 	// A new server resumes the job from page 3.
-	e = newEnv(t, spec, allowLoopback)
+	e = newEnv(t, spec)
 	job, _ := e.store.GetMigrationJob(context.Background(), tenant, "legacy")
 	if job.Status != store.JobCanceled || job.NextPage != 3 || job.Imported != 198 {
 		t.Fatalf("stopped job %+v", job)
@@ -141,8 +149,9 @@ func TestLazyMigrationOnPostgres(t *testing.T) {
 // table; nothing is stored locally.
 func TestCustomUserStoreOnPostgres(t *testing.T) {
 	uri := testpg.LegacyUsers(t, 3)
-	e := newEnv(t, sqliteSpec(t), allowLoopback)
+	e := newEnv(t, sqliteSpec(t))
 	tenant, key := e.newTenant("acme")
+	e.grantLoopback(tenant)
 	e.legacyConn(key, "users", "CUSTOM_USER_STORE", uri)
 	base := "/v1/connections/users"
 

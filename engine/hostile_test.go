@@ -9,7 +9,6 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/hostile"
 )
 
@@ -56,10 +55,11 @@ func attackEngine(tb testing.TB, c hostile.Case) *engine.Engine {
 // PostgreSQL or MariaDB, allowlisted).
 func attackHost(tb testing.TB, c hostile.Case) (engine.Host, map[string]string) {
 	tb.Helper()
-	m := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: true}})
+	m := hostfuncs.New(hostfuncs.Config{})
 	tb.Cleanup(func() { m.Close() })
 	db := hostile.DBConn(c)
-	conn := hostfuncs.Connection{Tenant: "attacker", Name: c.Name, DBType: db.DBType, URI: db.URI, Allowlist: []string{db.Allow}}
+	conn := hostfuncs.Connection{Tenant: "attacker", Name: c.Name, DBType: db.DBType, URI: db.URI, Allowlist: []string{db.Allow},
+		AllowPrivateNetworks: true, PrivateNetworks: []string{"127.0.0.1/32"}}
 	h, err := m.Host(conn)
 	if err != nil {
 		tb.Fatal(err)

@@ -17,8 +17,9 @@ import (
 // Config is the operator's configuration of host functions. It is
 // immutable once passed to New.
 type Config struct {
-	// Egress holds the operator's egress settings: AllowPrivate (the
-	// "allow private networks" switch), the resolver, the dial timeout.
+	// Egress holds the platform's egress settings: the protected
+	// addresses (the store's), the resolver, the dial timeout. What a
+	// tenant may reach beyond the deny list is its grant (Connection).
 	Egress egress.Config
 	// MaxOpenConns bounds each connection's database pool. Default 4.
 	MaxOpenConns int
@@ -73,6 +74,14 @@ type Connection struct {
 
 	// Allowlist is the connection's egress allowlist.
 	Allowlist []string
+
+	// AllowPrivateNetworks and PrivateNetworks are the tenant's
+	// private-network grant (its quotas of those names; see
+	// egress.ParseGrant): without it no private, loopback or other
+	// deny-listed address is reached, and loopback, the node's own and
+	// the store's addresses only when PrivateNetworks names them.
+	AllowPrivateNetworks bool
+	PrivateNetworks      []string
 }
 
 // Env returns the WASI environment a connector of this connection sees:
@@ -126,9 +135,18 @@ func New(cfg Config) *Manager {
 }
 
 // Host returns the engine.Host of one connection. It fails when the
-// connection's allowlist does not parse.
+// connection's allowlist or the tenant's grant does not parse.
+//
+// Pools are keyed by the connection's configuration version and by the
+// tenant's grant: a pool (and its open connections) never serves a call
+// made under another grant.
 func (m *Manager) Host(c Connection) (engine.Host, error) {
-	key := fmt.Sprintf("%s/%s/%d", c.Tenant, c.Name, c.ConfigVersion)
+	grant, err := egress.ParseGrant(c.AllowPrivateNetworks, c.PrivateNetworks)
+	if err != nil {
+		return nil, fmt.Errorf("hostfuncs: tenant %s: private networks: %w", c.Tenant, err)
+	}
+	prefix := fmt.Sprintf("%s/%s/", c.Tenant, c.Name)
+	key := fmt.Sprintf("%s%d/%s", prefix, c.ConfigVersion, grant)
 	m.mu.Lock()
 	t, ok := m.targets[key]
 	m.mu.Unlock()
@@ -138,19 +156,20 @@ func (m *Manager) Host(c Connection) (engine.Host, error) {
 			return nil, fmt.Errorf("hostfuncs: connection %s: %w", c.Name, err)
 		}
 		t = &hostconn.Target{
-			Key:          key,
-			Prefix:       fmt.Sprintf("%s/%s/", c.Tenant, c.Name),
-			Tenant:       c.Tenant,
-			Connection:   c.Name,
-			DBType:       c.DBType,
-			URI:          c.URI,
-			Host:         c.Host,
-			Port:         c.Port,
-			Username:     c.Username,
-			Password:     c.Password,
-			Database:     c.Database,
-			Dialer:       egress.NewDialer(m.cfg.Egress, allow, nil),
-			MaxOpenConns: m.cfg.MaxOpenConns,
+			Key:           key,
+			Prefix:        prefix,
+			Tenant:        c.Tenant,
+			Connection:    c.Name,
+			ConfigVersion: c.ConfigVersion,
+			DBType:        c.DBType,
+			URI:           c.URI,
+			Host:          c.Host,
+			Port:          c.Port,
+			Username:      c.Username,
+			Password:      c.Password,
+			Database:      c.Database,
+			Dialer:        egress.NewDialer(m.cfg.Egress, grant, allow, nil),
+			MaxOpenConns:  m.cfg.MaxOpenConns,
 			Limits: hostconn.Limits{
 				QueryTimeout:     m.cfg.QueryTimeout,
 				MaxRows:          m.cfg.MaxRows,
@@ -161,6 +180,14 @@ func (m *Manager) Host(c Connection) (engine.Host, error) {
 		if prev, ok := m.targets[key]; ok {
 			t = prev
 		} else {
+			// A new configuration or grant of the connection: forget the
+			// older targets (their pools close when idle; calls still
+			// holding one finish with it).
+			for k, old := range m.targets {
+				if old.Prefix == prefix {
+					delete(m.targets, k)
+				}
+			}
 			m.targets[key] = t
 		}
 		m.mu.Unlock()

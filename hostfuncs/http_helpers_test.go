@@ -12,7 +12,6 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
@@ -62,8 +61,9 @@ func newHTTPManager(t *testing.T, cfg hostfuncs.Config) *hostfuncs.Manager {
 	return m
 }
 
-// httpPrivateOK is the configuration of tests against loopback servers.
-var httpPrivateOK = hostfuncs.Config{Egress: egress.Config{AllowPrivate: true}}
+// httpConfig is the Manager configuration of the HTTP tests (their
+// connections' tenants are granted loopback: httpConn).
+var httpConfig = hostfuncs.Config{}
 
 // httpGuestCall runs fn of guest with the host of conn.
 func httpGuestCall(t *testing.T, m *hostfuncs.Manager, conn hostfuncs.Connection, guest, fn string, input any) (*engine.Result, *engine.Error) {

@@ -56,7 +56,7 @@ func httpConn(t *testing.T, base string, allow ...string) hostfuncs.Connection {
 	if len(allow) == 0 {
 		allow = []string{"127.0.0.1"}
 	}
-	return hostfuncs.Connection{Tenant: "t-" + t.Name(), Name: "web", ConfigVersion: 1, DBType: "http", URI: base, Allowlist: allow}
+	return granted(hostfuncs.Connection{Tenant: "t-" + t.Name(), Name: "web", ConfigVersion: 1, DBType: "http", URI: base, Allowlist: allow})
 }
 
 func httpJSONBody(t *testing.T, out map[string]any) map[string]any {
@@ -79,7 +79,7 @@ func httpB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(
 // guest and checks what the server saw and what the guest got back.
 func TestHTTPRequestSDK(t *testing.T) {
 	srv := httpEchoServer(t)
-	m := newHTTPManager(t, httpPrivateOK)
+	m := newHTTPManager(t, httpConfig)
 	conn := httpConn(t, srv.URL)
 
 	binary := make([]byte, 256)
@@ -168,7 +168,7 @@ func TestHTTPRequestSDK(t *testing.T) {
 // in another language would.
 func TestHTTPRequestOp(t *testing.T) {
 	srv := httpEchoServer(t)
-	m := newHTTPManager(t, httpPrivateOK)
+	m := newHTTPManager(t, httpConfig)
 	conn := httpConn(t, srv.URL+"/")
 	addr := strings.TrimPrefix(srv.URL, "http://")
 
@@ -276,7 +276,7 @@ func TestHTTPWebServiceLogin(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	m := newHTTPManager(t, httpPrivateOK)
+	m := newHTTPManager(t, httpConfig)
 	conn := httpConn(t, srv.URL)
 	ctx := map[string]any{"tenant": conn.Tenant, "connection": conn.Name, "requestId": "r1"}
 
@@ -337,7 +337,7 @@ func TestHTTPResponseLimit(t *testing.T) {
 	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	cfg := httpPrivateOK
+	cfg := httpConfig
 	cfg.MaxResponseBytes = 64 << 10
 	m := newHTTPManager(t, cfg)
 	conn := httpConn(t, srv.URL)
@@ -377,7 +377,7 @@ func TestHTTPTimeout(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	cfg := httpPrivateOK
+	cfg := httpConfig
 	cfg.QueryTimeout = 300e6 // 300ms
 	m := newHTTPManager(t, cfg)
 	conn := httpConn(t, srv.URL)
@@ -433,7 +433,7 @@ func TestHTTPRedirectDenied(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newHTTPManager(t, httpPrivateOK)
+			m := newHTTPManager(t, httpConfig)
 			conn := httpConn(t, srv.URL, tc.allow...)
 			conn.Tenant += strconv.Itoa(i)
 			from := srv.URL + "/to?u=" + url.QueryEscape(tc.target)
@@ -470,14 +470,15 @@ func httpHostPort(t *testing.T, raw string) string {
 	return u.Host
 }
 
-// TestHTTPPrivateDenied refuses a loopback server when the operator has
-// not allowed private networks, even though the tenant allowlisted it.
+// TestHTTPPrivateDenied refuses a loopback server to a tenant without a
+// private-network grant, even though its connection allowlisted it.
 func TestHTTPPrivateDenied(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	t.Cleanup(srv.Close)
 	m := newHTTPManager(t, hostfuncs.Config{})
 	conn := httpConn(t, srv.URL)
+	conn.AllowPrivateNetworks = false
 	out, res := httpProbe(t, m, conn, map[string]any{"http": map[string]any{"method": "GET", "url": srv.URL + "/"}})
 	if code := httpProbeErr(out); code != "egress_denied" {
 		t.Fatalf("got %v, want egress_denied", out)
@@ -503,7 +504,7 @@ func TestHTTPConfigEviction(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	m := newHTTPManager(t, httpPrivateOK)
+	m := newHTTPManager(t, httpConfig)
 	conn := httpConn(t, srv.URL)
 	get := func(c hostfuncs.Connection) {
 		t.Helper()

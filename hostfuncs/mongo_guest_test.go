@@ -192,10 +192,11 @@ func TestMongoGuestConnector(t *testing.T) {
 }
 
 // TestMongoGuestEgressDenied: the connector's host call fails with
-// egress_denied when the operator does not allow private networks.
+// egress_denied when the tenant has no private-network grant.
 func TestMongoGuestEgressDenied(t *testing.T) {
 	conn := mongoConn(t)
-	m := hostfuncs.New(mongoNoPrivate)
+	conn.AllowPrivateNetworks = false
+	m := hostfuncs.New(hostfuncs.Config{})
 	t.Cleanup(func() { m.Close() })
 	res, err := mongoGuestCall(t, m, conn, "getUser", map[string]any{"query": map[string]any{"email": "a@b.c"}})
 	// The connector returns the host call's error; the engine reports

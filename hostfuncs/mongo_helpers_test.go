@@ -17,7 +17,6 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
@@ -71,7 +70,7 @@ func mongoConn(t *testing.T) hostfuncs.Connection {
 	u, _ := url.Parse(mongoBaseURI())
 	u.Path = "/" + db
 	host, _, _ := net.SplitHostPort(hostport)
-	return hostfuncs.Connection{
+	return granted(hostfuncs.Connection{
 		Tenant:        "t-" + hex.EncodeToString(b[:3]),
 		Name:          "mongo",
 		ConfigVersion: 1,
@@ -79,13 +78,12 @@ func mongoConn(t *testing.T) hostfuncs.Connection {
 		URI:           u.String(),
 		Database:      db,
 		Allowlist:     []string{host},
-	}
+	})
 }
 
 // mongoManager returns a Manager for loopback servers, closed after t.
 func mongoManager(t *testing.T, cfg hostfuncs.Config) *hostfuncs.Manager {
 	t.Helper()
-	cfg.Egress.AllowPrivate = true
 	m := hostfuncs.New(cfg)
 	t.Cleanup(func() { m.Close() })
 	return m
@@ -186,6 +184,3 @@ func mongoGuestCall(t *testing.T, m *hostfuncs.Manager, conn hostfuncs.Connectio
 	}
 	return res, ee
 }
-
-// egressConfig is a test egress configuration without private networks.
-var mongoNoPrivate = hostfuncs.Config{Egress: egress.Config{AllowPrivate: false}}

@@ -242,14 +242,16 @@ func TestMongoLimits(t *testing.T) {
 
 func TestMongoEgressDenied(t *testing.T) {
 	conn := mongoConn(t)
-	m := hostfuncs.New(mongoNoPrivate) // loopback is private: refused
+	conn.AllowPrivateNetworks = false // loopback is refused to a tenant without a grant
+	m := hostfuncs.New(hostfuncs.Config{})
 	t.Cleanup(func() { m.Close() })
 	_, err, _ := mongoCall(t, mongoHost(t, m, conn), "mongo.find", `{"collection":"users"}`)
 	if err == nil || err.Code != engine.CodeEgressDenied || err.Details["address"] == "" {
-		t.Fatalf("find without AllowPrivate = %+v, want egress_denied with an address", err)
+		t.Fatalf("find without a grant = %+v, want egress_denied with an address", err)
 	}
 
-	// Allowed networks but not in the connection's allowlist.
+	// Granted loopback but not in the connection's allowlist.
+	conn.AllowPrivateNetworks = true
 	conn.Allowlist = []string{"192.0.2.10"}
 	_, err, _ = mongoCall(t, mongoHost(t, mongoManager(t, hostfuncs.Config{}), conn), "mongo.countDocuments", `{"collection":"users"}`)
 	if err == nil || err.Code != engine.CodeEgressDenied || !strings.Contains(err.Message, "allowlist") {
@@ -267,8 +269,8 @@ func TestMongoDeadServer(t *testing.T) {
 	l.Close()
 
 	m := mongoManager(t, hostfuncs.Config{QueryTimeout: 2 * time.Second})
-	conn := hostfuncs.Connection{Tenant: "t-dead", Name: "mongo", ConfigVersion: 1, DBType: "mongodb",
-		URI: "mongodb://" + addr + "/app", Allowlist: []string{"127.0.0.1"}}
+	conn := granted(hostfuncs.Connection{Tenant: "t-dead", Name: "mongo", ConfigVersion: 1, DBType: "mongodb",
+		URI: "mongodb://" + addr + "/app", Allowlist: []string{"127.0.0.1"}})
 	h := mongoHost(t, m, conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -298,7 +300,7 @@ func TestMongoConnectionConfiguration(t *testing.T) {
 	hostport := mongoServer(t)
 	host, port, _ := net.SplitHostPort(hostport)
 	m := mongoManager(t, hostfuncs.Config{})
-	base := hostfuncs.Connection{Tenant: "t-cfg", ConfigVersion: 1, DBType: "mongodb", Allowlist: []string{host}}
+	base := granted(hostfuncs.Connection{Tenant: "t-cfg", ConfigVersion: 1, DBType: "mongodb", Allowlist: []string{host}})
 	tests := []struct {
 		name   string
 		edit   func(c *hostfuncs.Connection)

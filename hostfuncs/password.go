@@ -12,6 +12,10 @@ import (
 
 // passwordKind serves password.verify and password.hash natively: hashing
 // in wasm is several times slower, and these calls need no connection.
+//
+// Both end with timeout as soon as ctx (the call's deadline) does: the
+// hash, which cannot be interrupted, runs on in the background within the
+// password package's process-wide budget, each bounded by its Limits.
 type passwordKind struct{}
 
 type verifyRequest struct {
@@ -37,7 +41,7 @@ func (passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req
 		if in.Digest != nil {
 			ok, err = password.VerifyDigest(*in.Digest, in.Hash, in.Password)
 		} else {
-			ok, err = password.Verify(in.Hash, in.Password)
+			ok, err = password.VerifyContext(ctx, in.Hash, in.Password)
 		}
 		if err != nil {
 			return nil, passwordError(op, err)
@@ -49,7 +53,7 @@ func (passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req
 			return nil, err
 		}
 		tr.Statement = in.Algorithm
-		h, err := password.Hash(in.Algorithm, in.Password)
+		h, err := password.HashContext(ctx, in.Algorithm, in.Password)
 		if err != nil {
 			return nil, passwordError(op, err)
 		}
@@ -58,9 +62,13 @@ func (passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req
 	return nil, engine.Errorf(engine.CodeNotImplemented, "unknown host call %q", op)
 }
 
+// passwordError maps the password package's errors: the call's end is
+// timeout; anything else, a work factor over the host's caps included,
+// is invalid_input (the stored hash or the request is the guest's input,
+// and trying again cannot help).
 func passwordError(op string, err error) error {
-	if errors.Is(err, password.ErrLimitExceeded) {
-		return engine.Errorf(engine.CodeResourceExhausted, "%s: %v", op, err)
+	if errors.Is(err, password.ErrCanceled) {
+		return engine.Errorf(engine.CodeTimeout, "%s: %v", op, err)
 	}
 	return engine.Errorf(engine.CodeInvalidInput, "%s: %v", op, err)
 }

@@ -1,8 +1,11 @@
 package hostfuncs_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
@@ -129,5 +132,57 @@ func TestPasswordVerifyDigestGuest(t *testing.T) {
 				t.Errorf("valid = %v, want %v", out["valid"], tc.want)
 			}
 		})
+	}
+}
+
+// TestPasswordHostDeadline: password.verify and password.hash end with
+// timeout at the call's deadline, long before the hash would; a hash over
+// the host's caps is invalid_input naming the parameter and the cap.
+func TestPasswordHostDeadline(t *testing.T) {
+	m := newHTTPManager(t, hostfuncs.Config{})
+	h, err := m.Host(passwordConn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(within time.Duration, op, req string) (*engine.Error, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), within)
+		defer cancel()
+		var tr engine.HostCall
+		start := time.Now()
+		_, err := h.HostCall(ctx, op, []byte(req), &tr)
+		late := time.Since(start) - within
+		var ee *engine.Error
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("%s: %T %v", op, err, err)
+		}
+		return ee, late
+	}
+	for _, tc := range []struct {
+		name, op, req string
+		within        time.Duration
+	}{
+		{"verify bcrypt 14", "password.verify", `{"hash":"$2a$14$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW","password":"x"}`, 200 * time.Millisecond},
+		{"hash argon2id", "password.hash", `{"algorithm":"argon2id","password":"x"}`, 50 * time.Millisecond},
+	} {
+		ee, late := call(tc.within, tc.op, tc.req)
+		if ee == nil || ee.Code != engine.CodeTimeout {
+			t.Errorf("%s: %v, want timeout", tc.name, ee)
+		}
+		// The deadline plus scheduling: the hash's own threads keep the
+		// (shared, 2-core) machine's cores busy meanwhile.
+		if late > 100*time.Millisecond {
+			t.Errorf("%s: returned %v after the deadline", tc.name, late)
+		}
+		t.Logf("%s: timeout %v after the deadline", tc.name, late.Round(time.Millisecond))
+	}
+	for _, tc := range []struct{ req, msg string }{
+		{`{"hash":"$2a$15$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW","password":"x"}`, "bcrypt cost 15 is over the host's cap of 14"},
+		{`{"hash":"$pbkdf2-sha256$5000000$4vjV83LKPjQzk31VI4E0Vw$hsYF68OiOUPdDZ1Fg.fJPeq1h/gXXY7acBp9/6c.tmQ","password":"x"}`, "pbkdf2 iterations 5000000 is over the host's cap of 2000000"},
+		{`{"hash":"$1$saltsalt$qjXMvbEw8oaL.CzflDugX/","password":"` + strings.Repeat("p", 2000) + `"}`, "the password is 2000 bytes, over the host's cap of 1024"},
+	} {
+		ee, _ := call(5*time.Second, "password.verify", tc.req)
+		if ee == nil || ee.Code != engine.CodeInvalidInput || !strings.Contains(ee.Message, tc.msg) {
+			t.Errorf("verify over the caps: %v, want invalid_input with %q", ee, tc.msg)
+		}
 	}
 }

@@ -8,24 +8,45 @@ import (
 	"time"
 
 	"github.com/sluice-dev/sluice/hostfuncs"
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 )
 
-// TestSQLEgressDenied: loopback databases are refused without the
-// operator's AllowPrivate, whatever the allowlist says.
+// TestSQLEgressDenied: loopback databases are refused to a tenant
+// without a private-network grant naming loopback, whatever the
+// allowlist says: no grant, a grant of every private range, a grant of
+// 10.0.0.0/8. The same databases answer under a grant naming them, and
+// that grant's open pool never serves the others.
 func TestSQLEgressDenied(t *testing.T) {
-	m := sqlManager(t, hostfuncs.Config{Egress: egress.Config{AllowPrivate: false}})
+	m := sqlManager(t, sqlConfig)
+	grants := []struct {
+		name     string
+		private  bool
+		networks []string
+	}{
+		{"no grant", false, nil},
+		{"every private range", true, nil},
+		{"10.0.0.0/8", true, []string{"10.0.0.0/8"}},
+	}
 	for _, d := range sqlDBs(t) {
-		t.Run(d.name, func(t *testing.T) {
-			out, trace := sqlRun(t, m, d.conn, sqlReq{Op: "query", SQL: "SELECT 1", Scan: []string{"int64"}})
-			sqlWantCode(t, out, "egress_denied", "is loopback")
-			if out.Error.Details["address"] == nil {
-				t.Errorf("details %v lack the address", out.Error.Details)
-			}
-			if tr := trace[0]; !tr.Denied || tr.Kind != "sql" || !strings.HasPrefix(tr.Target, "127.0.0.1:") {
-				t.Errorf("trace %+v, want a denied sql call to 127.0.0.1", tr)
-			}
+		// First under a grant naming loopback: the pool opens and keeps
+		// its connection. The same tenant's connection under another
+		// grant gets a pool of its own, so the open one cannot serve it.
+		t.Run(d.name+"/granted", func(t *testing.T) {
+			sqlMust(t, m, d.conn, sqlReq{Op: "query", SQL: "SELECT 1", Scan: []string{"int64"}})
 		})
+		for _, g := range grants {
+			t.Run(d.name+"/"+g.name, func(t *testing.T) {
+				conn := d.conn
+				conn.AllowPrivateNetworks, conn.PrivateNetworks = g.private, g.networks
+				out, trace := sqlRun(t, m, conn, sqlReq{Op: "query", SQL: "SELECT 1", Scan: []string{"int64"}})
+				sqlWantCode(t, out, "egress_denied", "is loopback")
+				if out.Error.Details["address"] == nil {
+					t.Errorf("details %v lack the address", out.Error.Details)
+				}
+				if tr := trace[0]; !tr.Denied || tr.Kind != "sql" || !strings.HasPrefix(tr.Target, "127.0.0.1:") {
+					t.Errorf("trace %+v, want a denied sql call to 127.0.0.1", tr)
+				}
+			})
+		}
 	}
 }
 
@@ -43,10 +64,10 @@ func sqlDeadPort(t *testing.T) int {
 // TestSQLConnectFailures: a dead server and refused logins are clear
 // db_errors, and other connections keep working.
 func TestSQLConnectFailures(t *testing.T) {
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	port := sqlDeadPort(t)
 	conn := func(dbType, uri string) hostfuncs.Connection {
-		return hostfuncs.Connection{Tenant: sqlName("t"), Name: "c", ConfigVersion: 1, DBType: dbType, URI: uri, Allowlist: []string{"127.0.0.1"}}
+		return granted(hostfuncs.Connection{Tenant: sqlName("t"), Name: "c", ConfigVersion: 1, DBType: dbType, URI: uri, Allowlist: []string{"127.0.0.1"}})
 	}
 	tests := []struct {
 		name     string
@@ -83,7 +104,7 @@ func TestSQLConnectFailures(t *testing.T) {
 // TestSQLStatementFailures: a syntax error and a query past its time
 // limit reach the guest as errors, and the pool serves the next query.
 func TestSQLStatementFailures(t *testing.T) {
-	cfg := sqlPrivateOK
+	cfg := sqlConfig
 	cfg.QueryTimeout = 300 * time.Millisecond
 	m := sqlManager(t, cfg)
 	for _, d := range sqlDBs(t) {
@@ -126,7 +147,7 @@ func (o sqlOut) SQLStateOrErrno() string {
 // TestSQLConfigChange: a new configuration version gets a new pool and
 // Evict closes the old one's connections.
 func TestSQLConfigChange(t *testing.T) {
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	v1 := sqlDBs(t)[0].conn
 	v2 := v1
 	v2.ConfigVersion = 2

@@ -14,7 +14,6 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
@@ -81,14 +80,27 @@ func (d sqlDB) ph(n int) string {
 
 func sqlDBs(testing.TB) []sqlDB {
 	return []sqlDB{
-		{"postgres", hostfuncs.Connection{Tenant: sqlName("t"), Name: "pg", ConfigVersion: 1, DBType: "postgres",
-			URI: sqlPGDSN(), Allowlist: []string{"127.0.0.1"}}},
-		{"mysql", hostfuncs.Connection{Tenant: sqlName("t"), Name: "my", ConfigVersion: 1, DBType: "mysql",
-			URI: sqlMyDSN(), Allowlist: []string{"127.0.0.1"}}},
+		{"postgres", granted(hostfuncs.Connection{Tenant: sqlName("t"), Name: "pg", ConfigVersion: 1, DBType: "postgres",
+			URI: sqlPGDSN(), Allowlist: []string{"127.0.0.1"}})},
+		{"mysql", granted(hostfuncs.Connection{Tenant: sqlName("t"), Name: "my", ConfigVersion: 1, DBType: "mysql",
+			URI: sqlMyDSN(), Allowlist: []string{"127.0.0.1"}})},
 	}
 }
 
-var sqlPrivateOK = hostfuncs.Config{Egress: egress.Config{AllowPrivate: true}}
+// loopbackNetworks is the private-network grant of a test tenant whose
+// databases are the test services on loopback: loopback stays closed to
+// a tenant unless its grant names it.
+var loopbackNetworks = []string{"127.0.0.1/32", "::1"}
+
+// granted returns c with its tenant granted loopback.
+func granted(c hostfuncs.Connection) hostfuncs.Connection {
+	c.AllowPrivateNetworks = true
+	c.PrivateNetworks = loopbackNetworks
+	return c
+}
+
+// sqlConfig is the Manager configuration of the SQL tests.
+var sqlConfig = hostfuncs.Config{}
 
 func sqlManager(t testing.TB, cfg hostfuncs.Config) *hostfuncs.Manager {
 	t.Helper()
@@ -210,4 +222,4 @@ func sqlWantCode(t *testing.T, out sqlOut, code, msgPart string) {
 }
 
 // hostfuncsManagerForBench is the Manager of the SQL benchmarks.
-func hostfuncsManagerForBench(b *testing.B) *hostfuncs.Manager { return sqlManager(b, sqlPrivateOK) }
+func hostfuncsManagerForBench(b *testing.B) *hostfuncs.Manager { return sqlManager(b, sqlConfig) }

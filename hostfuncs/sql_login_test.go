@@ -60,7 +60,7 @@ func sqlLogin(tb testing.TB, m *hostfuncs.Manager, conn hostfuncs.Connection, en
 }
 
 func TestSQLLogin(t *testing.T) {
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	conn := sqlDBs(t)[0].conn
 	table := sqlUsersTable(t, m, conn, bcrypt.MinCost)
 	env := map[string]string{"USERS_TABLE": table}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSQLExec(t *testing.T) {
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	for _, d := range sqlDBs(t) {
 		t.Run(d.name, func(t *testing.T) {
 			idCol := "id serial primary key"
@@ -57,7 +57,7 @@ func TestSQLExec(t *testing.T) {
 }
 
 func TestSQLBatch(t *testing.T) {
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	for _, d := range sqlDBs(t) {
 		t.Run(d.name, func(t *testing.T) {
 			idCol, lastID := "id serial primary key", "SELECT lastval()"
@@ -105,7 +105,7 @@ func TestSQLBatch(t *testing.T) {
 }
 
 func TestSQLMaxRows(t *testing.T) {
-	cfg := sqlPrivateOK
+	cfg := sqlConfig
 	cfg.MaxRows = 5
 	m := sqlManager(t, cfg)
 	series := func(n string) string {
@@ -129,7 +129,7 @@ func TestSQLMaxRows(t *testing.T) {
 }
 
 func TestSQLWrongDBType(t *testing.T) {
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	conn := hostfuncs.Connection{Tenant: sqlName("t"), Name: "mongo", ConfigVersion: 1, DBType: "mongodb",
 		URI: "mongodb://127.0.0.1:27017/", Allowlist: []string{"127.0.0.1"}}
 	out, _ := sqlRun(t, m, conn, sqlReq{Op: "query", SQL: "SELECT 1", Scan: []string{"int64"}})

@@ -75,7 +75,7 @@ func TestSQLTypesRoundTrip(t *testing.T) {
 			},
 		},
 	}
-	m := sqlManager(t, sqlPrivateOK)
+	m := sqlManager(t, sqlConfig)
 	for _, d := range sqlDBs(t) {
 		t.Run(d.name, func(t *testing.T) {
 			spec := perDB[d.name]

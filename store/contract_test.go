@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func runContract(t *testing.T, fresh backend) {
 			if a.ID == "" || a.Name != "acme" || a.CreatedAt.IsZero() {
 				t.Fatalf("tenant = %+v", a)
 			}
-			if a.Quotas != store.DefaultQuotas() {
+			if !a.Quotas.Equal(store.DefaultQuotas()) || a.Quotas.PrivateNetworks == nil {
 				t.Fatalf("quotas = %+v, want defaults", a.Quotas)
 			}
 			_, err := s.CreateTenant(ctx, "acme", "")
@@ -95,7 +96,7 @@ func runContract(t *testing.T, fresh backend) {
 			_, err = s.CreateTenant(ctx, "  ", "")
 			wantValidation(t, err, "name")
 			b := newTenant(t, ctx, s, "globex")
-			if got := must(s.GetTenant(ctx, a.ID))(t); got != a {
+			if got := must(s.GetTenant(ctx, a.ID))(t); !reflect.DeepEqual(got, a) {
 				t.Fatalf("get = %+v, want %+v", got, a)
 			}
 			_, err = s.GetTenant(ctx, "tn_nope")
@@ -104,20 +105,30 @@ func runContract(t *testing.T, fresh backend) {
 			if len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
 				t.Fatalf("list = %+v", list)
 			}
-			q := store.Quotas{MemoryMB: 128, TimeoutMs: 1000, MaxConcurrency: 2, CallsPerMinute: 60, MaxModuleBytes: 1 << 20, MaxHostCalls: 50}
-			if got := must(s.UpdateQuotas(ctx, a.ID, q))(t); got.Quotas != q {
+			q := store.Quotas{MemoryMB: 128, TimeoutMs: 1000, MaxConcurrency: 2, CallsPerMinute: 60, MaxModuleBytes: 1 << 20, MaxHostCalls: 50,
+				CPUMsPerMinute: 1500, AllowPrivateNetworks: true, PrivateNetworks: []string{"10.0.0.0/8", "127.0.0.1:5432"}}
+			if got := must(s.UpdateQuotas(ctx, a.ID, q))(t); !got.Quotas.Equal(q) {
 				t.Fatalf("updated quotas = %+v", got.Quotas)
 			}
-			if got := must(s.GetTenant(ctx, a.ID))(t); got.Quotas != q {
+			if got := must(s.GetTenant(ctx, a.ID))(t); !got.Quotas.Equal(q) {
 				t.Fatalf("stored quotas = %+v", got.Quotas)
 			}
-			if got := must(s.GetTenant(ctx, b.ID))(t); got.Quotas != store.DefaultQuotas() {
+			if got := must(s.GetTenant(ctx, b.ID))(t); !got.Quotas.Equal(store.DefaultQuotas()) {
 				t.Fatalf("other tenant's quotas changed: %+v", got.Quotas)
+			}
+			// No networks is the empty list, never null.
+			q.PrivateNetworks = nil
+			if got := must(s.UpdateQuotas(ctx, a.ID, q))(t); got.Quotas.PrivateNetworks == nil || len(got.Quotas.PrivateNetworks) != 0 {
+				t.Fatalf("privateNetworks after nil = %#v", got.Quotas.PrivateNetworks)
 			}
 			bad := q
 			bad.TimeoutMs = 0
 			_, err = s.UpdateQuotas(ctx, a.ID, bad)
 			wantValidation(t, err, "timeoutMs")
+			bad = q
+			bad.CPUMsPerMinute = -1
+			_, err = s.UpdateQuotas(ctx, a.ID, bad)
+			wantValidation(t, err, "cpuMsPerMinute")
 			_, err = s.UpdateQuotas(ctx, "tn_nope", q)
 			wantErr(t, err, store.ErrNotFound)
 		}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -102,6 +103,11 @@ func TestQuotasValidate(t *testing.T) {
 		{"callsPerMinute", func(q *store.Quotas) { q.CallsPerMinute = 0 }},
 		{"maxModuleBytes", func(q *store.Quotas) { q.MaxModuleBytes = store.MaxModuleBytes + 1 }},
 		{"maxHostCalls", func(q *store.Quotas) { q.MaxHostCalls = 0 }},
+		{"cpuMsPerMinute", func(q *store.Quotas) { q.CPUMsPerMinute = -1 }},
+		{"cpuMsPerMinute", func(q *store.Quotas) { q.CPUMsPerMinute = store.MaxCPUMsPerMinute + 1 }},
+		{"privateNetworks", func(q *store.Quotas) { q.PrivateNetworks = []string{"10.0.0.0/8", " "} }},
+		{"privateNetworks", func(q *store.Quotas) { q.PrivateNetworks = make([]string, store.MaxPrivateNetworks+1) }},
+		{"privateNetworks", func(q *store.Quotas) { q.PrivateNetworks = []string{strings.Repeat("1", 301)} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.field, func(t *testing.T) {
@@ -112,5 +118,42 @@ func TestQuotasValidate(t *testing.T) {
 				t.Fatalf("err = %v, want a validation error on %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestQuotasValidateZeroCPU: 0 is an unlimited CPU quota.
+func TestQuotasValidateZeroCPU(t *testing.T) {
+	q := store.DefaultQuotas()
+	for _, v := range []int{0, 1, store.MaxCPUMsPerMinute} {
+		q.CPUMsPerMinute = v
+		if err := q.Validate(); err != nil {
+			t.Errorf("cpuMsPerMinute %d: %v", v, err)
+		}
+	}
+}
+
+// TestQuotasEqual changes each field in turn: Equal must notice every one.
+func TestQuotasEqual(t *testing.T) {
+	base := store.DefaultQuotas()
+	if !base.Equal(store.DefaultQuotas()) {
+		t.Fatal("defaults differ from themselves")
+	}
+	typ := reflect.TypeOf(base)
+	for i := range typ.NumField() {
+		q := store.DefaultQuotas()
+		f := reflect.ValueOf(&q).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.Int, reflect.Int64:
+			f.SetInt(f.Int() + 1)
+		case reflect.Bool:
+			f.SetBool(!f.Bool())
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"10.0.0.0/8"}))
+		default:
+			t.Fatalf("field %s: kind %s not covered by this test", typ.Field(i).Name, f.Kind())
+		}
+		if base.Equal(q) {
+			t.Errorf("Equal misses a change of %s", typ.Field(i).Name)
+		}
 	}
 }

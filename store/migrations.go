@@ -126,6 +126,14 @@ var migrations = []migration{{
 			FOREIGN KEY (tenant_id, connection_name) REFERENCES connections(tenant_id, name) ON DELETE CASCADE
 		)`,
 	},
+}, {
+	version: 2,
+	name:    "tenant cpu quota and private-network grant",
+	statements: []string{
+		`ALTER TABLE tenants ADD COLUMN cpu_ms_per_minute INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE tenants ADD COLUMN allow_private_networks BOOLEAN NOT NULL DEFAULT FALSE`,
+		`ALTER TABLE tenants ADD COLUMN private_networks TEXT NOT NULL DEFAULT '[]'`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

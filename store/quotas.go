@@ -1,6 +1,11 @@
 package store
 
-// Quotas are a tenant's resource limits.
+import (
+	"slices"
+	"strings"
+)
+
+// Quotas are a tenant's resource limits and grants.
 type Quotas struct {
 	MemoryMB       int   `json:"memoryMB"`
 	TimeoutMs      int   `json:"timeoutMs"`
@@ -8,6 +13,32 @@ type Quotas struct {
 	CallsPerMinute int   `json:"callsPerMinute"`
 	MaxModuleBytes int64 `json:"maxModuleBytes"`
 	MaxHostCalls   int   `json:"maxHostCalls"`
+	// CPUMsPerMinute is the guest CPU time, in milliseconds, all of the
+	// tenant's calls together may use per minute; 0 is unlimited.
+	CPUMsPerMinute int `json:"cpuMsPerMinute"`
+	// AllowPrivateNetworks grants the tenant's connections egress to
+	// private networks (the deny-list ranges not always refused);
+	// PrivateNetworks, when not empty, limits the grant to those
+	// addresses and networks (CIDRs, optionally with :port). Loopback,
+	// the node's own addresses and the store's are opened only by an
+	// entry naming them (hostfuncs/egress, Grant). PrivateNetworks is
+	// kept but has no effect while AllowPrivateNetworks is false.
+	AllowPrivateNetworks bool     `json:"allowPrivateNetworks"`
+	PrivateNetworks      []string `json:"privateNetworks"`
+}
+
+// Equal reports whether q and o are the same quotas.
+func (q Quotas) Equal(o Quotas) bool {
+	return q.MemoryMB == o.MemoryMB && q.TimeoutMs == o.TimeoutMs && q.MaxConcurrency == o.MaxConcurrency &&
+		q.CallsPerMinute == o.CallsPerMinute && q.MaxModuleBytes == o.MaxModuleBytes && q.MaxHostCalls == o.MaxHostCalls &&
+		q.CPUMsPerMinute == o.CPUMsPerMinute && q.AllowPrivateNetworks == o.AllowPrivateNetworks &&
+		slices.Equal(q.PrivateNetworks, o.PrivateNetworks)
+}
+
+// clone returns q with its own PrivateNetworks (never nil).
+func (q Quotas) clone() Quotas {
+	q.PrivateNetworks = append([]string{}, q.PrivateNetworks...)
+	return q
 }
 
 // DefaultQuotas are the quotas of a new tenant.
@@ -19,10 +50,13 @@ func DefaultQuotas() Quotas {
 		CallsPerMinute: 600,
 		MaxModuleBytes: 16 << 20,
 		MaxHostCalls:   200,
+		// No CPU quota, no private networks.
+		PrivateNetworks: []string{},
 	}
 }
 
-// Quota maxima (inclusive); every quota must be at least 1.
+// Quota maxima (inclusive); every quota must be at least 1, but
+// cpuMsPerMinute, which may be 0 (unlimited).
 const (
 	MaxMemoryMB       = 4096             // the wasm32 address space
 	MaxTimeoutMs      = 10 * 60 * 1000   // ten minutes
@@ -30,6 +64,14 @@ const (
 	MaxCallsPerMinute = 1_000_000        //
 	MaxModuleBytes    = int64(256 << 20) // 256 MiB
 	MaxHostCalls      = 100_000          //
+	// MaxCPUMsPerMinute: every instance of the largest concurrency busy
+	// for the whole minute.
+	MaxCPUMsPerMinute = 60_000 * MaxConcurrency
+	// MaxPrivateNetworks bounds privateNetworks; each entry is at most
+	// maxNetworkLen characters (its syntax is the API's to check, with
+	// hostfuncs/egress).
+	MaxPrivateNetworks = 256
+	maxNetworkLen      = 300
 )
 
 // Validate reports the first quota out of range as a *ValidationError.
@@ -48,6 +90,20 @@ func (q Quotas) Validate() error {
 	for _, c := range checks {
 		if c.v < 1 || c.v > c.max {
 			return invalid(c.field, "must be between 1 and %d, got %d", c.max, c.v)
+		}
+	}
+	if q.CPUMsPerMinute < 0 || q.CPUMsPerMinute > MaxCPUMsPerMinute {
+		return invalid("cpuMsPerMinute", "must be between 0 (unlimited) and %d milliseconds of CPU time per minute, got %d", MaxCPUMsPerMinute, q.CPUMsPerMinute)
+	}
+	if len(q.PrivateNetworks) > MaxPrivateNetworks {
+		return invalid("privateNetworks", "has %d entries, more than %d", len(q.PrivateNetworks), MaxPrivateNetworks)
+	}
+	for i, n := range q.PrivateNetworks {
+		switch {
+		case strings.TrimSpace(n) == "":
+			return invalid("privateNetworks", "entry %d is empty", i)
+		case len(n) > maxNetworkLen:
+			return invalid("privateNetworks", "entry %d is longer than %d characters", i, maxNetworkLen)
 		}
 	}
 	return nil

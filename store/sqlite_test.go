@@ -131,3 +131,50 @@ func TestOpenConfig(t *testing.T) {
 		t.Fatal("Open without URL or data dir succeeded")
 	}
 }
+
+// TestMigrationKeepsTenants: a store made before migration 2 (CPU quota,
+// private-network grant) gets the new columns, and its tenants get no
+// CPU quota and no private networks.
+func TestMigrationKeepsTenants(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	s, err := store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := s.CreateTenant(ctx, "old", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to the schema of version 1.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"ALTER TABLE tenants DROP COLUMN cpu_ms_per_minute",
+		"ALTER TABLE tenants DROP COLUMN allow_private_networks",
+		"ALTER TABLE tenants DROP COLUMN private_networks",
+		"DELETE FROM schema_migrations WHERE version >= 2",
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+
+	s, err = store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.GetTenant(ctx, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Quotas.Equal(store.DefaultQuotas()) || got.Quotas.PrivateNetworks == nil {
+		t.Fatalf("migrated tenant's quotas = %+v, want the defaults", got.Quotas)
+	}
+}

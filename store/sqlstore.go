@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -117,17 +118,32 @@ func pageArgs(page, limit int) (lim, offset int) {
 
 // ---- tenants ----
 
-const tenantCols = `t.id, t.name, t.created_at, t.memory_mb, t.timeout_ms, t.max_concurrency, t.calls_per_minute, t.max_module_bytes, t.max_host_calls`
+const tenantCols = `t.id, t.name, t.created_at, t.memory_mb, t.timeout_ms, t.max_concurrency, t.calls_per_minute, t.max_module_bytes, t.max_host_calls, t.cpu_ms_per_minute, t.allow_private_networks, t.private_networks`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanTenant(r scanner) (Tenant, error) {
 	var t Tenant
 	var created int64
+	var networks string
 	q := &t.Quotas
-	err := r.Scan(&t.ID, &t.Name, &created, &q.MemoryMB, &q.TimeoutMs, &q.MaxConcurrency, &q.CallsPerMinute, &q.MaxModuleBytes, &q.MaxHostCalls)
+	err := r.Scan(&t.ID, &t.Name, &created, &q.MemoryMB, &q.TimeoutMs, &q.MaxConcurrency, &q.CallsPerMinute, &q.MaxModuleBytes, &q.MaxHostCalls,
+		&q.CPUMsPerMinute, &q.AllowPrivateNetworks, &networks)
 	t.CreatedAt = goTime(created)
-	return t, err
+	if err != nil {
+		return t, err
+	}
+	q.PrivateNetworks = []string{}
+	if err := json.Unmarshal([]byte(networks), &q.PrivateNetworks); err != nil {
+		return t, fmt.Errorf("tenant %s: private_networks: %w", t.ID, err)
+	}
+	return t, nil
+}
+
+// networksJSON is the stored form of privateNetworks.
+func networksJSON(q Quotas) string {
+	b, _ := json.Marshal(q.clone().PrivateNetworks)
+	return string(b)
 }
 
 func (s *sqlStore) CreateTenant(ctx context.Context, name, apiKeyHash string) (Tenant, error) {
@@ -142,9 +158,11 @@ func (s *sqlStore) CreateTenant(ctx context.Context, name, apiKeyHash string) (T
 	t := Tenant{ID: id, Name: name, CreatedAt: s.now(), Quotas: DefaultQuotas()}
 	q := t.Quotas
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO tenants (id, name, created_at, memory_mb, timeout_ms, max_concurrency, calls_per_minute, max_module_bytes, max_host_calls)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			t.ID, t.Name, dbTime(t.CreatedAt), q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.CallsPerMinute, q.MaxModuleBytes, q.MaxHostCalls); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO tenants (id, name, created_at, memory_mb, timeout_ms, max_concurrency, calls_per_minute, max_module_bytes, max_host_calls,
+				cpu_ms_per_minute, allow_private_networks, private_networks)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			t.ID, t.Name, dbTime(t.CreatedAt), q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.CallsPerMinute, q.MaxModuleBytes, q.MaxHostCalls,
+			q.CPUMsPerMinute, q.AllowPrivateNetworks, networksJSON(q)); err != nil {
 			return err
 		}
 		if apiKeyHash == "" {
@@ -191,8 +209,10 @@ func (s *sqlStore) UpdateQuotas(ctx context.Context, tenantID string, q Quotas) 
 	if err := q.Validate(); err != nil {
 		return Tenant{}, err
 	}
-	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE tenants SET memory_mb = ?, timeout_ms = ?, max_concurrency = ?, calls_per_minute = ?, max_module_bytes = ?, max_host_calls = ?
-		WHERE id = ?`), q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.CallsPerMinute, q.MaxModuleBytes, q.MaxHostCalls, tenantID)
+	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE tenants SET memory_mb = ?, timeout_ms = ?, max_concurrency = ?, calls_per_minute = ?, max_module_bytes = ?, max_host_calls = ?,
+			cpu_ms_per_minute = ?, allow_private_networks = ?, private_networks = ?
+		WHERE id = ?`), q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.CallsPerMinute, q.MaxModuleBytes, q.MaxHostCalls,
+		q.CPUMsPerMinute, q.AllowPrivateNetworks, networksJSON(q), tenantID)
 	if err == nil {
 		err = affected(res)
 	}

@@ -59,7 +59,7 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var envs, allow multiFlag
 	fs.Var(&envs, "env", "an environment variable K=V of the connector (DB_CONNECTION_URI, DB_HOST, ... or your own); repeatable")
 	fs.Var(&allow, "allow", "an egress allowlist entry (203.0.113.0/24, db.example.com:5432, ...); repeatable")
-	allowPrivate := fs.Bool("allow-private", false, "let allowlisted private and loopback addresses through (a local database)")
+	allowPrivate := fs.Bool("allow-private", false, "let allowlisted private and loopback addresses through (a database on this machine or its network)")
 	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme)")
 	timeout := fs.Duration("timeout", 10*time.Second, "the call's time limit")
 	memory := fs.String("memory", "64MiB", "the instance's memory limit")
@@ -106,8 +106,13 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return code
 	}
 	defer eng.Close(context.Background())
-	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: *allowPrivate}})
+	// This is the developer's own machine, not a node serving tenants:
+	// --allow-private grants every private range, loopback and the
+	// machine's own addresses included (a server never opens those
+	// unless a tenant's grant names them).
+	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{OwnMachine: true}})
 	defer hosts.Close()
+	conn.AllowPrivateNetworks = *allowPrivate
 	host, err := hosts.Host(conn)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice call: %v\n", err)

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
@@ -44,7 +46,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opToken := flags.String("operator-token", os.Getenv("SLUICE_OPERATOR_TOKEN"), "token of /v1/admin/*; generated into <data-dir>/operator-token when empty (SLUICE_OPERATOR_TOKEN)")
 	masterKey := flags.String("master-key", os.Getenv("SLUICE_MASTER_KEY"), "base64 of 32 bytes encrypting secrets at rest; generated into <data-dir>/master.key when empty (SLUICE_MASTER_KEY)")
 	publicIPs := flags.String("public-ips", os.Getenv("SLUICE_PUBLIC_IPS"), "comma-separated egress IPs shown to tenants (SLUICE_PUBLIC_IPS)")
-	allowPrivate := flags.Bool("allow-private-networks", serveEnvBool("SLUICE_ALLOW_PRIVATE_NETWORKS"), "let allowlisted private/loopback addresses be dialed (SLUICE_ALLOW_PRIVATE_NETWORKS)")
+	// Kept only to refuse it with directions: private networks are a
+	// tenant's grant now (quotas allowPrivateNetworks, privateNetworks).
+	allowPrivate := flags.Bool("allow-private-networks", serveEnvBool("SLUICE_ALLOW_PRIVATE_NETWORKS"), "removed: grant private networks per tenant with the quotas allowPrivateNetworks and privateNetworks")
 	shutdownTimeout := flags.Duration("shutdown-timeout", serveEnvDuration("SLUICE_SHUTDOWN_TIMEOUT", 30*time.Second), "how long calls in flight may finish at shutdown (SLUICE_SHUTDOWN_TIMEOUT)")
 	trustProxy := flags.Bool("trust-proxy", serveEnvBool("SLUICE_TRUST_PROXY"), "take client IPs from X-Forwarded-For (SLUICE_TRUST_PROXY)")
 	memBudget := flags.String("memory-budget", serveEnv("SLUICE_MEMORY_BUDGET", ""), "guest memory and tables of all instances together, e.g. 8GiB; default half the machine's memory (SLUICE_MEMORY_BUDGET)")
@@ -79,6 +83,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	worker, err := compileWorkerCommand()
 	if err != nil {
 		return fail("compile worker: %v", err)
+	}
+	if *allowPrivate {
+		fmt.Fprint(stderr, removedAllowPrivate)
+		return 2
 	}
 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
@@ -125,7 +133,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	defer eng.Close(context.Background())
-	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: *allowPrivate}})
+	// The store's own address stays closed to tenants unless a grant
+	// names it, as loopback and this node's addresses do.
+	protected, err := storeProtected(ctx, *storeURL)
+	if err != nil {
+		return fail("%v", err)
+	}
+	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{Protected: protected}})
 	defer hosts.Close()
 
 	runner, err := invoke.New(invoke.Config{Engine: eng, Store: st, Hosts: hosts})
@@ -192,6 +206,47 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	return code // the deferred closes release host pools, engine and store
+}
+
+// removedAllowPrivate answers --allow-private-networks.
+const removedAllowPrivate = `sluice serve: --allow-private-networks (SLUICE_ALLOW_PRIVATE_NETWORKS) is no longer supported:
+it opened private networks, and this node's own loopback, to every tenant.
+Grant private networks per tenant instead, through the tenant's quotas:
+  curl -X PUT .../v1/admin/tenants/TENANT/quotas -H "Authorization: Bearer $TOKEN" \
+    -d '{"allowPrivateNetworks":true,"privateNetworks":["10.0.0.0/8"]}'
+An empty privateNetworks grants every private range. Loopback, this node's own
+addresses and the store's stay closed unless privateNetworks names them
+(127.0.0.1/32, 10.0.0.5:5432). Start again without the flag.
+`
+
+// storeProtected returns the addresses of a PostgreSQL store (every host
+// of its URL, resolved now) as protected egress ranges; none for the
+// embedded store or a unix socket.
+func storeProtected(ctx context.Context, url string) ([]egress.Protected, error) {
+	if url == "" {
+		return nil, nil
+	}
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres url: %w", err)
+	}
+	var hostports []string
+	add := func(host string, port uint16) {
+		if host != "" && !strings.HasPrefix(host, "/") {
+			hostports = append(hostports, net.JoinHostPort(host, strconv.Itoa(int(port))))
+		}
+	}
+	add(cfg.Host, cfg.Port)
+	for _, fb := range cfg.Fallbacks {
+		add(fb.Host, fb.Port)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	p, err := egress.ProtectHosts(rctx, nil, "the control-plane store's address", hostports...)
+	if err != nil {
+		return nil, fmt.Errorf("store address: %w", err)
+	}
+	return p, nil
 }
 
 // loadOrCreateToken reads the operator token at path, or generates one

@@ -163,3 +163,59 @@ func TestServeEnvAndFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesAllowPrivateNetworks: the node-wide switch is gone; the
+// flag and its variable are refused with directions to the tenant quota,
+// before anything is created.
+func TestServeRefusesAllowPrivateNetworks(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+	}{
+		{"flag", "", []string{"--allow-private-networks"}},
+		{"variable", "true", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			t.Setenv("SLUICE_ALLOW_PRIVATE_NETWORKS", tc.env)
+			var o, e bytes.Buffer
+			args := append([]string{"--data-dir", dir, "--addr", "127.0.0.1:0"}, tc.args...)
+			if code := serve(context.Background(), args, &o, &e); code != 2 {
+				t.Fatalf("exit %d, want 2; stderr:\n%s", code, e.String())
+			}
+			for _, want := range []string{"no longer supported", "allowPrivateNetworks", "privateNetworks", "/v1/admin/tenants/TENANT/quotas"} {
+				if !strings.Contains(e.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, e.String())
+				}
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Error("created the data directory before refusing")
+			}
+		})
+	}
+	t.Setenv("SLUICE_ALLOW_PRIVATE_NETWORKS", "false")
+	startServe(t, "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0")
+}
+
+// TestStoreProtected: a PostgreSQL store's hosts become protected egress
+// addresses; the embedded store and unix sockets give none.
+func TestStoreProtected(t *testing.T) {
+	ctx := context.Background()
+	got, err := storeProtected(ctx, "postgres://u@127.0.0.1:5433,[::1]:5434/db?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prefixes []string
+	for _, p := range got {
+		prefixes = append(prefixes, p.Prefix.String())
+	}
+	if strings.Join(prefixes, " ") != "127.0.0.1/32 ::1/128" || got[0].What != "the control-plane store's address" {
+		t.Errorf("storeProtected = %+v", got)
+	}
+	for _, url := range []string{"", "postgres:///db?host=/var/run/postgresql"} {
+		if p, err := storeProtected(ctx, url); err != nil || len(p) != 0 {
+			t.Errorf("storeProtected(%q) = %v, %v; want none", url, p, err)
+		}
+	}
+}

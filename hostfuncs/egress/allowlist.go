@@ -16,9 +16,14 @@ const maxEntryLen = 300
 type EntryError struct {
 	Entry  string // the entry as given
 	Reason string // what is wrong with it
+
+	network bool // a grant's network (ParseGrant), not an allowlist entry
 }
 
 func (e *EntryError) Error() string {
+	if e.network {
+		return fmt.Sprintf("invalid private network %q: %s", e.Entry, e.Reason)
+	}
 	return fmt.Sprintf("invalid egress allowlist entry %q: %s", e.Entry, e.Reason)
 }
 

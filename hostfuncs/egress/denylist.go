@@ -7,8 +7,8 @@ type denyRule struct {
 	prefix netip.Prefix
 	// what completes "<addr> is ...".
 	what string
-	// always: refused even when Config.AllowPrivate is set, because no
-	// database can live there (or it is a cloud metadata service).
+	// always: refused even to a tenant whose Grant covers it, because
+	// no database can live there (or it is a cloud metadata service).
 	always bool
 }
 

@@ -21,13 +21,11 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// Config is the platform side of the gate, the same for every tenant.
-// NewDialer copies it; changing a Config later changes no Dialer.
+// Config is the platform side of the gate, the same for every tenant;
+// what a tenant may reach beyond it is its Grant (ParseGrant) and its
+// connection's Allowlist. NewDialer copies it; changing a Config later
+// changes no Dialer.
 type Config struct {
-	// AllowPrivate is the operator's "allow private networks" switch.
-	// Only when set may an allowlisted address on the deny list be
-	// dialed, and never one of the ranges doc.go marks "always".
-	AllowPrivate bool
 	// Resolver resolves host names; nil means net.DefaultResolver.
 	Resolver Resolver
 	// DialTimeout bounds each connect attempt (per address); zero means
@@ -38,6 +36,21 @@ type Config struct {
 	// before connect(2), with the checked ip:port. It can refuse
 	// (return an error) or tune the socket; it cannot widen the gate.
 	Control func(network, address string, c syscall.RawConn) error
+
+	// Protected are further addresses of the platform itself, besides
+	// loopback and the node's own addresses: the control-plane store's
+	// (ProtectHosts resolves it). Like those they are refused to every
+	// tenant whose Grant does not name them.
+	Protected []Protected
+	// InterfaceAddrs returns the node's own addresses, protected as
+	// loopback is. nil means InterfaceAddrs (the node's interfaces,
+	// read again every ten seconds). An error refuses every dial.
+	InterfaceAddrs func() ([]netip.Addr, error)
+	// OwnMachine says the gate runs on the developer's own machine
+	// (sluice call): loopback and the machine's addresses are then not
+	// protected, only private (the Grant decides). Never set it in a
+	// server: there they are the platform's own services.
+	OwnMachine bool
 }
 
 // DialEvent describes one address the gate decided on, for the call's
@@ -63,22 +76,29 @@ type DialEvent struct {
 // is cheap to make (one per connection, or per call) and safe for
 // concurrent use.
 type Dialer struct {
-	allowPrivate bool
-	resolver     Resolver
-	allow        Allowlist
-	onDial       func(DialEvent)
-	dialer       net.Dialer
+	grant          Grant
+	resolver       Resolver
+	allow          Allowlist
+	protected      []Protected
+	interfaceAddrs func() ([]netip.Addr, error)
+	ownMachine     bool
+	onDial         func(DialEvent)
+	dialer         net.Dialer
 }
 
-// NewDialer returns a gate for the connection whose allowlist is allow.
+// NewDialer returns a gate for a connection of a tenant: grant is the
+// tenant's private-network grant, allow the connection's allowlist.
 // onDial, if not nil, is called for every DialEvent (from the dialing
 // goroutine; it must be safe for concurrent use if the Dialer is shared).
-func NewDialer(cfg Config, allow Allowlist, onDial func(DialEvent)) *Dialer {
+func NewDialer(cfg Config, grant Grant, allow Allowlist, onDial func(DialEvent)) *Dialer {
 	d := &Dialer{
-		allowPrivate: cfg.AllowPrivate,
-		resolver:     cfg.Resolver,
-		allow:        allow,
-		onDial:       onDial,
+		grant:          grant,
+		resolver:       cfg.Resolver,
+		allow:          allow,
+		protected:      append([]Protected(nil), cfg.Protected...),
+		interfaceAddrs: cfg.InterfaceAddrs,
+		ownMachine:     cfg.OwnMachine,
+		onDial:         onDial,
 		dialer: net.Dialer{
 			Timeout: cfg.DialTimeout,
 			Control: cfg.Control,
@@ -86,6 +106,9 @@ func NewDialer(cfg Config, allow Allowlist, onDial func(DialEvent)) *Dialer {
 	}
 	if d.resolver == nil {
 		d.resolver = net.DefaultResolver
+	}
+	if d.interfaceAddrs == nil {
+		d.interfaceAddrs = InterfaceAddrs
 	}
 	if d.dialer.Timeout == 0 {
 		d.dialer.Timeout = DefaultDialTimeout
@@ -129,10 +152,34 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
 	}
-	targets, err := d.plan(ctx, network, host, port, false)
+	targets, err := d.plan(ctx, network, host, port, false, nil)
 	if err != nil {
 		return nil, err
 	}
+	return d.connect(ctx, network, host, port, targets)
+}
+
+// DialResolved connects to addr as DialContext would to host:port had
+// the name host resolved to addr's IP alone: host-name allowlist entries
+// match host, and the IP is checked against the deny list, the grant and
+// the allowlist. It is for reconnecting to the very server of a
+// connection the Dialer made through a name (a PostgreSQL cancel request
+// goes to the address of the connection it cancels); nothing is resolved.
+// A literal host must be addr's IP.
+func (d *Dialer) DialResolved(ctx context.Context, network, host string, addr netip.AddrPort) (net.Conn, error) {
+	if a, err := netip.ParseAddr(host); err == nil && a.Unmap() != addr.Addr().Unmap() {
+		return nil, fmt.Errorf("egress: %s is not the address of %s", addr, host)
+	}
+	port := strconv.Itoa(int(addr.Port()))
+	targets, err := d.plan(ctx, network, host, port, false, []netip.Addr{addr.Addr()})
+	if err != nil {
+		return nil, err
+	}
+	return d.connect(ctx, network, host, port, targets)
+}
+
+// connect connects to the first of targets that answers.
+func (d *Dialer) connect(ctx context.Context, network, host, port string, targets []netip.AddrPort) (net.Conn, error) {
 	var first error
 	for _, t := range targets {
 		c, err := d.dialer.DialContext(ctx, network, t.String())
@@ -147,7 +194,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			break
 		}
 	}
-	return nil, fmt.Errorf("egress: connect %s: %w", addr, first)
+	return nil, fmt.Errorf("egress: connect %s: %w", net.JoinHostPort(host, port), first)
 }
 
 // Check resolves host and decides as DialContext would for a TCP
@@ -155,7 +202,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // least one address would be dialed, the first *DeniedError when every
 // address is refused, or a resolution error.
 func (d *Dialer) Check(ctx context.Context, host, port string) error {
-	_, err := d.plan(ctx, "tcp", host, port, true)
+	_, err := d.plan(ctx, "tcp", host, port, true, nil)
 	return err
 }
 
@@ -168,8 +215,9 @@ func LookupPassthrough(_ context.Context, host string) ([]string, error) {
 }
 
 // plan resolves host and returns the addresses the gate allows, in
-// order. Refused addresses are reported through emit.
-func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly bool) ([]netip.AddrPort, error) {
+// order. Refused addresses are reported through emit. pinned, when not
+// nil, is what a host name resolves to (DialResolved): no DNS then.
+func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly bool, pinned []netip.Addr) ([]netip.AddrPort, error) {
 	requested := net.JoinHostPort(host, port)
 	var ipNetwork string
 	switch network {
@@ -213,7 +261,11 @@ func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly
 			// without even asking DNS.
 			return nil, deny(requested, ReasonNotAllowlisted, false, netip.AddrPort{})
 		}
-		addrs, err = d.resolver.LookupNetIP(ctx, ipNetwork, name)
+		if pinned != nil {
+			addrs, err = pinned, nil
+		} else {
+			addrs, err = d.resolver.LookupNetIP(ctx, ipNetwork, name)
+		}
 		if err != nil {
 			err = fmt.Errorf("egress: resolve %s: %w", host, err)
 			d.emit(ctx, DialEvent{Network: network, Host: host, Port: port, Err: err, CheckOnly: checkOnly})
@@ -261,9 +313,28 @@ func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly
 }
 
 // verdict decides one unmapped, zone-less address: an empty reason
-// allows it.
+// allows it. In order: a deny-list range marked "always" is refused; a
+// protected address (loopback, the node's, Config.Protected) passes
+// only when the grant names it; another deny-list address only when
+// the grant covers it; and then the allowlist must allow it.
 func (d *Dialer) verdict(name string, a netip.Addr, port uint16) (reason string, platform bool) {
-	if r, ok := denied(a); ok && (r.always || !d.allowPrivate) {
+	r, listed := denied(a)
+	if listed && r.always {
+		return "is " + r.what, true
+	}
+	p, prot, err := d.protection(a)
+	switch {
+	case err != nil:
+		return "cannot be told apart from this node's own addresses (" + err.Error() + ")", true
+	case prot && !d.grant.names(p.Prefix, a, port):
+		if d.grant.private {
+			return "is " + p.What + ", which the tenant's private networks do not name", true
+		}
+		return "is " + p.What, true
+	case !prot && listed && !d.grant.covers(a, port):
+		if d.grant.private {
+			return "is " + r.what + ", outside the tenant's private networks", true
+		}
 		return "is " + r.what, true
 	}
 	if !d.allow.allows(name, a, port) {

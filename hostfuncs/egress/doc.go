@@ -6,7 +6,8 @@
 // # The gate
 //
 // A Dialer is made per tenant connection (NewDialer is cheap: it copies
-// the platform Config and keeps the parsed Allowlist). Dialer.DialContext
+// the platform Config and keeps the tenant's Grant and the connection's
+// parsed Allowlist). Dialer.DialContext
 // accepts networks tcp, tcp4 and tcp6 only (no unix sockets, no udp) and,
 // for host:port:
 //
@@ -16,11 +17,12 @@
 //     allowlist entry could allow it on that port, in which case it is
 //     refused without a DNS query.
 //  2. Every address is unmapped (::ffff:a.b.c.d becomes a.b.c.d) and
-//     decided on: an address on the deny list is refused unless
-//     Config.AllowPrivate is set and the range is not marked "always";
-//     then it must match an allowlist entry: an address or network
-//     entry containing it, or a host-name entry matching the requested
-//     name; an entry with a port matches that port only.
+//     decided on: a deny-list range marked "always" is refused; a
+//     protected address (below) is refused unless the tenant's Grant
+//     names it; any other deny-list address is refused unless the Grant
+//     covers it; then it must match an allowlist entry: an address or
+//     network entry containing it, or a host-name entry matching the
+//     requested name; an entry with a port matches that port only.
 //  3. The addresses allowed are connected to in the resolver's order
 //     until one answers; refused ones are skipped (a name resolving to
 //     one private and one public address reaches the public one only).
@@ -52,11 +54,35 @@
 // nothing. "0.0.0.0/0" and "::/0" allow every address not on the deny
 // list.
 //
+// # Private-network grants and protected addresses
+//
+// Private networks are granted per tenant by the operator (the quotas
+// allowPrivateNetworks and privateNetworks, parsed by ParseGrant). A
+// Grant without networks covers every deny-list range not marked
+// "always"; one with networks (10.0.0.0/8, 10.1.2.3:5432, fd00::/8)
+// covers the addresses inside them only. The connection's allowlist
+// must still allow the address.
+//
+// Some addresses are the platform's own and stay closed even to a
+// tenant with a grant: loopback (127.0.0.0/8, ::1), every address of
+// the node's interfaces (public ones too; Config.InterfaceAddrs) and
+// Config.Protected (the control-plane store's address, resolved by
+// ProtectHosts). A grant opens one of them only when one of its
+// networks names it: contains it and lies inside its protected block,
+// which is 127.0.0.0/8 for IPv4 loopback and the single address for
+// the others. So 127.0.0.1/32, 127.0.0.0/8 and 127.0.0.1:5432 name
+// 127.0.0.1, while 0.0.0.0/0 or 10.0.0.0/8 name no protected address
+// (not the node's own 10.0.0.4 either; 10.0.0.4/32 does). When the
+// store is on 127.0.0.1 that address is the store's block: only
+// 127.0.0.1/32 or 127.0.0.1:port names it. Config.OwnMachine (sluice
+// call on a developer's laptop) leaves loopback and the machine's own
+// addresses to the grant like any private range.
+//
 // # Deny list
 //
-// Refused unless Config.AllowPrivate ("allow private networks") is set
-// and the tenant allowlisted the address; ranges marked always are
-// refused even then, since no database can live there. The first
+// Refused unless the tenant's Grant covers the address and the
+// connection allowlisted it; ranges marked always are refused even
+// then, since no database can live there. The first
 // matching row gives the reason. The documentation ranges 192.0.2.0/24,
 // 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32 and 3fff::/20 are not
 // denied, so tests and examples can allowlist them (they are not routed

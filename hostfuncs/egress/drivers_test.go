@@ -23,7 +23,11 @@ func envOr(key, def string) string {
 }
 
 // These tests use the real PostgreSQL and MariaDB on loopback: denied
-// without AllowPrivate, connected with AllowPrivate and an allowlist.
+// without a grant or with one that does not name loopback, connected
+// with a grant naming 127.0.0.1 and an allowlist.
+
+// loopbackGrant names the test servers' loopback address.
+func loopbackGrant(t *testing.T) egress.Grant { return grant(t, true, "127.0.0.1/32", "::1") }
 
 func TestPgx(t *testing.T) {
 	dsn := envOr("SLUICE_TEST_PG_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
@@ -33,16 +37,18 @@ func TestPgx(t *testing.T) {
 	}
 	hostPort := net.JoinHostPort(base.Host, strconv.Itoa(int(base.Port)))
 	tests := []struct {
-		name         string
-		allowPrivate bool
-		entries      []string
-		host         string // overrides the DSN host
-		denied       string
+		name    string
+		grant   egress.Grant
+		entries []string
+		host    string // overrides the DSN host
+		denied  string
 	}{
-		{"denied without AllowPrivate", false, []string{base.Host}, "", "is loopback"},
-		{"not allowlisted", true, []string{"203.0.113.0/24"}, "", egress.ReasonNotAllowlisted},
-		{"allowed", true, []string{hostPort}, "", ""},
-		{"allowed by name", true, []string{"localhost:" + strconv.Itoa(int(base.Port))}, "localhost", ""},
+		{"denied without a grant", noGrant, []string{base.Host}, "", "is loopback"},
+		{"denied to a grant of every range", grantAll, []string{base.Host}, "", "is loopback"},
+		{"denied to a grant of 10.0.0.0/8", grant(t, true, "10.0.0.0/8"), []string{base.Host}, "", "is loopback"},
+		{"not allowlisted", loopbackGrant(t), []string{"203.0.113.0/24"}, "", egress.ReasonNotAllowlisted},
+		{"allowed", loopbackGrant(t), []string{hostPort}, "", ""},
+		{"allowed by name", loopbackGrant(t), []string{"localhost:" + strconv.Itoa(int(base.Port))}, "localhost", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +57,7 @@ func TestPgx(t *testing.T) {
 				t.Fatal(err)
 			}
 			var dialed []string
-			d := egress.NewDialer(egress.Config{AllowPrivate: tc.allowPrivate}, allow, func(ev egress.DialEvent) {
+			d := egress.NewDialer(egress.Config{}, tc.grant, allow, func(ev egress.DialEvent) {
 				if !ev.Denied && ev.Err == nil {
 					dialed = append(dialed, ev.Addr.String())
 				}
@@ -95,12 +101,13 @@ func TestMySQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name         string
-		allowPrivate bool
-		denied       bool
+		name   string
+		grant  egress.Grant
+		denied bool
 	}{
-		{"denied without AllowPrivate", false, true},
-		{"allowed", true, false},
+		{"denied without a grant", noGrant, true},
+		{"denied to a grant of every range", grantAll, true},
+		{"allowed", loopbackGrant(t), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,7 +115,7 @@ func TestMySQL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := egress.NewDialer(egress.Config{AllowPrivate: tc.allowPrivate}, allow, nil)
+			d := egress.NewDialer(egress.Config{}, tc.grant, allow, nil)
 			cfg := base.Clone()
 			cfg.DialFunc = d.DialContext
 			connector, err := mysql.NewConnector(cfg)

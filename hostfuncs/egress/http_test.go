@@ -31,10 +31,10 @@ func TestHTTP(t *testing.T) {
 	allowedAddr := strings.TrimPrefix(allowed.URL, "http://")
 
 	resolver := newResolver(map[string][]string{"metadata.example.com": {"169.254.169.254"}})
-	// Loopback needs AllowPrivate; only the allowed server's port is
-	// allowlisted, so the other server (same IP, other port) is not.
+	// Loopback needs a grant naming it; only the allowed server's port
+	// is allowlisted, so the other server (same IP, other port) is not.
 	newClient := func(t *testing.T, withCheckRedirect bool) (*http.Client, *fixture) {
-		f := newFixture(t, true, resolver, allowedAddr, "*.example.com")
+		f := newFixture(t, grant(t, true, "127.0.0.1/32"), resolver, allowedAddr, "*.example.com")
 		c := egress.HTTPClient(f.d)
 		if !withCheckRedirect {
 			c = &http.Client{Transport: egress.HTTPTransport(f.d)}

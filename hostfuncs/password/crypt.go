@@ -23,7 +23,7 @@ const (
 	shaCryptHashRounds    = 656_000 // passlib's default for sha512_crypt
 )
 
-func (l Limits) verifySHACrypt(e, password string) (bool, error) {
+func (l verifier) verifySHACrypt(e, password string) (bool, error) {
 	h, sumLen := sha256.New, 43
 	if e[1] == '6' {
 		h, sumLen = sha512.New, 86
@@ -50,17 +50,52 @@ func (l Limits) verifySHACrypt(e, password string) (bool, error) {
 	if rounds > l.MaxSHACryptRounds {
 		return false, over("sha-crypt rounds", int64(rounds), int64(l.MaxSHACryptRounds))
 	}
-	got := xcrypt.KeySHACrypt(h, []byte(password), []byte(salt), rounds)
+	if err := l.checkSHACryptWork(h, rounds, len(password)); err != nil {
+		return false, err
+	}
+	var got []byte
+	if err := l.run(0, func() { got = xcrypt.KeySHACrypt(h, []byte(password), []byte(salt), rounds) }); err != nil {
+		return false, err
+	}
 	return equal(got, []byte(sum)), nil
 }
 
-func hashSHACrypt(algorithm, password string) (string, error) {
+// shaCryptRoundBytes bounds the bytes one SHA-crypt round hashes for a
+// password of n bytes, in whole blocks of the digest: the previous
+// digest, the password about twice, the salt (at most 16 bytes) two
+// times in three, the padding.
+func shaCryptRoundBytes(h func() hash.Hash, n int) int64 {
+	d := h()
+	bs := int64(d.BlockSize())
+	b := int64(2*n+d.Size()+shaCryptMaxSalt) + 17
+	return (b + bs - 1) / bs * bs
+}
+
+// checkSHACryptWork refuses rounds whose bytes hashed, for this password,
+// are over those of MaxSHACryptRounds rounds for a 16-byte password.
+func (l verifier) checkSHACryptWork(h func() hash.Hash, rounds, n int) error {
+	budget := int64(l.MaxSHACryptRounds) * shaCryptRoundBytes(h, 16)
+	per := shaCryptRoundBytes(h, n)
+	if int64(rounds)*per > budget {
+		return fmt.Errorf("%w: sha-crypt rounds %d are over the host's cap of %d rounds for a %d-byte password",
+			ErrLimitExceeded, rounds, budget/per, n)
+	}
+	return nil
+}
+
+func (l verifier) hashSHACrypt(algorithm, password string) (string, error) {
 	id, h := "5", sha256.New
 	if algorithm == SHA512Crypt {
 		id, h = "6", sha512.New
 	}
+	if err := l.checkSHACryptWork(h, shaCryptHashRounds, len(password)); err != nil {
+		return "", err
+	}
 	salt := randomString(shaCryptMaxSalt, itoa64)
-	sum := xcrypt.KeySHACrypt(h, []byte(password), []byte(salt), shaCryptHashRounds)
+	var sum []byte
+	if err := l.run(0, func() { sum = xcrypt.KeySHACrypt(h, []byte(password), []byte(salt), shaCryptHashRounds) }); err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$%s$rounds=%d$%s$%s", id, shaCryptHashRounds, salt, sum), nil
 }
 
@@ -71,7 +106,7 @@ const (
 	apr1Magic     = "$apr1$"
 )
 
-func verifyMD5Crypt(e, password, magic string) (bool, error) {
+func (l verifier) verifyMD5Crypt(e, password, magic string) (bool, error) {
 	salt, sum, ok := strings.Cut(e[len(magic):], "$")
 	if !ok || len(sum) != 22 {
 		return false, fmt.Errorf("%w: md5-crypt layout", ErrMalformed)
@@ -79,7 +114,12 @@ func verifyMD5Crypt(e, password, magic string) (bool, error) {
 	if len(salt) > 8 {
 		salt = salt[:8]
 	}
-	return equal(md5Crypt([]byte(password), []byte(salt), magic), []byte(sum)), nil
+	// 1000 rounds: a few milliseconds even for the longest password.
+	var got []byte
+	if err := l.run(0, func() { got = md5Crypt([]byte(password), []byte(salt), magic) }); err != nil {
+		return false, err
+	}
+	return equal(got, []byte(sum)), nil
 }
 
 // md5Crypt is Poul-Henning Kamp's algorithm; it returns the 22-character sum.
@@ -143,7 +183,7 @@ func md5Crypt(pw, salt []byte, magic string) []byte {
 
 // ---- phpass ($P$ WordPress, $H$ phpBB 3) ----
 
-func (l Limits) verifyPHPass(e, password string) (bool, error) {
+func (l verifier) verifyPHPass(e, password string) (bool, error) {
 	if len(e) != 34 {
 		return false, fmt.Errorf("%w: phpass length", ErrMalformed)
 	}
@@ -154,19 +194,32 @@ func (l Limits) verifyPHPass(e, password string) (bool, error) {
 	if logN > l.MaxPHPassLog2 {
 		return false, over("phpass log2 count", int64(logN), int64(l.MaxPHPassLog2))
 	}
+	// Each iteration hashes the digest and the password: for a password
+	// over 487 bytes (eight MD5 blocks) the iterations allowed shrink.
+	blocks := int64(md5.Size+len(password)+9+63) / 64
+	if budget := int64(8) << l.MaxPHPassLog2; blocks<<logN > budget {
+		return false, fmt.Errorf("%w: phpass count 2^%d is over the host's cap of %d iterations for a %d-byte password",
+			ErrLimitExceeded, logN, budget/blocks, len(password))
+	}
 	salt := e[4:12]
-	sum := md5.Sum([]byte(salt + password))
-	buf := make([]byte, 0, md5.Size+len(password))
-	for n := 1 << logN; n > 0; n-- {
-		buf = append(append(buf[:0], sum[:]...), password...)
-		sum = md5.Sum(buf)
+	var sum [md5.Size]byte
+	err := l.run(0, func() {
+		sum = md5.Sum([]byte(salt + password))
+		buf := make([]byte, 0, md5.Size+len(password))
+		for n := 1 << logN; n > 0; n-- {
+			buf = append(append(buf[:0], sum[:]...), password...)
+			sum = md5.Sum(buf)
+		}
+	})
+	if err != nil {
+		return false, err
 	}
 	return equal(cryptB64LE(sum[:]), []byte(e[12:])), nil
 }
 
 // ---- yescrypt ($y$), as libxcrypt writes it ----
 
-func (l Limits) verifyYescrypt(e, password string) (bool, error) {
+func (l verifier) verifyYescrypt(e, password string) (bool, error) {
 	if strings.Count(e, "$") != 4 {
 		return false, fmt.Errorf("%w: yescrypt layout", ErrMalformed)
 	}
@@ -180,7 +233,11 @@ func (l Limits) verifyYescrypt(e, password string) (bool, error) {
 	if err := l.checkScrypt(int64(logN), int64(r), 1); err != nil {
 		return false, err
 	}
-	got, err := yescrypt.Hash([]byte(password), []byte(e))
+	var got []byte
+	var err error
+	if rerr := l.run(128*int64(r)<<logN, func() { got, err = yescrypt.Hash([]byte(password), []byte(e)) }); rerr != nil {
+		return false, rerr
+	}
 	if err != nil {
 		return false, fmt.Errorf("%w: yescrypt: %v", ErrUnsupported, err)
 	}

@@ -121,7 +121,7 @@ func decodeB64Any(s string) ([]byte, error) {
 
 // ---- RFC 2307 / OpenLDAP schemes: {SHA}, {SSHA}, {SSHA256}, ... ----
 
-func (l Limits) verifyLDAP(e, password string, depth int) (bool, error) {
+func (l verifier) verifyLDAP(e, password string, depth int) (bool, error) {
 	end := strings.IndexByte(e, '}')
 	if end < 0 {
 		return false, fmt.Errorf("%w: '{' without '}'", ErrUnknownFormat)
@@ -169,7 +169,7 @@ func (l Limits) verifyLDAP(e, password string, depth int) (bool, error) {
 
 // ---- Django's algorithm$... encodings ----
 
-func (l Limits) verifyDjango(alg, rest, password string, depth int) (bool, error) {
+func (l verifier) verifyDjango(alg, rest, password string, depth int) (bool, error) {
 	switch alg {
 	case "pbkdf2_sha256", "pbkdf2_sha1":
 		f := strings.Split(rest, "$")
@@ -226,7 +226,7 @@ func (l Limits) verifyDjango(alg, rest, password string, depth int) (bool, error
 		if err != nil || len(want) == 0 || len(want) > maxKeyLen {
 			return false, fmt.Errorf("%w: scrypt hash", ErrMalformed)
 		}
-		got, err := scryptKey(password, []byte(f[1]), logN, nrp[1], nrp[2], len(want))
+		got, err := l.scryptKey(password, []byte(f[1]), logN, nrp[1], nrp[2], len(want))
 		if err != nil {
 			return false, err
 		}

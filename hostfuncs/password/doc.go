@@ -8,7 +8,8 @@
 // and compares in constant time. A wrong password is (false, nil). Any other
 // failure wraps one sentinel: ErrUnknownFormat (not a format listed below),
 // ErrMalformed (recognised but damaged), ErrUnsupported (a recognised
-// variant not implemented), ErrLimitExceeded (work factor over Limits).
+// variant not implemented), ErrLimitExceeded (work factor, or the password's
+// length, over Limits), ErrCanceled (VerifyContext: the context ended).
 //
 //	bcrypt          $2a$ $2b$ $2y$ (the password's first 72 bytes, as OpenBSD);
 //	                $2x$ and $2$ are ErrUnsupported
@@ -40,11 +41,24 @@
 //
 // A stored hash chooses its own work factor, so a hostile one could make the
 // host burn minutes or gigabytes. Verify refuses, before hashing, anything
-// over DefaultLimits: bcrypt cost 15; argon2 m 256 MiB, t 16, p 16 and
-// m*t 1 GiB; scrypt/yescrypt 128*N*r 256 MiB, p 16 and 128*N*r*p 1 GiB;
-// PBKDF2 5,000,000 iterations; SHA-crypt 5,000,000 rounds; phpass 2^20.
-// Each is at most about two seconds of one core. Other limits are used
-// with Limits.Verify.
+// over DefaultLimits: passwords over 1024 bytes; bcrypt cost 14; argon2 m
+// 256 MiB, t 16, p 16 and m*t 768 MiB; scrypt/yescrypt 128*N*r 256 MiB,
+// p 16 and 128*N*r*p 256 MiB; PBKDF2 2,000,000 iterations; SHA-crypt
+// 2,000,000 rounds for passwords up to 16 bytes, fewer for longer ones
+// (each round hashes the password: the bytes hashed stay the same);
+// phpass 2^20 iterations, fewer for passwords over 487 bytes. Each is at
+// most about one second of one core. Other limits are used with
+// Limits.Verify. Hash produces fixed parameters, within the same caps.
+//
+// # Deadlines
+//
+// VerifyContext and HashContext return ErrCanceled as soon as their
+// context ends. A hash cannot be interrupted: it runs on to its end in
+// the background. Every hash runs within one process-wide budget (at
+// most 2*GOMAXPROCS hashes at once and 1 GiB of their memory; a hash
+// queues for it as long as its context allows), and an abandoned hash
+// keeps its share until it ends, so abandoned work is bounded: at most
+// that many hashes, each within the limits above.
 //
 // # VerifyDigest and the Digest spec
 //

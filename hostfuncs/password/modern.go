@@ -38,11 +38,13 @@ const (
 	pbkdf2SaltLen    = 16
 
 	maxKeyLen = 1024 // longest derived key / checksum accepted from a hash
+
+	bcryptMemory = 4 << 10 // bcrypt's state, for the hashing budget
 )
 
 // ---- bcrypt ----
 
-func (l Limits) verifyBcrypt(e string, pw []byte) (bool, error) {
+func (l verifier) verifyBcrypt(e string, pw []byte) (bool, error) {
 	if len(e) < 7 || e[0] != '$' || e[1] != '2' {
 		return false, fmt.Errorf("%w: bcrypt prefix", ErrMalformed)
 	}
@@ -70,7 +72,9 @@ func (l Limits) verifyBcrypt(e string, pw []byte) (bool, error) {
 	}
 	// CompareHashAndPassword compares in constant time. Like OpenBSD's, it
 	// uses at most the first 72 bytes of the password.
-	err = bcrypt.CompareHashAndPassword([]byte(e), pw)
+	if rerr := l.run(bcryptMemory, func() { err = bcrypt.CompareHashAndPassword([]byte(e), pw) }); rerr != nil {
+		return false, rerr
+	}
 	switch {
 	case err == nil:
 		return true, nil
@@ -80,8 +84,12 @@ func (l Limits) verifyBcrypt(e string, pw []byte) (bool, error) {
 	return false, fmt.Errorf("%w: bcrypt: %v", ErrMalformed, err)
 }
 
-func hashBcrypt(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+func (l verifier) hashBcrypt(password string) (string, error) {
+	var h []byte
+	var err error
+	if rerr := l.run(bcryptMemory, func() { h, err = bcrypt.GenerateFromPassword([]byte(password), bcryptCost) }); rerr != nil {
+		return "", rerr
+	}
 	if err != nil {
 		return "", fmt.Errorf("password: bcrypt: %w", err)
 	}
@@ -90,7 +98,7 @@ func hashBcrypt(password string) (string, error) {
 
 // ---- argon2 (PHC string) ----
 
-func (l Limits) verifyArgon2(e, password string) (bool, error) {
+func (l verifier) verifyArgon2(e, password string) (bool, error) {
 	f := strings.Split(e, "$")
 	if len(f) != 5 && len(f) != 6 {
 		return false, fmt.Errorf("%w: argon2 field count", ErrMalformed)
@@ -130,8 +138,8 @@ func (l Limits) verifyArgon2(e, password string) (bool, error) {
 		return false, over("argon2 time", t, int64(l.MaxArgon2Time))
 	case p > int64(l.MaxArgon2Threads):
 		return false, over("argon2 threads", p, int64(l.MaxArgon2Threads))
-	case m*t > 4*int64(l.MaxArgon2MemoryKiB):
-		return false, over("argon2 work m*t", m*t, 4*int64(l.MaxArgon2MemoryKiB))
+	case m*t > 3*int64(l.MaxArgon2MemoryKiB):
+		return false, over("argon2 work m*t (KiB times passes)", m*t, 3*int64(l.MaxArgon2MemoryKiB))
 	}
 	salt, err := decodeB64(rest[2])
 	if err != nil {
@@ -145,24 +153,34 @@ func (l Limits) verifyArgon2(e, password string) (bool, error) {
 		return false, fmt.Errorf("%w: argon2 salt or hash length", ErrMalformed)
 	}
 	var got []byte
-	switch variant {
-	case "argon2id":
-		got = argon2.IDKey([]byte(password), salt, uint32(t), uint32(m), uint8(p), uint32(len(want)))
-	case "argon2i":
-		got = argon2.Key([]byte(password), salt, uint32(t), uint32(m), uint8(p), uint32(len(want)))
-	default:
-		got = xargon2.DKey([]byte(password), salt, uint32(t), uint32(m), uint32(p), uint32(len(want)))
+	err = l.run(m<<10, func() {
+		switch variant {
+		case "argon2id":
+			got = argon2.IDKey([]byte(password), salt, uint32(t), uint32(m), uint8(p), uint32(len(want)))
+		case "argon2i":
+			got = argon2.Key([]byte(password), salt, uint32(t), uint32(m), uint8(p), uint32(len(want)))
+		default:
+			got = xargon2.DKey([]byte(password), salt, uint32(t), uint32(m), uint32(p), uint32(len(want)))
+		}
+	})
+	if err != nil {
+		return false, err
 	}
 	return equal(got, want), nil
 }
 
-func hashArgon2(variant, password string) (string, error) {
+func (l verifier) hashArgon2(variant, password string) (string, error) {
 	salt := randomBytes(argon2SaltLen)
 	var key []byte
-	if variant == Argon2id {
-		key = argon2.IDKey([]byte(password), salt, argon2Time, argon2Memory, argon2Threads, argon2KeyLen)
-	} else {
-		key = argon2.Key([]byte(password), salt, argon2Time, argon2Memory, argon2Threads, argon2KeyLen)
+	err := l.run(argon2Memory<<10, func() {
+		if variant == Argon2id {
+			key = argon2.IDKey([]byte(password), salt, argon2Time, argon2Memory, argon2Threads, argon2KeyLen)
+		} else {
+			key = argon2.Key([]byte(password), salt, argon2Time, argon2Memory, argon2Threads, argon2KeyLen)
+		}
+	})
+	if err != nil {
+		return "", err
 	}
 	return fmt.Sprintf("$%s$v=19$m=%d,t=%d,p=%d$%s$%s", variant, argon2Memory, argon2Time, argon2Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
@@ -208,7 +226,7 @@ func parseUint(s string) (int64, error) {
 
 // ---- scrypt ----
 
-func (l Limits) checkScrypt(logN, r, p int64) error {
+func (l verifier) checkScrypt(logN, r, p int64) error {
 	if logN < 1 || logN > 40 || r < 1 || r > 1<<20 || p < 1 || p > 1<<20 {
 		return fmt.Errorf("%w: scrypt parameters ln=%d,r=%d,p=%d", ErrMalformed, logN, r, p)
 	}
@@ -223,14 +241,19 @@ func (l Limits) checkScrypt(logN, r, p int64) error {
 	if mem > l.MaxScryptMemory {
 		return over("scrypt memory bytes", mem, l.MaxScryptMemory)
 	}
-	if work := mem * p; work > 4*l.MaxScryptMemory {
-		return over("scrypt work 128*N*r*p", work, 4*l.MaxScryptMemory)
+	if work := mem * p; work > l.MaxScryptMemory {
+		return over("scrypt work 128*N*r*p bytes", work, l.MaxScryptMemory)
 	}
 	return nil
 }
 
-func scryptKey(password string, salt []byte, logN, r, p int64, keyLen int) ([]byte, error) {
-	k, err := scrypt.Key([]byte(password), salt, 1<<logN, int(r), int(p), keyLen)
+// scryptKey runs scrypt; checkScrypt must have passed.
+func (l verifier) scryptKey(password string, salt []byte, logN, r, p int64, keyLen int) ([]byte, error) {
+	var k []byte
+	var err error
+	if rerr := l.run(128*r<<logN, func() { k, err = scrypt.Key([]byte(password), salt, 1<<logN, int(r), int(p), keyLen) }); rerr != nil {
+		return nil, rerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: scrypt: %v", ErrMalformed, err)
 	}
@@ -238,7 +261,7 @@ func scryptKey(password string, salt []byte, logN, r, p int64, keyLen int) ([]by
 }
 
 // verifyScryptPHC handles passlib's $scrypt$ln=..,r=..,p=..$salt$hash.
-func (l Limits) verifyScryptPHC(e, password string) (bool, error) {
+func (l verifier) verifyScryptPHC(e, password string) (bool, error) {
 	f := strings.Split(e, "$")
 	if len(f) != 5 {
 		return false, fmt.Errorf("%w: scrypt field count", ErrMalformed)
@@ -261,7 +284,7 @@ func (l Limits) verifyScryptPHC(e, password string) (bool, error) {
 	if len(want) < 1 || len(want) > maxKeyLen {
 		return false, fmt.Errorf("%w: scrypt hash length", ErrMalformed)
 	}
-	got, err := scryptKey(password, salt, params[0], params[1], params[2], len(want))
+	got, err := l.scryptKey(password, salt, params[0], params[1], params[2], len(want))
 	if err != nil {
 		return false, err
 	}
@@ -271,7 +294,7 @@ func (l Limits) verifyScryptPHC(e, password string) (bool, error) {
 // verifyScrypt7 handles the crypt(3) form $7$ of libxcrypt and libsodium:
 // one itoa64 digit log2(N), five for r and five for p (30-bit little-endian),
 // the salt as literal text, then '$' and 43 characters for a 32-byte key.
-func (l Limits) verifyScrypt7(e, password string) (bool, error) {
+func (l verifier) verifyScrypt7(e, password string) (bool, error) {
 	end := strings.LastIndexByte(e, '$')
 	if end < 14 || len(e)-end-1 != 43 {
 		return false, fmt.Errorf("%w: $7$ layout", ErrMalformed)
@@ -285,7 +308,7 @@ func (l Limits) verifyScrypt7(e, password string) (bool, error) {
 	if err := l.checkScrypt(logN, r, p); err != nil {
 		return false, err
 	}
-	key, err := scryptKey(password, []byte(e[14:end]), logN, r, p, 32)
+	key, err := l.scryptKey(password, []byte(e[14:end]), logN, r, p, 32)
 	if err != nil {
 		return false, err
 	}
@@ -304,9 +327,9 @@ func decode30(s string) (int64, bool) {
 	return v, true
 }
 
-func hashScrypt(password string) (string, error) {
+func (l verifier) hashScrypt(password string) (string, error) {
 	salt := randomBytes(scryptSaltLen)
-	key, err := scryptKey(password, salt, scryptLogN, scryptR, scryptP, scryptKeyLen)
+	key, err := l.scryptKey(password, salt, scryptLogN, scryptR, scryptP, scryptKeyLen)
 	if err != nil {
 		return "", err
 	}
@@ -328,7 +351,7 @@ func pbkdf2Digest(name string) func() hash.Hash {
 	return nil
 }
 
-func (l Limits) pbkdf2Check(password string, h func() hash.Hash, salt []byte, iter int64, want []byte) (bool, error) {
+func (l verifier) pbkdf2Check(password string, h func() hash.Hash, salt []byte, iter int64, want []byte) (bool, error) {
 	if iter < 1 {
 		return false, fmt.Errorf("%w: pbkdf2 iterations %d", ErrMalformed, iter)
 	}
@@ -338,7 +361,11 @@ func (l Limits) pbkdf2Check(password string, h func() hash.Hash, salt []byte, it
 	if len(want) < 1 || len(want) > maxKeyLen {
 		return false, fmt.Errorf("%w: pbkdf2 hash length", ErrMalformed)
 	}
-	got, err := pbkdf2.Key(h, password, salt, int(iter), len(want))
+	var got []byte
+	var err error
+	if rerr := l.run(0, func() { got, err = pbkdf2.Key(h, password, salt, int(iter), len(want)) }); rerr != nil {
+		return false, rerr
+	}
 	if err != nil {
 		return false, fmt.Errorf("%w: pbkdf2: %v", ErrUnsupported, err)
 	}
@@ -347,7 +374,7 @@ func (l Limits) pbkdf2Check(password string, h func() hash.Hash, salt []byte, it
 
 // verifyPBKDF2PHC handles passlib's $pbkdf2[-sha256|-sha512]$rounds$salt$hash
 // (adapted base64) and the PHC form $pbkdf2-sha256$i=N[,l=L]$salt$hash.
-func (l Limits) verifyPBKDF2PHC(e, password string) (bool, error) {
+func (l verifier) verifyPBKDF2PHC(e, password string) (bool, error) {
 	f := strings.Split(e, "$")
 	if len(f) != 5 {
 		return false, fmt.Errorf("%w: pbkdf2 field count", ErrMalformed)
@@ -392,11 +419,15 @@ func (l Limits) verifyPBKDF2PHC(e, password string) (bool, error) {
 	return l.pbkdf2Check(password, pbkdf2Digest(name), salt, iter, want)
 }
 
-func hashPBKDF2PHC(algorithm, password string) (string, error) {
+func (l verifier) hashPBKDF2PHC(algorithm, password string) (string, error) {
 	name := strings.TrimPrefix(algorithm, "pbkdf2-")
 	h := pbkdf2Digest(name)
 	salt := randomBytes(pbkdf2SaltLen)
-	key, err := pbkdf2.Key(h, password, salt, pbkdf2Iterations, h().Size())
+	var key []byte
+	var err error
+	if rerr := l.run(0, func() { key, err = pbkdf2.Key(h, password, salt, pbkdf2Iterations, h().Size()) }); rerr != nil {
+		return "", rerr
+	}
 	if err != nil {
 		return "", fmt.Errorf("password: pbkdf2: %w", err)
 	}
@@ -409,11 +440,15 @@ func hashPBKDF2PHC(algorithm, password string) (string, error) {
 
 const djangoSaltChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-func hashPBKDF2Django(algorithm, password string) (string, error) {
+func (l verifier) hashPBKDF2Django(algorithm, password string) (string, error) {
 	name := strings.TrimPrefix(algorithm, "pbkdf2_")
 	h := pbkdf2Digest(name)
 	salt := randomString(22, djangoSaltChars)
-	key, err := pbkdf2.Key(h, password, []byte(salt), pbkdf2Iterations, h().Size())
+	var key []byte
+	var err error
+	if rerr := l.run(0, func() { key, err = pbkdf2.Key(h, password, []byte(salt), pbkdf2Iterations, h().Size()) }); rerr != nil {
+		return "", rerr
+	}
 	if err != nil {
 		return "", fmt.Errorf("password: pbkdf2: %w", err)
 	}

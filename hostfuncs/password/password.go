@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,53 +18,71 @@ var (
 	// ErrUnsupported: a recognised format in a variant this package does not
 	// implement (argon2 version 0x10, bcrypt $2x$, ...).
 	ErrUnsupported = errors.New("password: unsupported hash variant")
-	// ErrLimitExceeded: the hash asks for more work or memory than Limits allow.
-	ErrLimitExceeded = errors.New("password: hash work factor over limit")
+	// ErrLimitExceeded: the hash (or the password's length) asks for more
+	// work or memory than Limits allow; the message names the parameter
+	// and the cap.
+	ErrLimitExceeded = errors.New("password: work factor over the host's cap")
 	// ErrUnknownAlgorithm: Hash was asked for an algorithm it does not produce.
 	ErrUnknownAlgorithm = errors.New("password: unknown algorithm")
 	// ErrInvalidSpec: a Digest spec that is incomplete or contradictory.
 	ErrInvalidSpec = errors.New("password: invalid digest spec")
 )
 
-// Limits caps the work a stored hash may demand of the host. A hash over any
-// limit is refused with ErrLimitExceeded before any hashing is done.
+// Limits caps the work a stored hash (and the password's length) may demand
+// of the host. A hash over any limit is refused with ErrLimitExceeded before
+// any hashing is done.
 type Limits struct {
+	// MaxPasswordBytes caps the password's length, for every scheme.
+	MaxPasswordBytes int
 	// MaxBcryptCost is the highest bcrypt cost (log2 rounds) accepted.
 	MaxBcryptCost int
 	// MaxArgon2MemoryKiB, MaxArgon2Time and MaxArgon2Threads cap argon2's
-	// m (KiB), t and p; m*t is also capped at 4*MaxArgon2MemoryKiB.
+	// m (KiB), t and p; m*t is also capped at 3*MaxArgon2MemoryKiB.
 	MaxArgon2MemoryKiB uint32
 	MaxArgon2Time      uint32
 	MaxArgon2Threads   uint32
 	// MaxScryptMemory caps scrypt's and yescrypt's memory, 128*N*r bytes,
-	// and 128*N*r*p (the work) at four times that; MaxScryptParallel caps p.
+	// and 128*N*r*p (the work) at that too; MaxScryptParallel caps p.
 	MaxScryptMemory   int64
 	MaxScryptParallel int
 	// MaxPBKDF2Iterations caps PBKDF2 iterations (any digest).
 	MaxPBKDF2Iterations int
-	// MaxSHACryptRounds caps SHA-crypt ($5$, $6$) rounds.
+	// MaxSHACryptRounds caps SHA-crypt ($5$, $6$) rounds for a password of
+	// up to 16 bytes; a longer password makes each round hash more, and
+	// the rounds allowed shrink to keep the bytes hashed the same.
 	MaxSHACryptRounds int
-	// MaxPHPassLog2 caps phpass's iteration count, given as log2.
+	// MaxPHPassLog2 caps phpass's iteration count, given as log2, for a
+	// password of up to 487 bytes (the cost of each iteration grows with
+	// the password beyond that).
 	MaxPHPassLog2 int
 }
 
-// DefaultLimits returns the limits Verify uses. Each allows at most about
-// two seconds of one core (measured on the project's 2-core machines) and
-// 256 MiB, and is well above what common software produces (bcrypt 10-12,
-// argon2 m<=100 MiB, Django's 1.2M PBKDF2 iterations, passlib's 656000
-// SHA-crypt rounds, phpass 2^8..2^17).
+// DefaultLimits returns the limits Verify and Hash use. Each allows at most
+// about one second of one core (measured on the project's 2-core machines:
+// bcrypt 14 1.0 s, argon2 m=256 MiB t=3 about 1 s, scrypt 256 MiB 0.8 s,
+// PBKDF2-SHA512 2,000,000 iterations 1.1 s, SHA-512-crypt 2,000,000
+// rounds 1.0 s, phpass 2^20 0.1 s) and 256 MiB, and is above what common
+// software produces (bcrypt 10-12, argon2 m<=100 MiB, Django's 1.2M PBKDF2
+// iterations, OWASP's 1.3M for SHA-1, passlib's 656000 SHA-crypt rounds,
+// phpass 2^8..2^17, libsodium's "moderate" scrypt).
 func DefaultLimits() Limits {
 	return Limits{
-		MaxBcryptCost:       15,
+		MaxPasswordBytes:    1024,
+		MaxBcryptCost:       14,
 		MaxArgon2MemoryKiB:  256 * 1024,
 		MaxArgon2Time:       16,
 		MaxArgon2Threads:    16,
 		MaxScryptMemory:     256 << 20,
 		MaxScryptParallel:   16,
-		MaxPBKDF2Iterations: 5_000_000,
-		MaxSHACryptRounds:   5_000_000,
+		MaxPBKDF2Iterations: 2_000_000,
+		MaxSHACryptRounds:   2_000_000,
 		MaxPHPassLog2:       20,
 	}
+}
+
+// maxMemory is the most memory one hash may need under l.
+func (l Limits) maxMemory() int64 {
+	return max(int64(l.MaxArgon2MemoryKiB)<<10, l.MaxScryptMemory)
 }
 
 // Verify reports whether password matches encoded, recognising the format
@@ -71,17 +90,50 @@ func DefaultLimits() Limits {
 // an unrecognised, malformed, unsupported or too costly hash is an error
 // wrapping one of the package's sentinel errors.
 func Verify(encoded, password string) (bool, error) {
-	return DefaultLimits().Verify(encoded, password)
+	return DefaultLimits().VerifyContext(context.Background(), encoded, password)
+}
+
+// VerifyContext is Verify until ctx ends: then it returns ErrCanceled at
+// once, the hash running on to its end in the background.
+func VerifyContext(ctx context.Context, encoded, password string) (bool, error) {
+	return DefaultLimits().VerifyContext(ctx, encoded, password)
 }
 
 // Verify is the package-level Verify under the limits l.
 func (l Limits) Verify(encoded, password string) (bool, error) {
-	return l.verify(encoded, password, 0)
+	return l.VerifyContext(context.Background(), encoded, password)
 }
+
+// VerifyContext is VerifyContext under the limits l.
+func (l Limits) VerifyContext(ctx context.Context, encoded, password string) (bool, error) {
+	if ctx.Err() != nil {
+		return false, canceled(ctx)
+	}
+	if err := l.checkPassword(password); err != nil {
+		return false, err
+	}
+	return verifier{l, ctx}.verify(encoded, password, 0)
+}
+
+func (l Limits) checkPassword(password string) error {
+	if l.MaxPasswordBytes > 0 && len(password) > l.MaxPasswordBytes {
+		return fmt.Errorf("%w: the password is %d bytes, over the host's cap of %d", ErrLimitExceeded, len(password), l.MaxPasswordBytes)
+	}
+	return nil
+}
+
+// verifier is one Verify: the limits, and the context its hashing honours.
+type verifier struct {
+	Limits
+	ctx context.Context
+}
+
+// run runs the hash f needing about mem bytes (see run).
+func (l verifier) run(mem int64, f func()) error { return run(l.ctx, mem, f) }
 
 // verify dispatches on the encoded string's prefix. depth guards the formats
 // that wrap another one ({CRYPT}, Django's bcrypt$ and argon2$).
-func (l Limits) verify(encoded, password string, depth int) (bool, error) {
+func (l verifier) verify(encoded, password string, depth int) (bool, error) {
 	if depth > 1 {
 		return false, fmt.Errorf("%w: nested wrapper", ErrMalformed)
 	}
@@ -106,9 +158,9 @@ func (l Limits) verify(encoded, password string, depth int) (bool, error) {
 	case strings.HasPrefix(e, "$5$"), strings.HasPrefix(e, "$6$"):
 		return l.verifySHACrypt(e, password)
 	case strings.HasPrefix(e, "$1$"):
-		return verifyMD5Crypt(e, password, md5CryptMagic)
+		return l.verifyMD5Crypt(e, password, md5CryptMagic)
 	case strings.HasPrefix(e, "$apr1$"):
-		return verifyMD5Crypt(e, password, apr1Magic)
+		return l.verifyMD5Crypt(e, password, apr1Magic)
 	case strings.HasPrefix(e, "{"):
 		return l.verifyLDAP(e, password, depth)
 	}
@@ -137,23 +189,38 @@ const (
 // under algorithm (one of the constants above; see the package doc for the
 // parameters of each). An unknown algorithm is ErrUnknownAlgorithm.
 func Hash(algorithm, password string) (string, error) {
+	return HashContext(context.Background(), algorithm, password)
+}
+
+// HashContext is Hash until ctx ends: then it returns ErrCanceled at once,
+// the hash running on to its end in the background. The password's length
+// is capped as Verify's (DefaultLimits).
+func HashContext(ctx context.Context, algorithm, password string) (string, error) {
+	if ctx.Err() != nil {
+		return "", canceled(ctx)
+	}
+	l := verifier{DefaultLimits(), ctx}
+	if err := l.checkPassword(password); err != nil {
+		return "", err
+	}
 	switch algorithm {
 	case Bcrypt:
-		return hashBcrypt(password)
+		return l.hashBcrypt(password)
 	case Argon2id, Argon2i:
-		return hashArgon2(algorithm, password)
+		return l.hashArgon2(algorithm, password)
 	case Scrypt:
-		return hashScrypt(password)
+		return l.hashScrypt(password)
 	case PBKDF2SHA256, PBKDF2SHA512, PBKDF2SHA1:
-		return hashPBKDF2PHC(algorithm, password)
+		return l.hashPBKDF2PHC(algorithm, password)
 	case DjangoPBKDF2SHA256, DjangoPBKDF2SHA1:
-		return hashPBKDF2Django(algorithm, password)
+		return l.hashPBKDF2Django(algorithm, password)
 	case SHA512Crypt, SHA256Crypt:
-		return hashSHACrypt(algorithm, password)
+		return l.hashSHACrypt(algorithm, password)
 	}
 	return "", fmt.Errorf("%w: %q", ErrUnknownAlgorithm, algorithm)
 }
 
+// over is the error of a parameter over the host's cap.
 func over(what string, got, max int64) error {
-	return fmt.Errorf("%w: %s %d > %d", ErrLimitExceeded, what, got, max)
+	return fmt.Errorf("%w: %s %d is over the host's cap of %d", ErrLimitExceeded, what, got, max)
 }

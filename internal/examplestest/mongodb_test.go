@@ -78,8 +78,8 @@ func mongoFixture(t *testing.T) fixture {
 	host, _, _ := net.SplitHostPort(base.Host)
 	return fixture{
 		example: "mongodb",
-		conn: hostfuncs.Connection{Tenant: uniqueName("t"), Name: "mongodb", ConfigVersion: 1, DBType: "mongodb",
-			URI: u.String(), Database: dbName, Allowlist: []string{host}},
+		conn: loopback(hostfuncs.Connection{Tenant: uniqueName("t"), Name: "mongodb", ConfigVersion: 1, DBType: "mongodb",
+			URI: u.String(), Database: dbName, Allowlist: []string{host}}),
 		ids: ids,
 		skip: map[string]string{"updateUser to a taken email": "FerretDB 1.24 (SQLite) answers a unique index " +
 			"violation of an update with InternalError instead of duplicate key error 11000"},

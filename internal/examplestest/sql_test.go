@@ -38,8 +38,8 @@ func TestUsersTableName(t *testing.T) {
 	for _, example := range []string{"postgres", "mysql"} {
 		t.Run(example, func(t *testing.T) {
 			f := fixture{example: example, env: map[string]string{"USERS_TABLE": "users; DROP TABLE users"},
-				conn: hostfuncs.Connection{Tenant: uniqueName("t"), Name: example, ConfigVersion: 1, DBType: example,
-					URI: dsns[example], Allowlist: []string{"127.0.0.1"}}}
+				conn: loopback(hostfuncs.Connection{Tenant: uniqueName("t"), Name: example, ConfigVersion: 1, DBType: example,
+					URI: dsns[example], Allowlist: []string{"127.0.0.1"}})}
 			h, err := manager.Host(f.conn)
 			if err != nil {
 				t.Fatal(err)
@@ -60,8 +60,8 @@ func TestUsersTableName(t *testing.T) {
 // on the test database of dbType and inserts the seed users.
 func sqlFixture(t *testing.T, dbType string) fixture {
 	table := uniqueName("sluice_users")
-	conn := hostfuncs.Connection{Tenant: uniqueName("t"), Name: dbType, ConfigVersion: 1, DBType: dbType,
-		URI: dsns[dbType], Allowlist: []string{"127.0.0.1"}}
+	conn := loopback(hostfuncs.Connection{Tenant: uniqueName("t"), Name: dbType, ConfigVersion: 1, DBType: dbType,
+		URI: dsns[dbType], Allowlist: []string{"127.0.0.1"}})
 	h, err := manager.Host(conn)
 	if err != nil {
 		t.Fatal(err)

@@ -22,8 +22,8 @@ func TestWebService(t *testing.T) {
 	t.Cleanup(srv.Close)
 	runSuite(t, fixture{
 		example: "webservice",
-		conn: hostfuncs.Connection{Tenant: uniqueName("t"), Name: "webservice", ConfigVersion: 1, DBType: "http",
-			URI: srv.URL + "/api/v1/", Allowlist: []string{"127.0.0.1"}},
+		conn: loopback(hostfuncs.Connection{Tenant: uniqueName("t"), Name: "webservice", ConfigVersion: 1, DBType: "http",
+			URI: srv.URL + "/api/v1/", Allowlist: []string{"127.0.0.1"}}),
 		env: map[string]string{"API_KEY": "k3y"},
 		ids: map[string]string{"alice": "u1", "bob": "u2", "carol": "u3", "dave": "u4"},
 		hash: func(t *testing.T, id string) string {

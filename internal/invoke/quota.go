@@ -85,7 +85,8 @@ func (l *limiter) prune(now time.Time) {
 }
 
 // quotaLimits returns the engine limits of a call under quotas q: base
-// with the memory, timeout, instance and host-call fields taken from q.
+// with the memory, timeout, instance, host-call and CPU fields taken from
+// q (cpuMsPerMinute 0 is unlimited, whatever base says).
 func quotaLimits(base engine.Limits, q store.Quotas) engine.Limits {
 	l := base
 	if q.MemoryMB > 0 {
@@ -100,5 +101,6 @@ func quotaLimits(base engine.Limits, q store.Quotas) engine.Limits {
 	if q.MaxHostCalls > 0 {
 		l.MaxHostCalls = q.MaxHostCalls
 	}
+	l.CPUPerMinute = time.Duration(q.CPUMsPerMinute) * time.Millisecond // 0: unlimited
 	return l
 }

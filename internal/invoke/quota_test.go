@@ -129,6 +129,10 @@ func TestLimiterPrunesIdleTenants(t *testing.T) {
 
 func TestQuotaLimits(t *testing.T) {
 	base := engine.Limits{Timeout: time.Second, MemoryBytes: 1 << 20, MaxInstances: 1, MaxHostCalls: 1, MaxInputBytes: 7}
+	// cpuMsPerMinute 0 is unlimited, whatever the base says.
+	if got := quotaLimits(engine.Limits{CPUPerMinute: time.Hour}, store.Quotas{}); got.CPUPerMinute != 0 {
+		t.Errorf("cpuMsPerMinute 0: CPUPerMinute %v, want 0 (unlimited)", got.CPUPerMinute)
+	}
 	tests := []struct {
 		name string
 		q    store.Quotas
@@ -140,6 +144,8 @@ func TestQuotaLimits(t *testing.T) {
 			engine.Limits{Timeout: time.Second, MemoryBytes: 64 << 20, MaxInstances: 3, MaxHostCalls: 9, MaxInputBytes: 7}},
 		{"timeout only", store.Quotas{TimeoutMs: 250},
 			engine.Limits{Timeout: 250 * time.Millisecond, MemoryBytes: 1 << 20, MaxInstances: 1, MaxHostCalls: 1, MaxInputBytes: 7}},
+		{"a CPU budget", store.Quotas{CPUMsPerMinute: 1500},
+			engine.Limits{Timeout: time.Second, MemoryBytes: 1 << 20, MaxInstances: 1, MaxHostCalls: 1, MaxInputBytes: 7, CPUPerMinute: 1500 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,7 +105,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		release()
 		r.inflight.done()
 	}()
-	hc := hostConnection(conn)
+	hc := hostConnection(conn, t.Quotas)
 	host, err := r.cfg.Hosts.Host(hc)
 	if err != nil {
 		return nil, err
@@ -179,12 +179,16 @@ func poolName(c store.Connection) string {
 	return fmt.Sprintf("%s@%d", c.Name, c.ConfigVersion)
 }
 
-// hostConnection is what host functions need of a connection.
-func hostConnection(c store.Connection) hostfuncs.Connection {
+// hostConnection is what host functions need of a connection of a
+// tenant whose quotas are q: its configuration and the tenant's
+// private-network grant.
+func hostConnection(c store.Connection, q store.Quotas) hostfuncs.Connection {
 	return hostfuncs.Connection{
 		Tenant: c.Tenant, Name: c.Name, ConfigVersion: c.ConfigVersion, DBType: string(c.DBType),
 		URI: c.Connection.URI, Host: c.Connection.Host, Port: c.Connection.Port,
 		Username: c.Connection.Username, Password: c.Connection.Password, Database: c.Connection.Database,
-		Allowlist: c.EgressAllowlist,
+		Allowlist:            c.EgressAllowlist,
+		AllowPrivateNetworks: q.AllowPrivateNetworks,
+		PrivateNetworks:      q.PrivateNetworks,
 	}
 }

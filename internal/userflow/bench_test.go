@@ -14,7 +14,6 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
-	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
@@ -96,9 +95,10 @@ func benchConn(b *testing.B, kind string, legacyURI string) userflow.Connector {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{AllowPrivate: true}})
+	hosts := hostfuncs.New(hostfuncs.Config{})
 	b.Cleanup(func() { hosts.Close() })
-	hc := hostfuncs.Connection{Tenant: "bench", Name: "legacy", ConfigVersion: 1, DBType: "postgres", URI: legacyURI, Allowlist: []string{"127.0.0.1:5432"}}
+	hc := hostfuncs.Connection{Tenant: "bench", Name: "legacy", ConfigVersion: 1, DBType: "postgres", URI: legacyURI, Allowlist: []string{"127.0.0.1:5432"},
+		AllowPrivateNetworks: true, PrivateNetworks: []string{"127.0.0.1/32"}} // the legacy database is on loopback
 	host, err := hosts.Host(hc)
 	if err != nil {
 		b.Fatal(err)

@@ -17,14 +17,16 @@ import (
 // guest never names credentials or addresses of its own: every kind of
 // host function connects to Target only.
 type Target struct {
-	// Key identifies the configuration: pools are shared by calls with the
-	// same Key and closed when the configuration changes.
+	// Key identifies the configuration and the tenant's private-network
+	// grant: pools are shared by calls with the same Key only, and closed
+	// when the configuration changes.
 	Key string
 	// Prefix is the part of Key shared by every configuration version of
 	// the connection (Evict uses it).
 	Prefix string
 
 	Tenant, Connection string
+	ConfigVersion      int
 	DBType             string // postgres, mysql, mongodb, http
 
 	URI      string
@@ -34,8 +36,8 @@ type Target struct {
 	Password string
 	Database string
 
-	// Dialer is the connection's egress gate; every outbound connection
-	// goes through it.
+	// Dialer is the connection's egress gate (with the tenant's grant);
+	// every outbound connection goes through it.
 	Dialer *egress.Dialer
 	// Limits bound each host call.
 	Limits Limits

@@ -145,7 +145,7 @@ func (k *Kind) Call(ctx context.Context, t *hostconn.Target, op string, req []by
 	stmt := hreq.Method + " " + u.Scheme + "://" + u.Host + u.EscapedPath()
 	tr.Statement = stmt
 
-	cl, err := k.clients.Get(t.Key, func() (*client, error) {
+	cl, err := k.clients.Get(ctx, t.Key, func() (*client, error) {
 		c := egress.HTTPClient(t.Dialer)
 		tp, ok := c.Transport.(*http.Transport)
 		if !ok {

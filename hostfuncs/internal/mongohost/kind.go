@@ -50,7 +50,7 @@ func (k *Kind) Call(ctx context.Context, t *hostconn.Target, op string, req []by
 		return nil, engine.Errorf(engine.CodeInvalidInput, "%s: the connection's database type is %q, not mongodb", op, t.DBType)
 	}
 	tr.Target = hostsOf(uri(t))
-	c, err := k.clients.Get(t.Key, func() (*client, error) { return open(ctx, t) })
+	c, err := k.clients.Get(ctx, t.Key, func() (*client, error) { return open(ctx, t) })
 	if err != nil {
 		return nil, hostconn.GuestError(err, codeDBError)
 	}

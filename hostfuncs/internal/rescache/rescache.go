@@ -4,6 +4,7 @@
 package rescache
 
 import (
+	"context"
 	"io"
 	"strings"
 	"sync"
@@ -24,8 +25,10 @@ type entry[T io.Closer] struct {
 	lastUsed time.Time
 }
 
-// Get returns the value for key, calling open once to make it.
-func (c *Cache[T]) Get(key string, open func() (T, error)) (T, error) {
+// Get returns the value for key, calling open once to make it. A caller
+// finding another one's open under way waits for it only until its own
+// ctx ends (then it returns ctx's error).
+func (c *Cache[T]) Get(ctx context.Context, key string, open func() (T, error)) (T, error) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[string]*entry[T]{}
@@ -33,8 +36,13 @@ func (c *Cache[T]) Get(key string, open func() (T, error)) (T, error) {
 	if e, ok := c.entries[key]; ok {
 		e.lastUsed = time.Now()
 		c.mu.Unlock()
-		<-e.ready
-		return e.val, e.err
+		select {
+		case <-e.ready:
+			return e.val, e.err
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
 	}
 	e := &entry[T]{ready: make(chan struct{}), lastUsed: time.Now()}
 	c.entries[key] = e

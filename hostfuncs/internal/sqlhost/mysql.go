@@ -3,12 +3,14 @@ package sqlhost
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -20,6 +22,84 @@ import (
 type myDB struct {
 	db   *sql.DB
 	addr string
+	max  int // the pool's size
+
+	// ids holds the server's connection id of each driver connection
+	// (CONNECTION_ID(), asked once per connection), for KILL QUERY.
+	mu  sync.Mutex
+	ids map[any]uint64
+}
+
+// killTimeout bounds the KILL QUERY sent for an abandoned statement.
+const killTimeout = 5 * time.Second
+
+// errDead marks a driver connection closed under its statement.
+var errDead = errors.New("connection closed")
+
+// withConn runs f on a connection of the pool. When the context ends
+// under a statement, the driver closes the connection at once (the host
+// call returns at its deadline; the connection is never pooled again),
+// but MySQL and MariaDB go on running the statement until they next
+// write to the client: withConn then sends KILL QUERY for the closed
+// connection's id, in the background, so that the server stops it. A
+// connection that finished in time stays open and gets no KILL, which
+// could otherwise hit its next statement.
+func (m *myDB) withConn(ctx context.Context, f func(q *sql.Conn) error) error {
+	c, err := m.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id, err := m.connID(ctx, c)
+	if err != nil {
+		return err
+	}
+	err = f(c)
+	if err != nil && ctx.Err() != nil && !alive(c) {
+		go m.kill(id)
+	}
+	return err
+}
+
+// connID returns the server's id of c's connection.
+func (m *myDB) connID(ctx context.Context, c *sql.Conn) (uint64, error) {
+	var key any
+	if err := c.Raw(func(dc any) error { key = dc; return nil }); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	id, ok := m.ids[key]
+	m.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	if len(m.ids) >= 16*m.max { // closed connections' ids: forget them all now and then
+		clear(m.ids)
+	}
+	m.ids[key] = id
+	m.mu.Unlock()
+	return id, nil
+}
+
+// alive reports whether c's driver connection is still usable.
+func alive(c *sql.Conn) bool {
+	return c.Raw(func(dc any) error {
+		if v, ok := dc.(driver.Validator); ok && !v.IsValid() {
+			return errDead
+		}
+		return nil
+	}) == nil
+}
+
+// kill asks the server to stop the statement of connection id.
+func (m *myDB) kill(id uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+	defer cancel()
+	_, _ = m.db.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(id, 10)) // best effort: it may have ended
 }
 
 // mysqlConfig reads the target's URI, either a URL
@@ -101,7 +181,7 @@ func openMySQL(t *hostconn.Target) (database, error) {
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &myDB{db: db, addr: cfg.Addr}, nil
+	return &myDB{db: db, addr: cfg.Addr, max: n, ids: map[any]uint64{}}, nil
 }
 
 func (m *myDB) target() string { return m.addr }
@@ -114,16 +194,32 @@ type querier interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
-func (m *myDB) query(ctx context.Context, q string, args []arg, lim hostconn.Limits) (*queryResult, error) {
-	return myQuery(ctx, m.db, q, args, lim)
+func (m *myDB) query(ctx context.Context, q string, args []arg, lim hostconn.Limits) (res *queryResult, err error) {
+	err = m.withConn(ctx, func(c *sql.Conn) error {
+		res, err = myQuery(ctx, c, q, args, lim)
+		return err
+	})
+	return res, err
 }
 
-func (m *myDB) exec(ctx context.Context, q string, args []arg) (*execResult, error) {
-	return myExec(ctx, m.db, q, args)
+func (m *myDB) exec(ctx context.Context, q string, args []arg) (res *execResult, err error) {
+	err = m.withConn(ctx, func(c *sql.Conn) error {
+		res, err = myExec(ctx, c, q, args)
+		return err
+	})
+	return res, err
 }
 
-func (m *myDB) batch(ctx context.Context, stmts []statement, lim hostconn.Limits) ([]any, error) {
-	tx, err := m.db.BeginTx(ctx, nil)
+func (m *myDB) batch(ctx context.Context, stmts []statement, lim hostconn.Limits) (results []any, err error) {
+	err = m.withConn(ctx, func(c *sql.Conn) error {
+		results, err = myBatch(ctx, c, stmts, lim)
+		return err
+	})
+	return results, err
+}
+
+func myBatch(ctx context.Context, c *sql.Conn, stmts []statement, lim hostconn.Limits) ([]any, error) {
+	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

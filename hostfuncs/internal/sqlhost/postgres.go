@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -65,10 +66,11 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 	// The password is the configuration's own, never one pgx found in
 	// the platform's environment (PGPASSWORD) or a .pgpass file.
 	cfg.ConnConfig.Password = password
-	cfg.ConnConfig.DialFunc = t.Dialer.DialContext
+	cfg.ConnConfig.DialFunc = pgDialFunc(t.Dialer, &cfg.ConnConfig.Config)
 	cfg.ConnConfig.LookupFunc = egress.LookupPassthrough
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "sluice:" + t.Key
+		// The configuration, not the grant: the tenant's DBA sees it.
+		cfg.ConnConfig.RuntimeParams["application_name"] = "sluice:" + t.Prefix + strconv.Itoa(t.ConfigVersion)
 	}
 	if t.MaxOpenConns > 0 {
 		cfg.MaxConns = int32(t.MaxOpenConns)
@@ -77,6 +79,50 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = time.Minute
 	return cfg, nil
+}
+
+// pgDialFunc dials through the gate. When a statement's context ends,
+// pgconn cuts the connection's read at once (the host call returns at
+// its deadline), closes the connection rather than pool it, and sends
+// the server a cancel request, so that it stops the statement. That
+// request goes to the literal address of the connection it cancels:
+// when the configuration names its servers by name, the address is
+// decided as a dial of those names resolving to it
+// (Dialer.DialResolved), so that host-name allowlist entries still
+// match; else the gate would refuse the cancel request and the server
+// would run the abandoned statement to its end.
+func pgDialFunc(d *egress.Dialer, cc *pgconn.Config) pgconn.DialFunc {
+	var names []string
+	for _, h := range append([]string{cc.Host}, fallbackHosts(cc)...) {
+		if _, err := netip.ParseAddr(h); err != nil && h != "" && !strings.HasPrefix(h, "/") {
+			names = append(names, h)
+		}
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ap, err := netip.ParseAddrPort(addr)
+		if err != nil || len(names) == 0 {
+			return d.DialContext(ctx, network, addr)
+		}
+		var first error
+		for _, name := range names {
+			c, err := d.DialResolved(ctx, network, name, ap)
+			if err == nil {
+				return c, nil
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		return nil, first
+	}
+}
+
+func fallbackHosts(cc *pgconn.Config) []string {
+	var out []string
+	for _, f := range cc.Fallbacks {
+		out = append(out, f.Host)
+	}
+	return out
 }
 
 // hostFileParams are libpq options that name files on the Sluice host

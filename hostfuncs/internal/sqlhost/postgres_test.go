@@ -9,7 +9,7 @@ import (
 )
 
 func TestPostgresConfig(t *testing.T) {
-	dialer := egress.NewDialer(egress.Config{}, egress.Allowlist{}, nil)
+	dialer := egress.NewDialer(egress.Config{}, egress.Grant{}, egress.Allowlist{}, nil)
 	tests := []struct {
 		name, uri string
 		wantErr   string

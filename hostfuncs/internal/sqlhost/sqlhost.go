@@ -120,9 +120,12 @@ func (k *Kind) Call(ctx context.Context, t *hostconn.Target, op string, req []by
 		return nil, engine.Errorf(engine.CodeInvalidInput,
 			"%s: this connection's database type is %q; sql host calls need postgres or mysql", op, t.DBType)
 	}
-	db, err := k.pools.Get(t.Key, func() (database, error) { return open(t) })
+	db, err := k.pools.Get(ctx, t.Key, func() (database, error) { return open(t) })
 	if err != nil {
 		tr.Target = targetOf(t)
+		if ctx.Err() != nil {
+			return nil, engine.Errorf(engine.CodeTimeout, "%s: the call ended while the connection pool was being made: %v", op, err)
+		}
 		return nil, &engine.Error{Code: CodeDBError, Message: fmt.Sprintf("%s: %v", op, err)}
 	}
 	tr.Target = db.target()

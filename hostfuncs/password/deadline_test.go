@@ -1,0 +1,232 @@
+package password
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// done is a context that has already ended: a verifier under it checks
+// every parameter and, when they pass, returns ErrCanceled instead of
+// starting the hash. So the caps can be tested at their edges without
+// the seconds of hashing they allow.
+func done() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestCapsAtTheirEdges: a parameter at the cap passes (the hash would
+// start), one past it is refused with ErrLimitExceeded naming the
+// parameter and the cap.
+func TestCapsAtTheirEdges(t *testing.T) {
+	const (
+		bcryptSum = "CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+		b64       = "c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"
+		scryptEnd = "aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E"
+		pbkdf2End = "4vjV83LKPjQzk31VI4E0Vw$hsYF68OiOUPdDZ1Fg.fJPeq1h/gXXY7acBp9/6c.tmQ"
+		sha512Sum = "svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
+		phpassEnd = "IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"
+	)
+	short := "password"
+	tests := []struct {
+		name, hash, password string
+		over                 string // "" when the cap lets it through; else what the error says
+	}{
+		{"bcrypt 14", "$2a$14$" + bcryptSum, short, ""},
+		{"bcrypt 15", "$2a$15$" + bcryptSum, short, "bcrypt cost 15 is over the host's cap of 14"},
+		{"django bcrypt 15", "bcrypt$$2b$15$" + bcryptSum, short, "bcrypt cost 15 is over the host's cap of 14"},
+		{"bcrypt 14, 72-byte password", "$2y$14$" + bcryptSum, strings.Repeat("p", 72), ""},
+
+		{"argon2 256 MiB x 3", "$argon2id$v=19$m=262144,t=3,p=1$" + b64, short, ""},
+		{"argon2 256 MiB x 4", "$argon2id$v=19$m=262144,t=4,p=1$" + b64, short, "argon2 work m*t (KiB times passes) 1048576 is over the host's cap of 786432"},
+		{"argon2 48 MiB x 16", "$argon2i$v=19$m=49152,t=16,p=4$" + b64, short, ""},
+		{"argon2 t 17", "$argon2id$v=19$m=8192,t=17,p=1$" + b64, short, "argon2 time 17 is over the host's cap of 16"},
+		{"argon2 memory", "$argon2id$v=19$m=262145,t=1,p=1$" + b64, short, "argon2 memory KiB 262145 is over the host's cap of 262144"},
+		{"argon2 threads", "$argon2id$v=19$m=65536,t=1,p=17$" + b64, short, "argon2 threads 17 is over the host's cap of 16"},
+		{"argon2d libsodium sensitive", "$argon2d$v=19$m=1048576,t=4,p=1$" + b64, short, "argon2 memory KiB 1048576"},
+
+		{"scrypt 256 MiB", "$scrypt$ln=18,r=8,p=1$" + scryptEnd, short, ""},
+		{"scrypt 512 MiB", "$scrypt$ln=19,r=8,p=1$" + scryptEnd, short, "scrypt memory bytes 536870912 is over the host's cap of 268435456"},
+		{"scrypt 64 MiB x 4", "$scrypt$ln=16,r=8,p=4$" + scryptEnd, short, ""},
+		{"scrypt 64 MiB x 5", "$scrypt$ln=16,r=8,p=5$" + scryptEnd, short, "scrypt work 128*N*r*p bytes 335544320 is over the host's cap of 268435456"},
+
+		{"pbkdf2 2,000,000", "$pbkdf2-sha512$2000000$" + pbkdf2End, short, ""},
+		{"pbkdf2 2,000,001", "$pbkdf2-sha256$2000001$" + pbkdf2End, short, "pbkdf2 iterations 2000001 is over the host's cap of 2000000"},
+		{"django pbkdf2 1,200,000", "pbkdf2_sha256$1200000$seasalt$CWWFdHOWwPnki7HvkcqN9iA2T3KLW1cf2uZ5kvArtVY=", short, ""},
+
+		{"sha512-crypt 2,000,000", "$6$rounds=2000000$saltstring$" + sha512Sum, short, ""},
+		{"sha512-crypt 2,000,001", "$6$rounds=2000001$saltstring$" + sha512Sum, short, "sha-crypt rounds 2000001 is over the host's cap of 2000000"},
+		{"sha512-crypt passlib, 100-byte password", "$6$rounds=656000$saltstring$" + sha512Sum, strings.Repeat("p", 100), ""},
+		{"sha512-crypt passlib, 1024-byte password", "$6$rounds=656000$saltstring$" + sha512Sum, strings.Repeat("p", 1024),
+			"sha-crypt rounds 656000 are over the host's cap of 235294 rounds for a 1024-byte password"},
+		{"sha512-crypt 5000, 1024-byte password", "$6$saltstring$" + sha512Sum, strings.Repeat("p", 1024), ""},
+
+		{"phpass 2^20", "$P$I" + phpassEnd, short, ""},
+		{"phpass 2^20, 487-byte password", "$P$I" + phpassEnd, strings.Repeat("p", 487), ""},
+		{"phpass 2^20, 488-byte password", "$P$I" + phpassEnd, strings.Repeat("p", 488),
+			"phpass count 2^20 is over the host's cap of 932067 iterations for a 488-byte password"},
+		{"phpass 2^21", "$P$J" + phpassEnd, short, "phpass log2 count 21 is over the host's cap of 20"},
+
+		{"md5-crypt, 1024-byte password", "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/", strings.Repeat("p", 1024), ""},
+		{"1025-byte password", "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/", strings.Repeat("p", 1025), "the password is 1025 bytes, over the host's cap of 1024"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Through the entry point for the password's length, then the
+			// scheme under an ended context.
+			if err := DefaultLimits().checkPassword(tc.password); err != nil {
+				if tc.over == "" || !errors.Is(err, ErrLimitExceeded) || !strings.Contains(err.Error(), tc.over) {
+					t.Fatalf("password check: %v, want %q", err, tc.over)
+				}
+				return
+			}
+			_, err := verifier{DefaultLimits(), done()}.verify(tc.hash, tc.password, 0)
+			if tc.over == "" {
+				if !errors.Is(err, ErrCanceled) {
+					t.Fatalf("err = %v, want the caps to pass (ErrCanceled from the ended context)", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrLimitExceeded) || !strings.Contains(err.Error(), tc.over) {
+				t.Fatalf("err = %v, want ErrLimitExceeded with %q", err, tc.over)
+			}
+		})
+	}
+
+	// Hash refuses what it cannot do within the caps.
+	if _, err := HashContext(done(), SHA512Crypt, strings.Repeat("p", 200)); !errors.Is(err, ErrCanceled) {
+		t.Errorf("HashContext(sha512-crypt, 200 bytes) = %v, want the caps to pass", err)
+	}
+	if _, err := HashContext(context.Background(), SHA512Crypt, strings.Repeat("p", 1000)); !errors.Is(err, ErrLimitExceeded) {
+		t.Errorf("HashContext(sha512-crypt, 1000 bytes) = %v, want ErrLimitExceeded", err)
+	}
+	if _, err := HashContext(context.Background(), Argon2id, strings.Repeat("p", 1025)); !errors.Is(err, ErrLimitExceeded) {
+		t.Errorf("HashContext(argon2id, 1025 bytes) = %v, want ErrLimitExceeded", err)
+	}
+}
+
+// waitIdle waits until no hash holds any of the budget (abandoned hashes
+// of earlier tests run to their end).
+func waitIdle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := work.Acquire(ctx, workMemory); err != nil {
+		t.Fatal("the hashing budget stayed busy for 30 s")
+	}
+	work.Release(workMemory)
+}
+
+// TestDeadline: VerifyContext and HashContext return ErrCanceled at the
+// context's deadline, long before the hash would end.
+func TestDeadline(t *testing.T) {
+	waitIdle(t)
+	tests := []struct {
+		name   string
+		run    func(ctx context.Context) error
+		within time.Duration
+	}{
+		{"verify bcrypt 14", func(ctx context.Context) error {
+			_, err := VerifyContext(ctx, "$2a$14$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "password")
+			return err
+		}, 100 * time.Millisecond},
+		{"verify argon2id 256 MiB x 3", func(ctx context.Context) error {
+			_, err := VerifyContext(ctx, "$argon2id$v=19$m=262144,t=3,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc", "password")
+			return err
+		}, 100 * time.Millisecond},
+		{"hash argon2id", func(ctx context.Context) error {
+			_, err := HashContext(ctx, Argon2id, "password")
+			return err
+		}, 20 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), tc.within)
+			defer cancel()
+			start := time.Now()
+			err := tc.run(ctx)
+			late := time.Since(start) - tc.within
+			if !errors.Is(err, ErrCanceled) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want ErrCanceled wrapping the deadline", err)
+			}
+			// The deadline plus scheduling: the hash's own threads keep
+			// the (shared, 2-core) machine's cores busy meanwhile.
+			if late > 100*time.Millisecond {
+				t.Errorf("returned %v after the deadline", late)
+			}
+			t.Logf("returned %v after the deadline", late.Round(time.Millisecond))
+		})
+	}
+	// Past its deadline nothing starts at all.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	if _, err := HashContext(ctx, Bcrypt, "password"); !errors.Is(err, ErrCanceled) {
+		t.Errorf("HashContext past the deadline = %v", err)
+	}
+}
+
+// TestBudget: abandoned hashes keep their share of the budget until they
+// end, so at most workSlots of them run; a hash arriving while they do
+// waits, and ends at its own deadline without starting.
+func TestBudget(t *testing.T) {
+	waitIdle(t)
+	release := make(chan struct{})
+	var running atomic.Int32
+	for range workSlots {
+		ctx, cancel := context.WithCancel(context.Background())
+		started := make(chan struct{})
+		errc := make(chan error, 1)
+		go func() {
+			errc <- run(ctx, 0, func() {
+				running.Add(1)
+				close(started)
+				<-release
+				running.Add(-1)
+			})
+		}()
+		<-started
+		cancel() // the caller gives up; the "hash" runs on
+		if err := <-errc; !errors.Is(err, ErrCanceled) {
+			t.Fatalf("abandoned run = %v", err)
+		}
+	}
+	if n := running.Load(); n != int32(workSlots) {
+		t.Fatalf("%d abandoned hashes running, want %d", n, workSlots)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var startedLate atomic.Bool
+	start := time.Now()
+	err := run(ctx, 0, func() { startedLate.Store(true) })
+	if !errors.Is(err, ErrCanceled) || startedLate.Load() {
+		t.Fatalf("run with the budget used up = %v (started: %v), want ErrCanceled without starting", err, startedLate.Load())
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("waited %v for a 50 ms deadline", d)
+	}
+	// A large hash takes more of the budget.
+	if w := weight(256 << 20); w != 256<<20 || weight(0) != workMemory/workSlots {
+		t.Errorf("weights: 256 MiB %d, none %d", w, weight(0))
+	}
+
+	close(release)
+	waitIdle(t)
+	ran := false
+	if err := run(context.Background(), 0, func() { ran = true }); err != nil || !ran {
+		t.Fatalf("run after the abandoned hashes ended = %v, ran %v", err, ran)
+	}
+}
+
+// TestRunPanics: a panic while hashing is an error, not a crash.
+func TestRunPanics(t *testing.T) {
+	err := run(context.Background(), 0, func() { panic("boom") })
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("err = %v", err)
+	}
+}
