@@ -11,6 +11,8 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/sluice-dev/sluice/engine/internal/wasmbin"
 )
 
 // callState is everything one call owns. Host functions find it in the
@@ -247,6 +249,9 @@ func classify(err error, inst *instance, limits Limits, parent context.Context) 
 			return Errorf(CodeTimeout, "the call ran past its time limit of %s", limits.Timeout)
 		}
 		return Errorf(CodeConnectorError, "the connector exited with code %d", exit.ExitCode())
+	}
+	if inst.flags != nil && inst.flags.Get()&wasmbin.FlagTableFull != 0 {
+		return Errorf(CodeResourceExhausted, "a table grow was refused: tables are capped at their declared maximum, and at %d entries", inst.e.cfg.ModuleLimits.MaxTableEntries)
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "stack overflow") || inst.stack != nil && int32(uint32(inst.stack.Get())) > maxStackBytes {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +104,29 @@ func mustLoad(t *testing.T, e *engine.Engine, wasm []byte) *engine.Module {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestCPUBudgetEndsTheCall: a tenant's guest time per minute is a
+// budget; a loop that spends it ends as quota_exceeded, and the tenant's
+// next call is refused until the budget refills, while another tenant
+// runs.
+func TestCPUBudgetEndsTheCall(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	m := mustLoad(t, e, handmade(false))
+	lim := engine.Limits{Timeout: 5 * time.Second, CPUPerMinute: 100 * time.Millisecond}
+	start := time.Now()
+	_, err := call(t, e, m, engine.Request{Tenant: "spender", Function: "login", Input: []byte(`{}`), Limits: lim})
+	if err == nil || err.Code != engine.CodeQuotaExceeded || !strings.Contains(err.Message, "CPU budget") {
+		t.Fatalf("got %v, want quota_exceeded (CPU budget)", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the budget of 100ms ended the call after %s", took)
+	}
+	if _, err := call(t, e, m, engine.Request{Tenant: "spender", Function: "login", Input: []byte(`{}`), Limits: lim}); err == nil || err.Code != engine.CodeQuotaExceeded {
+		t.Fatalf("the next call with the budget spent: %v, want quota_exceeded", err)
+	}
+	short := engine.Limits{Timeout: 100 * time.Millisecond, CPUPerMinute: time.Second}
+	if _, err := call(t, e, m, engine.Request{Tenant: "neighbour", Function: "login", Input: []byte(`{}`), Limits: short}); err == nil || err.Code != engine.CodeTimeout {
+		t.Fatalf("a neighbour with budget left: %v, want its own timeout", err)
+	}
 }

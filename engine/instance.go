@@ -25,6 +25,7 @@ type instance struct {
 	mod         api.Module
 	fns         map[string]api.Function
 	stack       api.Global // the code's estimate of its call stack (wasmbin.StackExport)
+	flags       api.Global // limits the code hit (wasmbin.FlagsExport)
 	memLimit    uint64     // the call's memory quota
 	linearMax   uint64     // memLimit less what the tables can take
 	memHit      atomic.Bool
@@ -83,6 +84,7 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	}
 	inst.mod = mod
 	inst.stack = mod.ExportedGlobal(wasmbin.StackExport)
+	inst.flags = mod.ExportedGlobal(wasmbin.FlagsExport)
 	for _, fn := range m.info.Functions {
 		inst.fns[fn] = mod.ExportedFunction(fn)
 	}

@@ -22,7 +22,14 @@ const (
 	// Options.MaxStackBytes the code traps, and the host reads this to
 	// tell why.
 	StackExport = "__sluice_stack"
+	// FlagsExport exports what the code records of limits it hit:
+	// FlagTableFull when a table.grow was refused.
+	FlagsExport = "__sluice_flags"
 )
+
+// FlagTableFull is set in FlagsExport when a table.grow failed: the
+// table is at its (capped) maximum.
+const FlagTableFull = 1
 
 // Costs charged to the fuel counter, in units of about one simple
 // instruction. Bulk operations are charged by their size: memory ops a
@@ -156,6 +163,7 @@ type instrumenter struct {
 	yieldType      uint32 // index of its new type
 	fuelGlobal     uint32
 	stackGlobal    uint32
+	flagsGlobal    uint32
 	hasImportSec   bool
 	hasTypeSec     bool
 	hasGlobalSec   bool
@@ -243,6 +251,7 @@ func (in *instrumenter) scan() error {
 	in.yieldType = in.numTypes
 	in.fuelGlobal = in.globalImports + in.ownGlobals
 	in.stackGlobal = in.fuelGlobal + 1
+	in.flagsGlobal = in.fuelGlobal + 2
 	return nil
 }
 
@@ -307,7 +316,7 @@ func (in *instrumenter) emit() (*Prepared, error) {
 	}{
 		{secType, in.hasTypeSec, append([]byte{1}, yieldType...)},
 		{secImport, in.hasImportSec, append([]byte{1}, yieldImport...)},
-		{secGlobal, in.hasGlobalSec, append([]byte{2}, fuelGlobal...)},
+		{secGlobal, in.hasGlobalSec, append([]byte{3}, fuelGlobal...)},
 	}
 	addMissing := func(before byte) {
 		for i := range missing {
@@ -418,7 +427,7 @@ func (in *instrumenter) tables(content []byte) ([]byte, error) {
 func (in *instrumenter) globals(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	out := appendU32(nil, n+2)
+	out := appendU32(nil, n+3)
 	for i := uint32(0); i < n; i++ {
 		start := r.off
 		r.valtype()
@@ -436,16 +445,16 @@ func (in *instrumenter) globals(content []byte) ([]byte, error) {
 }
 
 // globalDecls declares the globals Instrument adds: the fuel (mut i64 =
-// opts.Fuel) and the stack estimate (mut i32 = 0).
+// opts.Fuel), the stack estimate and the flags (mut i32 = 0).
 func (in *instrumenter) globalDecls() []byte {
 	fuel := append(appendS64([]byte{0x7E, 0x01, 0x42}, in.opts.Fuel), 0x0B)
-	return append(fuel, 0x7F, 0x01, 0x41, 0x00, 0x0B)
+	return append(fuel, 0x7F, 0x01, 0x41, 0x00, 0x0B, 0x7F, 0x01, 0x41, 0x00, 0x0B)
 }
 
 func (in *instrumenter) exports(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	extra := uint32(1) // the stack estimate
+	extra := uint32(2) // the stack estimate and the flags
 	if in.hasStart {
 		extra++
 	}
@@ -465,6 +474,7 @@ func (in *instrumenter) exports(content []byte) ([]byte, error) {
 		out = appendU32(out, idx)
 	}
 	out = appendU32(append(appendName(out, StackExport), KindGlobal), in.stackGlobal)
+	out = appendU32(append(appendName(out, FlagsExport), KindGlobal), in.flagsGlobal)
 	if r.err != nil || r.off != len(content) {
 		return nil, fmt.Errorf("%w: malformed export section", ErrCannotInstrument)
 	}
@@ -673,8 +683,25 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 			switch sr.u32() {
 			case 8, 10, 11: // memory.init, memory.copy, memory.fill
 				out = ch.dynamic(out, 0x88, bulkMemoryShift) // i64.shr_u
-			case 12, 14, 15, 17: // table.init, table.copy, table.grow, table.fill
+			case 12, 14, 17: // table.init, table.copy, table.fill
 				out = ch.dynamic(out, 0x88, bulkTableShift)
+			case 15: // table.grow: charged, and a refusal is recorded
+				out = ch.dynamic(out, 0x88, bulkTableShift)
+				if err := r.immediates(op); err != nil || r.err != nil {
+					return nil, errMalformed
+				}
+				out = append(out, body[start:r.off]...)
+				// local.tee $n; i32.const -1; i32.eq
+				// if  global.get $flags; i32.const 1; i32.or; global.set $flags  end
+				// local.get $n
+				out = appendU32(append(out, 0x22), ch.tmp32)
+				out = append(out, 0x41, 0x7F, 0x46, 0x04, 0x40)
+				out = appendU32(append(out, 0x23), in.flagsGlobal)
+				out = append(out, 0x41, FlagTableFull, 0x72)
+				out = appendU32(append(out, 0x24), in.flagsGlobal)
+				out = append(out, opEnd)
+				out = appendU32(append(out, 0x20), ch.tmp32)
+				continue
 			}
 		case opBlock, opLoop, opIf, opTry, opTryTable:
 			depth++

@@ -66,7 +66,7 @@ func TestInstrumentExportsStartFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := Parse(p.Code)
-	if !p.HasStart || len(m.Exports) != 3 || m.Exports[2].Name != StartExport {
+	if !p.HasStart || len(m.Exports) != 4 || m.Exports[3].Name != StartExport {
 		t.Fatalf("start not exported: %+v %+v", p, m.Exports)
 	}
 }
