@@ -211,8 +211,8 @@ func TestBudget(t *testing.T) {
 		t.Errorf("waited %v for a 50 ms deadline", d)
 	}
 	// A large hash takes more of the budget.
-	if w := weight(256 << 20); w != 256<<20 || weight(0) != workMemory/workSlots {
-		t.Errorf("weights: 256 MiB %d, none %d", w, weight(0))
+	if big := coreShare + 1<<20; weight(big) != big || weight(0) != coreShare {
+		t.Errorf("weights: %d bytes %d, none %d", big, weight(big), weight(0))
 	}
 
 	close(release)

@@ -15,21 +15,23 @@ import (
 var ErrCanceled = errors.New("password: the call ended before the hash finished")
 
 // The hashing budget of the whole process: at most workSlots hashes run
-// at once, holding at most workMemory bytes together (a hash needing a
-// lot of memory, argon2 or scrypt, takes more of the budget). Hashes
+// at once, one per core, holding at most workMemory bytes together (a
+// hash needing a lot of memory, argon2 or scrypt, takes more of the
+// budget, and argon2 a share per lane, each lane a goroutine). Hashes
 // queue for it, in order, as long as their context allows. A hash whose
 // caller gave up keeps its share until it ends, so abandoned hashes can
 // never pile up: there are at most workSlots of them, each bounded by
 // Limits (about a second of one core).
 var (
-	workSlots  = int64(max(2, 2*runtime.GOMAXPROCS(0)))
+	workSlots  = int64(max(1, runtime.GOMAXPROCS(0)))
 	workMemory = int64(max(1<<30, 2*DefaultLimits().maxMemory()))
 	work       = semaphore.NewWeighted(workMemory)
+	coreShare  = workMemory / workSlots // the weight of one core's worth
 )
 
 // weight is the budget share of a hash needing mem bytes.
 func weight(mem int64) int64 {
-	return min(max(mem, workMemory/workSlots), workMemory)
+	return min(max(mem, coreShare), workMemory)
 }
 
 // canceled is the error of a context that ended.
