@@ -596,21 +596,22 @@ const maxLocals = 50000
 
 // Opcodes the instrumenter looks at.
 const (
-	opBlock      = 0x02
-	opLoop       = 0x03
-	opIf         = 0x04
-	opTry        = 0x06
-	opEnd        = 0x0B
-	opBr         = 0x0C
-	opReturn     = 0x0F
-	opCall       = 0x10
-	opReturnCall = 0x12
-	opTryTable   = 0x1F
-	opRefFunc    = 0xD2
-	opGlobalGet  = 0x23
-	opGlobalSet  = 0x24
-	opMemoryGrow = 0x40
-	opPrefixFC   = 0xFC
+	opBlock        = 0x02
+	opLoop         = 0x03
+	opIf           = 0x04
+	opTry          = 0x06
+	opEnd          = 0x0B
+	opBr           = 0x0C
+	opReturn       = 0x0F
+	opCall         = 0x10
+	opCallIndirect = 0x11
+	opReturnCall   = 0x12
+	opTryTable     = 0x1F
+	opRefFunc      = 0xD2
+	opGlobalGet    = 0x23
+	opGlobalSet    = 0x24
+	opMemoryGrow   = 0x40
+	opPrefixFC     = 0xFC
 )
 
 // body instruments one function body into out: two scratch locals (an
@@ -645,7 +646,8 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 
 	out = appendU32(out, groups+2)
 	out = append(out, body[afterCount:declEnd]...)
-	out = append(out, 0x01, 0x7E, 0x01, 0x7F) // the scratch locals: i64, i32
+	out = append(out, 0x01, 0x7E, 0x01, 0x7F) // the scratch locals: $f (i64), $n (i32)
+	out = ch.load(out)
 	out = ch.static(out, costs[0])
 	// global.get $stack; i32.const frame; i32.add; local.tee $n; global.set $stack
 	// local.get $n; i32.const max; i32.gt_u; if unreachable end
@@ -664,7 +666,23 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 		start := r.off
 		op := r.byte()
 		switch op {
-		case opCall, opReturnCall, opRefFunc:
+		case opCall:
+			idx := r.u32()
+			if idx < in.funcImports { // the host does not use the fuel
+				out = appendU32(append(out, op), idx)
+				continue
+			}
+			out = appendU32(append(ch.store(out), op), in.fn(idx))
+			out = ch.load(out)
+			continue
+		case opCallIndirect:
+			if err := r.immediates(op); err != nil || r.err != nil {
+				return nil, errMalformed
+			}
+			out = append(ch.store(out), body[start:r.off]...)
+			out = ch.load(out)
+			continue
+		case opReturnCall, opRefFunc:
 			out = appendU32(append(out, op), in.fn(r.u32()))
 			continue
 		case opReturn:
@@ -708,6 +726,7 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 		case opEnd:
 			if depth == 0 { // the function's end: close the wrapper first
 				out = append(out, opEnd)
+				out = ch.store(out)
 				out = appendU32(append(out, 0x23), in.stackGlobal)
 				out = append(appendS64(append(out, 0x41), frame), 0x6B)
 				out = appendU32(append(out, 0x24), in.stackGlobal)
@@ -769,19 +788,21 @@ func regionCosts(code []byte) ([]int64, error) {
 	return costs, nil
 }
 
-// checker writes the fuel checks of one function.
+// checker writes the fuel checks of one function. Within a function the
+// fuel lives in a local, $f (tmp64), so that a loop's check is register
+// arithmetic: it is read from the global at entry and after every call,
+// and written back before every call and at the exit.
 type checker struct {
 	tmp64, tmp32, fuel, yield uint32
 }
 
 // static charges a constant cost:
 //
-//	global.get $fuel; i64.const cost; i64.sub
-//	local.tee $t; global.set $fuel
-//	local.get $t; i64.const 0; i64.lt_s
-//	if  call $yield; global.set $fuel  end
+//	local.get $f; i64.const cost; i64.sub; local.tee $f
+//	i64.const 0; i64.lt_s
+//	if  call $yield; local.set $f  end
 func (c checker) static(out []byte, cost int64) []byte {
-	out = appendU32(append(out, 0x23), c.fuel)
+	out = appendU32(append(out, 0x20), c.tmp64)
 	out = appendS64(append(out, 0x42), cost)
 	out = append(out, 0x7D)
 	return c.tail(out)
@@ -791,12 +812,12 @@ func (c checker) static(out []byte, cost int64) []byte {
 // i64.shl or i64.shr_u), and leaves the size where it was:
 //
 //	local.set $n
-//	global.get $fuel; local.get $n; i64.extend_i32_u; i64.const k; op; i64.sub
+//	local.get $f; local.get $n; i64.extend_i32_u; i64.const k; op; i64.sub
 //	...the static tail...
 //	local.get $n
 func (c checker) dynamic(out []byte, op byte, shift int64) []byte {
 	out = appendU32(append(out, 0x21), c.tmp32)
-	out = appendU32(append(out, 0x23), c.fuel)
+	out = appendU32(append(out, 0x20), c.tmp64)
 	out = appendU32(append(out, 0x20), c.tmp32)
 	out = append(out, 0xAD)
 	out = appendS64(append(out, 0x42), shift)
@@ -807,12 +828,22 @@ func (c checker) dynamic(out []byte, op byte, shift int64) []byte {
 
 func (c checker) tail(out []byte) []byte {
 	out = appendU32(append(out, 0x22), c.tmp64)
-	out = appendU32(append(out, 0x24), c.fuel)
-	out = appendU32(append(out, 0x20), c.tmp64)
 	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40)
 	out = appendU32(append(out, opCall), c.yield)
-	out = appendU32(append(out, 0x24), c.fuel)
+	out = appendU32(append(out, 0x21), c.tmp64)
 	return append(out, opEnd)
+}
+
+// load reads the fuel global into $f: global.get $fuel; local.set $f.
+func (c checker) load(out []byte) []byte {
+	out = appendU32(append(out, 0x23), c.fuel)
+	return appendU32(append(out, 0x21), c.tmp64)
+}
+
+// store writes $f back: local.get $f; global.set $fuel.
+func (c checker) store(out []byte) []byte {
+	out = appendU32(append(out, 0x20), c.tmp64)
+	return appendU32(append(out, 0x24), c.fuel)
 }
 
 // immediates skips the immediates of opcode op.
