@@ -128,28 +128,39 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	m.lastUsed.Store(start.UnixNano())
 	inst, err := p.get(ctx, deadline)
 	if err != nil {
-		var me *ModuleError
-		var mem *memoryError
-		var ee *Error
-		switch {
-		case errors.As(err, &ee):
-			return failed(ee)
-		case errors.As(err, &mem):
-			return failed(Errorf(CodeResourceExhausted, "%s", mem.msg))
-		case errors.As(err, &me):
-			return failed(Errorf(CodeConnectorError, "connector failed to start: %s", me.Reason))
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return failed(Errorf(CodeTimeout, "the call waited for an instance past its time limit of %s", limits.Timeout))
 		}
 		return nil, err
 	}
 	tk, serr := e.sched.acquire(ctx, req.Tenant, limits.CPUPerMinute, deadline)
 	if serr != nil {
-		p.put(inst, true)
+		if inst != nil {
+			p.put(inst, true)
+		} else {
+			p.release()
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return failed(serr)
+	}
+	if inst == nil {
+		if inst, err = p.create(ctx); err != nil {
+			e.sched.release(tk)
+			var me *ModuleError
+			var mem *memoryError
+			var ee *Error
+			switch {
+			case errors.As(err, &ee):
+				return failed(ee)
+			case errors.As(err, &mem):
+				return failed(Errorf(CodeResourceExhausted, "%s", mem.msg))
+			case errors.As(err, &me):
+				return failed(Errorf(CodeConnectorError, "connector failed to start: %s", me.Reason))
+			}
+			return nil, err
+		}
 	}
 
 	st := &inst.st
@@ -308,9 +319,14 @@ func (st *callState) fail(ctx context.Context, mod api.Module, err *Error) {
 // exitAborted is the exit code of an instance the host ended.
 const exitAborted = 0xdead
 
+// logLineCost is what a log line costs against MaxLogBytes beside its
+// text: what the host keeps for it. Empty lines are not free, and a
+// call's log holds at most MaxLogBytes/32 lines.
+const logLineCost = 32
+
 // log appends one log line, ending the call when the log limit is hit.
 func (st *callState) log(stream, level string, msg []byte) bool {
-	st.logBytes += len(msg) + 1 // a line costs its end too: empty lines are not free
+	st.logBytes += len(msg) + logLineCost
 	if st.logBytes > st.limits.MaxLogBytes {
 		if st.abort == nil {
 			st.abort = Errorf(CodeResourceExhausted, "log limit of %d bytes reached", st.limits.MaxLogBytes)

@@ -51,8 +51,10 @@ func (e *Engine) pool(m *Module, req *Request, limits Limits) (*pool, error) {
 	return p, nil
 }
 
-// get returns an idle instance, a new one while the pool is below its
-// bound, or waits for one to come back until deadline.
+// get returns an idle instance, or waits for one to come back until
+// deadline. A nil instance with a nil error is a slot of the pool counted
+// for the caller, which makes the instance itself (create): under its CPU
+// slot, so that instantiating costs the tenant's share like its code.
 func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	e := p.e
 	e.mu.Lock()
@@ -66,7 +68,7 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	if p.total < p.max {
 		p.total++
 		e.mu.Unlock()
-		return p.create(ctx)
+		return nil, nil
 	}
 	ch := make(chan *instance, 1)
 	p.waiters = append(p.waiters, ch)
@@ -76,10 +78,7 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	defer cancel()
 	select {
 	case inst := <-ch:
-		if inst == nil {
-			return p.create(ctx)
-		}
-		return inst, nil
+		return inst, nil // nil: a slot to create one in
 	case <-ctx.Done():
 		e.mu.Lock()
 		for i, w := range p.waiters {
