@@ -265,7 +265,7 @@ func classify(err error, inst *instance, limits Limits, parent context.Context) 
 		return Errorf(CodeResourceExhausted, "a table grow was refused: tables are capped at their declared maximum, and at %d entries", inst.e.cfg.ModuleLimits.MaxTableEntries)
 	}
 	msg := err.Error()
-	if strings.Contains(msg, "stack overflow") || inst.stack != nil && int32(uint32(inst.stack.Get())) > maxStackBytes {
+	if strings.Contains(msg, "stack overflow") || inst.meter != nil && int32(uint32(inst.meter.Get())) > maxStackBytes {
 		return Errorf(CodeResourceExhausted, "the connector exhausted its call stack")
 	}
 	msg = firstLine(msg)

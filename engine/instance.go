@@ -24,7 +24,7 @@ type instance struct {
 	m           *Module
 	mod         api.Module
 	fns         map[string]api.Function
-	stack       api.Global // the code's estimate of its call stack (wasmbin.StackExport)
+	meter       api.Global // fuel and the estimate of the call stack (wasmbin.MeterExport)
 	flags       api.Global // limits the code hit (wasmbin.FlagsExport)
 	memLimit    uint64     // the call's memory quota
 	linearMax   uint64     // memLimit less what the tables can take
@@ -83,7 +83,7 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
-	inst.stack = mod.ExportedGlobal(wasmbin.StackExport)
+	inst.meter = mod.ExportedGlobal(wasmbin.MeterExport)
 	inst.flags = mod.ExportedGlobal(wasmbin.FlagsExport)
 	for _, fn := range m.info.Functions {
 		inst.fns[fn] = mod.ExportedFunction(fn)

@@ -18,10 +18,11 @@ const (
 	// removes from the start section so that the host runs it under a
 	// call's limits instead of inside instantiation.
 	StartExport = "__sluice_start"
-	// StackExport exports the estimated bytes of call stack in use: past
-	// Options.MaxStackBytes the code traps, and the host reads this to
-	// tell why.
-	StackExport = "__sluice_stack"
+	// MeterExport exports the meter, an i64: the fuel left in its high 32
+	// bits (signed), the estimated bytes of call stack in use in its low
+	// 32. Past Options.MaxStackBytes the code traps, and the host reads
+	// the meter to tell why.
+	MeterExport = "__sluice_meter"
 	// FlagsExport exports what the code records of limits it hit:
 	// FlagTableFull when a table.grow was refused.
 	FlagsExport = "__sluice_flags"
@@ -35,10 +36,13 @@ const FlagTableFull = 1
 // instruction. Bulk operations are charged by their size: memory ops a
 // unit per 16 bytes, memory.grow a unit per 16 bytes of the pages it adds,
 // table ops a unit per two entries.
+//
+// Fuel sits in the meter's high 32 bits: a unit of fuel is 1<<fuelShift.
 const (
 	bulkMemoryShift = 4  // n >> 4
-	growPagesShift  = 12 // pages << 12 == bytes >> 4
+	growPagesShift  = 12 // pages << 12
 	bulkTableShift  = 1  // n >> 1
+	fuelShift       = 32
 )
 
 // ErrCannotInstrument means the module uses something Instrument does
@@ -161,8 +165,7 @@ type instrumenter struct {
 	tableEntries   uint64
 	yieldFunc      uint32 // index of the new import
 	yieldType      uint32 // index of its new type
-	fuelGlobal     uint32
-	stackGlobal    uint32
+	fuelGlobal     uint32 // the meter: fuel and stack estimate
 	flagsGlobal    uint32
 	hasImportSec   bool
 	hasTypeSec     bool
@@ -250,8 +253,7 @@ func (in *instrumenter) scan() error {
 	in.yieldFunc = in.funcImports
 	in.yieldType = in.numTypes
 	in.fuelGlobal = in.globalImports + in.ownGlobals
-	in.stackGlobal = in.fuelGlobal + 1
-	in.flagsGlobal = in.fuelGlobal + 2
+	in.flagsGlobal = in.fuelGlobal + 1
 	return nil
 }
 
@@ -316,7 +318,7 @@ func (in *instrumenter) emit() (*Prepared, error) {
 	}{
 		{secType, in.hasTypeSec, append([]byte{1}, yieldType...)},
 		{secImport, in.hasImportSec, append([]byte{1}, yieldImport...)},
-		{secGlobal, in.hasGlobalSec, append([]byte{3}, fuelGlobal...)},
+		{secGlobal, in.hasGlobalSec, append([]byte{2}, fuelGlobal...)},
 	}
 	addMissing := func(before byte) {
 		for i := range missing {
@@ -427,7 +429,7 @@ func (in *instrumenter) tables(content []byte) ([]byte, error) {
 func (in *instrumenter) globals(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	out := appendU32(nil, n+3)
+	out := appendU32(nil, n+2)
 	for i := uint32(0); i < n; i++ {
 		start := r.off
 		r.valtype()
@@ -444,17 +446,17 @@ func (in *instrumenter) globals(content []byte) ([]byte, error) {
 	return append(out, in.globalDecls()...), nil
 }
 
-// globalDecls declares the globals Instrument adds: the fuel (mut i64 =
-// opts.Fuel), the stack estimate and the flags (mut i32 = 0).
+// globalDecls declares the globals Instrument adds: the meter (mut i64 =
+// opts.Fuel << 32: no stack in use) and the flags (mut i32 = 0).
 func (in *instrumenter) globalDecls() []byte {
-	fuel := append(appendS64([]byte{0x7E, 0x01, 0x42}, in.opts.Fuel), 0x0B)
-	return append(fuel, 0x7F, 0x01, 0x41, 0x00, 0x0B, 0x7F, 0x01, 0x41, 0x00, 0x0B)
+	meter := append(appendS64([]byte{0x7E, 0x01, 0x42}, in.opts.Fuel<<fuelShift), 0x0B)
+	return append(meter, 0x7F, 0x01, 0x41, 0x00, 0x0B)
 }
 
 func (in *instrumenter) exports(content []byte) ([]byte, error) {
 	r := &reader{b: content}
 	n := r.u32()
-	extra := uint32(2) // the stack estimate and the flags
+	extra := uint32(2) // the meter and the flags
 	if in.hasStart {
 		extra++
 	}
@@ -473,7 +475,7 @@ func (in *instrumenter) exports(content []byte) ([]byte, error) {
 		}
 		out = appendU32(out, idx)
 	}
-	out = appendU32(append(appendName(out, StackExport), KindGlobal), in.stackGlobal)
+	out = appendU32(append(appendName(out, MeterExport), KindGlobal), in.fuelGlobal)
 	out = appendU32(append(appendName(out, FlagsExport), KindGlobal), in.flagsGlobal)
 	if r.err != nil || r.off != len(content) {
 		return nil, fmt.Errorf("%w: malformed export section", ErrCannotInstrument)
@@ -647,17 +649,7 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 	out = appendU32(out, groups+2)
 	out = append(out, body[afterCount:declEnd]...)
 	out = append(out, 0x01, 0x7E, 0x01, 0x7F) // the scratch locals: $f (i64), $n (i32)
-	out = ch.load(out)
-	out = ch.static(out, costs[0])
-	// global.get $stack; i32.const frame; i32.add; local.tee $n; global.set $stack
-	// local.get $n; i32.const max; i32.gt_u; if unreachable end
-	out = appendU32(append(out, 0x23), in.stackGlobal)
-	out = append(appendS64(append(out, 0x41), frame), 0x6A)
-	out = appendU32(append(out, 0x22), ch.tmp32)
-	out = appendU32(append(out, 0x24), in.stackGlobal)
-	out = appendU32(append(out, 0x20), ch.tmp32)
-	out = appendS64(append(out, 0x41), int64(in.opts.MaxStackBytes))
-	out = append(out, 0x4B, 0x04, 0x40, 0x00, 0x0B)
+	out = ch.entry(out, costs[0], frame, int64(in.opts.MaxStackBytes))
 	out = append(append(out, opBlock), blockType...)
 
 	loop := 1
@@ -695,16 +687,16 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 			out = append(out, body[start:r.off]...)
 			continue
 		case opMemoryGrow:
-			out = ch.dynamic(out, 0x86, growPagesShift) // i64.shl
+			out = ch.dynamic(out, 0, fuelShift+growPagesShift)
 		case opPrefixFC:
 			sr := &reader{b: body, off: r.off}
 			switch sr.u32() {
 			case 8, 10, 11: // memory.init, memory.copy, memory.fill
-				out = ch.dynamic(out, 0x88, bulkMemoryShift) // i64.shr_u
+				out = ch.dynamic(out, bulkMemoryShift, fuelShift)
 			case 12, 14, 17: // table.init, table.copy, table.fill
-				out = ch.dynamic(out, 0x88, bulkTableShift)
+				out = ch.dynamic(out, bulkTableShift, fuelShift)
 			case 15: // table.grow: charged, and a refusal is recorded
-				out = ch.dynamic(out, 0x88, bulkTableShift)
+				out = ch.dynamic(out, bulkTableShift, fuelShift)
 				if err := r.immediates(op); err != nil || r.err != nil {
 					return nil, errMalformed
 				}
@@ -725,11 +717,11 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 			depth++
 		case opEnd:
 			if depth == 0 { // the function's end: close the wrapper first
+				// local.get $f; i64.const frame; i64.sub; global.set $meter
 				out = append(out, opEnd)
-				out = ch.store(out)
-				out = appendU32(append(out, 0x23), in.stackGlobal)
-				out = append(appendS64(append(out, 0x41), frame), 0x6B)
-				out = appendU32(append(out, 0x24), in.stackGlobal)
+				out = appendU32(append(out, 0x20), ch.tmp64)
+				out = append(appendS64(append(out, 0x42), frame), 0x7D)
+				out = appendU32(append(out, 0x24), in.fuelGlobal)
 			} else {
 				depth--
 			}
@@ -788,59 +780,114 @@ func regionCosts(code []byte) ([]int64, error) {
 	return costs, nil
 }
 
-// checker writes the fuel checks of one function. Within a function the
-// fuel lives in a local, $f (tmp64), so that a loop's check is register
+// checker writes the meter checks of one function. Within a function the
+// meter lives in a local, $f (tmp64), so that a loop's check is register
 // arithmetic: it is read from the global at entry and after every call,
-// and written back before every call and at the exit.
+// and written back before every call and at the exit. Fuel sits in the
+// meter's high 32 bits, so the meter is negative exactly when the fuel
+// has run out; the stack estimate in its low 32 bits stays far below
+// 1<<31.
 type checker struct {
 	tmp64, tmp32, fuel, yield uint32
 }
 
-// static charges a constant cost:
+// entry reads the meter and charges the function's cost and frame:
 //
-//	local.get $f; i64.const cost; i64.sub; local.tee $f
+//	global.get $meter; i64.const frame-(cost<<32); i64.add; local.tee $f
 //	i64.const 0; i64.lt_s
-//	if  call $yield; local.set $f  end
-func (c checker) static(out []byte, cost int64) []byte {
-	out = appendU32(append(out, 0x20), c.tmp64)
-	out = appendS64(append(out, 0x42), cost)
-	out = append(out, 0x7D)
-	return c.tail(out)
-}
-
-// dynamic charges the i32 size on top of the stack, shifted (op is
-// i64.shl or i64.shr_u), and leaves the size where it was:
-//
-//	local.set $n
-//	local.get $f; local.get $n; i64.extend_i32_u; i64.const k; op; i64.sub
-//	...the static tail...
-//	local.get $n
-func (c checker) dynamic(out []byte, op byte, shift int64) []byte {
-	out = appendU32(append(out, 0x21), c.tmp32)
-	out = appendU32(append(out, 0x20), c.tmp64)
-	out = appendU32(append(out, 0x20), c.tmp32)
-	out = append(out, 0xAD)
-	out = appendS64(append(out, 0x42), shift)
-	out = append(out, op, 0x7D)
-	out = c.tail(out)
-	return appendU32(append(out, 0x20), c.tmp32)
-}
-
-func (c checker) tail(out []byte) []byte {
+//	local.get $f; i32.wrap_i64; i32.const max; i32.gt_u
+//	i32.or
+//	if
+//	  local.get $f; i32.wrap_i64; i32.const max; i32.gt_u
+//	  if  local.get $f; global.set $meter; unreachable  end
+//	  ...refill...
+//	end
+func (c checker) entry(out []byte, cost, frame, maxStack int64) []byte {
+	out = appendU32(append(out, 0x23), c.fuel)
+	out = append(appendS64(append(out, 0x42), frame-cost<<fuelShift), 0x7C)
 	out = appendU32(append(out, 0x22), c.tmp64)
+	out = append(out, 0x42, 0x00, 0x53)
+	out = c.stackOver(out, maxStack)
+	out = append(out, 0x72, 0x04, 0x40)
+	out = c.stackOver(out, maxStack)
+	out = append(out, 0x04, 0x40)
+	out = c.store(out)
+	out = append(out, 0x00, opEnd)
+	out = c.refill(out)
+	return append(out, opEnd)
+}
+
+// stackOver pushes whether the stack estimate in $f is over max:
+// local.get $f; i32.wrap_i64; i32.const max; i32.gt_u.
+func (c checker) stackOver(out []byte, maxStack int64) []byte {
+	out = appendU32(append(out, 0x20), c.tmp64)
+	out = appendS64(append(out, 0xA7, 0x41), maxStack)
+	return append(out, 0x4B)
+}
+
+// refill, when the fuel has run out, yields and puts the new fuel in
+// $f's high half, keeping the stack estimate:
+//
+//	local.get $f; i64.const 0; i64.lt_s
+//	if
+//	  call $yield; i64.const 32; i64.shl
+//	  local.get $f; i64.const 0xFFFFFFFF; i64.and; i64.or; local.set $f
+//	end
+func (c checker) refill(out []byte) []byte {
+	out = appendU32(append(out, 0x20), c.tmp64)
 	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40)
 	out = appendU32(append(out, opCall), c.yield)
+	out = appendS64(append(out, 0x42), fuelShift)
+	out = append(out, 0x86)
+	out = appendU32(append(out, 0x20), c.tmp64)
+	out = appendS64(append(out, 0x42), 0xFFFFFFFF)
+	out = append(out, 0x83, 0x84)
 	out = appendU32(append(out, 0x21), c.tmp64)
 	return append(out, opEnd)
 }
 
-// load reads the fuel global into $f: global.get $fuel; local.set $f.
+// static charges a constant cost at a loop header:
+//
+//	local.get $f; i64.const cost<<32; i64.sub; local.set $f
+//	...refill...
+func (c checker) static(out []byte, cost int64) []byte {
+	out = appendU32(append(out, 0x20), c.tmp64)
+	out = appendS64(append(out, 0x42), cost<<fuelShift)
+	out = append(out, 0x7D)
+	out = appendU32(append(out, 0x21), c.tmp64)
+	return c.refill(out)
+}
+
+// dynamic charges the i32 size on top of the stack, scaled down by shr
+// and moved into the fuel half by shl, and leaves the size where it was:
+//
+//	local.set $n
+//	local.get $f
+//	local.get $n; i64.extend_i32_u; [i64.const shr; i64.shr_u]; i64.const shl; i64.shl
+//	i64.sub; local.set $f
+//	...refill...
+//	local.get $n
+func (c checker) dynamic(out []byte, shr, shl int64) []byte {
+	out = appendU32(append(out, 0x21), c.tmp32)
+	out = appendU32(append(out, 0x20), c.tmp64)
+	out = appendU32(append(out, 0x20), c.tmp32)
+	out = append(out, 0xAD)
+	if shr > 0 {
+		out = append(appendS64(append(out, 0x42), shr), 0x88)
+	}
+	out = append(appendS64(append(out, 0x42), shl), 0x86, 0x7D)
+	out = appendU32(append(out, 0x21), c.tmp64)
+	out = c.refill(out)
+	return appendU32(append(out, 0x20), c.tmp32)
+}
+
+// load reads the meter into $f: global.get $meter; local.set $f.
 func (c checker) load(out []byte) []byte {
 	out = appendU32(append(out, 0x23), c.fuel)
 	return appendU32(append(out, 0x21), c.tmp64)
 }
 
-// store writes $f back: local.get $f; global.set $fuel.
+// store writes $f back: local.get $f; global.set $meter.
 func (c checker) store(out []byte) []byte {
 	out = appendU32(append(out, 0x20), c.tmp64)
 	return appendU32(append(out, 0x24), c.fuel)

@@ -32,9 +32,10 @@ func TestInstrumentAddsYieldImportAndChecks(t *testing.T) {
 		t.Fatalf("imports %+v", m.Imports)
 	}
 	// Two scratch locals (i64, i32); the entry check charges the code
-	// outside the loop, the loop header check the loop's body.
+	// outside the loop and the frame (16 bytes, 8 a local), the loop
+	// header check the loop's body.
 	ch := checker{tmp64: 0, tmp32: 1, fuel: 0, yield: 0}
-	entry := append(ch.load([]byte{0x02, 0x01, 0x7E, 0x01, 0x7F}), ch.static(nil, 2)...)
+	entry := append([]byte{0x02, 0x01, 0x7E, 0x01, 0x7F}, ch.entry(nil, 2, 32, 4<<20)...)
 	loop := append(append([]byte{0x03, 0x40}, ch.static(nil, 3)...), 0x0C, 0x00)
 	for _, want := range [][]byte{entry, loop} {
 		if !bytes.Contains(p.Code, want) {
