@@ -63,6 +63,11 @@ func Runs() int { return envInt("SLUICE_HOSTILE_RUNS", 10) }
 // benchmarks (the attacking tenant's concurrency quota).
 func Attackers() int { return envInt("SLUICE_HOSTILE_ATTACKERS", 2) }
 
+// AttackerRate is the attacking tenant's callsPerMinute quota in the
+// server tests and benchmarks: unlimited by default, so that a flood of
+// calls that fail at once is not stopped by the rate quota.
+func AttackerRate() int { return envInt("SLUICE_HOSTILE_RATE", 1_000_000) }
+
 // asLimitKiB is the child's address-space limit in KiB, or 0 for none.
 func asLimitKiB() uint64 {
 	v := os.Getenv("SLUICE_HOSTILE_AS_LIMIT")
