@@ -59,6 +59,14 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		}
 		activate = activate || b
 	}
+	// An upload runs the tenant's code (the probe) and costs the node
+	// like a call: it takes a call of the tenant's quotas before its body
+	// is even read, so an upload flood is refused cheaply.
+	release, err := s.cfg.Runner.Admit(t)
+	if err != nil {
+		return err
+	}
+	defer release()
 	limit := t.Quotas.MaxModuleBytes
 	if req.ContentLength > limit {
 		return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "the module is %d bytes, over the tenant's limit of %d", req.ContentLength, limit)
@@ -70,7 +78,7 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		}
 		return apiErr(http.StatusBadRequest, codeInvalidInput, "cannot read the module")
 	}
-	info, err := s.cfg.Runner.Load(ctx, wasm)
+	info, err := s.cfg.Runner.Load(ctx, t.ID, wasm)
 	if err != nil {
 		return err
 	}

@@ -344,7 +344,23 @@ func (e *Engine) Validate(wasm []byte) (*ModuleInfo, error) {
 // under concurrent first calls, and checks its ABI version by
 // instantiating it once.
 func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
+	return e.LoadFor(ctx, "", wasm)
+}
+
+// LoadFor is Load on behalf of tenant: validating the bytes and probing
+// the module take the tenant's CPU slot, so a tenant uploading in a loop
+// spends its own share of the node, not its neighbours'. (Compiling runs
+// in the compile worker, a process of its own, when one is configured.)
+func (e *Engine) LoadFor(ctx context.Context, tenant string, wasm []byte) (*Module, error) {
+	tk, serr := e.sched.acquire(ctx, tenant, 0, time.Now().Add(e.cfg.StartTimeout))
+	if serr != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, serr
+	}
 	info, err := e.Validate(wasm)
+	e.sched.release(tk)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +382,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	e.modules[info.SHA256] = ent
 	e.mu.Unlock()
 
-	ent.mod, ent.err = e.compile(context.WithoutCancel(ctx), wasm, info)
+	ent.mod, ent.err = e.compile(context.WithoutCancel(ctx), tenant, wasm, info)
 	if ent.err == nil {
 		ent.mod.lastUsed.Store(time.Now().UnixNano())
 	}
@@ -386,7 +402,7 @@ var ErrClosed = errors.New("engine: closed")
 // released after ModuleIdleTimeout: Load it again.
 var ErrEvicted = errors.New("engine: module evicted; load it again")
 
-func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*Module, error) {
+func (e *Engine) compile(ctx context.Context, tenant string, wasm []byte, info *ModuleInfo) (*Module, error) {
 	m := &Module{info: *info}
 	prep, cached := e.readPrepared(info.SHA256)
 	if !cached {
@@ -422,7 +438,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 	if cached {
 		return m, nil // probed when it was first prepared
 	}
-	version, err := e.probe(ctx, m)
+	version, err := e.probe(ctx, tenant, m)
 	if err != nil {
 		compiled.Close(ctx)
 		return nil, err
@@ -439,7 +455,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, info *ModuleInfo) (*M
 
 // probe proves that a module links, starts and speaks an ABI version, in
 // one instance run as a call under the default limits.
-func (e *Engine) probe(ctx context.Context, m *Module) (int, error) {
+func (e *Engine) probe(ctx context.Context, tenant string, m *Module) (int, error) {
 	limits := e.cfg.DefaultLimits
 	limits.Timeout = e.cfg.StartTimeout
 	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes)
@@ -448,7 +464,7 @@ func (e *Engine) probe(ctx context.Context, m *Module) (int, error) {
 	}
 	defer inst.close(ctx)
 	deadline := time.Now().Add(limits.Timeout)
-	tk, serr := e.sched.acquire(ctx, "", 0, deadline)
+	tk, serr := e.sched.acquire(ctx, tenant, 0, deadline)
 	if serr != nil {
 		return 0, &ModuleError{Reason: "could not be started: " + serr.Message}
 	}

@@ -57,16 +57,16 @@ func (r *Runner) versionSHA(ctx context.Context, conn store.Connection, version 
 // calls of every version with this content: an upload loads its module
 // before storing it. A module that does not validate is an
 // *engine.ModuleError.
-func (r *Runner) Load(ctx context.Context, wasm []byte) (*engine.ModuleInfo, error) {
-	mod, err := r.load(ctx, wasm)
+func (r *Runner) Load(ctx context.Context, tenant string, wasm []byte) (*engine.ModuleInfo, error) {
+	mod, err := r.load(ctx, tenant, wasm)
 	if err != nil {
 		return nil, err
 	}
 	return mod.Info(), nil
 }
 
-func (r *Runner) load(ctx context.Context, wasm []byte) (*engine.Module, error) {
-	mod, err := r.cfg.Engine.Load(ctx, wasm)
+func (r *Runner) load(ctx context.Context, tenant string, wasm []byte) (*engine.Module, error) {
+	mod, err := r.cfg.Engine.LoadFor(ctx, tenant, wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +84,8 @@ func (r *Runner) forgetModule(sum string) {
 }
 
 // module returns the compiled module whose SHA-256 is sum, loading its
-// bytes from the store the first time.
-func (r *Runner) module(ctx context.Context, sum string) (*engine.Module, error) {
+// bytes from the store the first time, on behalf of tenant.
+func (r *Runner) module(ctx context.Context, tenant, sum string) (*engine.Module, error) {
 	r.mu.Lock()
 	mod, ok := r.modules[sum]
 	r.mu.Unlock()
@@ -96,5 +96,5 @@ func (r *Runner) module(ctx context.Context, sum string) (*engine.Module, error)
 	if err != nil {
 		return nil, fmt.Errorf("invoke: module %s: %w", sum, err)
 	}
-	return r.load(ctx, wasm)
+	return r.load(ctx, tenant, wasm)
 }

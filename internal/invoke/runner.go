@@ -80,6 +80,18 @@ type Call struct {
 	Input []byte
 }
 
+// Admit takes one call of the tenant's quotas for work other than a
+// connector call that runs the tenant's code (an upload): the caller
+// releases it when done. It refuses with a *QuotaError as Call does.
+func (r *Runner) Admit(t store.Tenant) (release func(), err error) {
+	release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
+	if qerr != nil {
+		r.metrics.observeRejection(t.ID, qerr.Reason)
+		return nil, qerr
+	}
+	return release, nil
+}
+
 // Call runs c under the tenant's quotas. The Result is non-nil whenever
 // the function ran, failed or not: a connector's or the engine's failure
 // is Result.Error, and err is nil. err reports what stopped the call
@@ -91,7 +103,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod, err := r.module(ctx, sum)
+	mod, err := r.module(ctx, t.ID, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +136,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		// Unused for a while, the engine released its compiled code:
 		// load it again (the disk caches make that quick) and retry.
 		r.forgetModule(sum)
-		if mod, err = r.module(ctx, sum); err != nil {
+		if mod, err = r.module(ctx, t.ID, sum); err != nil {
 			return nil, err
 		}
 		res, err = r.cfg.Engine.Call(ctx, mod, req)
@@ -143,7 +155,7 @@ func (r *Runner) Info(ctx context.Context, conn store.Connection, version int) (
 	if err != nil {
 		return nil, err
 	}
-	mod, err := r.module(ctx, sum)
+	mod, err := r.module(ctx, conn.Tenant, sum)
 	if err != nil {
 		return nil, err
 	}

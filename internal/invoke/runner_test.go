@@ -112,7 +112,7 @@ func (f *fixture) connection(name string, wasm []byte) store.Connection {
 		return conn
 	}
 	// As an upload does: load (validate and compile), then store.
-	info, err := f.runner.Load(ctx, wasm)
+	info, err := f.runner.Load(ctx, "t", wasm)
 	if err != nil {
 		f.t.Fatal(err)
 	}
