@@ -50,10 +50,8 @@ func instantiateYieldModule(ctx context.Context, r wazero.Runtime, fuel int64) (
 		Instantiate(ctx)
 }
 
-// callFrom returns the call a host function serves, after its
-// checkpoint: a call past its deadline, canceled or over a limit ends
-// here. Guest code runs only within calls; a host function reached
-// outside one ends the instance.
+// callFrom returns the call a host function serves. Guest code runs only
+// within calls; a host function reached outside one ends the instance.
 func callFrom(ctx context.Context, mod api.Module) *callState {
 	st := stateOf(ctx)
 	if st == nil {
@@ -63,8 +61,9 @@ func callFrom(ctx context.Context, mod api.Module) *callState {
 	return st
 }
 
-// checked is callFrom for the ABI's functions: the call ends at once when
-// its checkpoint says so.
+// checked is callFrom for the ABI's functions, after the call's
+// checkpoint: a call past its deadline, canceled or over a limit ends
+// here, before the function does any work.
 func checked(ctx context.Context, mod api.Module) *callState {
 	st := callFrom(ctx, mod)
 	if err := st.checkpoint(); err != nil {
