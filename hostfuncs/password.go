@@ -16,7 +16,9 @@ import (
 // Both end with timeout as soon as ctx (the call's deadline) does: the
 // hash, which cannot be interrupted, runs on in the background within the
 // password package's process-wide budget, each bounded by its Limits.
-type passwordKind struct{}
+type passwordKind struct {
+	limits password.Limits // with the Manager's hashing budget
+}
 
 type verifyRequest struct {
 	Hash     string           `json:"hash"`
@@ -29,7 +31,7 @@ type hashRequest struct {
 	Password  string `json:"password"`
 }
 
-func (passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req []byte, tr *engine.HostCall) (json.RawMessage, error) {
+func (k passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req []byte, tr *engine.HostCall) (json.RawMessage, error) {
 	switch op {
 	case "password.verify":
 		var in verifyRequest
@@ -41,7 +43,7 @@ func (passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req
 		if in.Digest != nil {
 			ok, err = password.VerifyDigest(*in.Digest, in.Hash, in.Password)
 		} else {
-			ok, err = password.VerifyContext(ctx, in.Hash, in.Password)
+			ok, err = k.limits.VerifyContext(ctx, in.Hash, in.Password)
 		}
 		if err != nil {
 			return nil, passwordError(op, err)
@@ -53,7 +55,7 @@ func (passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req
 			return nil, err
 		}
 		tr.Statement = in.Algorithm
-		h, err := password.HashContext(ctx, in.Algorithm, in.Password)
+		h, err := k.limits.HashContext(ctx, in.Algorithm, in.Password)
 		if err != nil {
 			return nil, passwordError(op, err)
 		}

@@ -109,22 +109,21 @@ func TestCapsAtTheirEdges(t *testing.T) {
 	}
 }
 
-// waitIdle waits until no hash holds any of the budget (abandoned hashes
-// of earlier tests run to their end).
-func waitIdle(t *testing.T) {
+// waitIdle waits until no hash holds any of b (abandoned hashes run to
+// their end).
+func waitIdle(t *testing.T, b *Budget) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := work.Acquire(ctx, workMemory); err != nil {
+	if err := b.sem.Acquire(ctx, b.memory); err != nil {
 		t.Fatal("the hashing budget stayed busy for 30 s")
 	}
-	work.Release(workMemory)
+	b.sem.Release(b.memory)
 }
 
 // TestDeadline: VerifyContext and HashContext return ErrCanceled at the
 // context's deadline, long before the hash would end.
 func TestDeadline(t *testing.T) {
-	waitIdle(t)
 	tests := []struct {
 		name   string
 		run    func(ctx context.Context) error
@@ -171,18 +170,18 @@ func TestDeadline(t *testing.T) {
 }
 
 // TestBudget: abandoned hashes keep their share of the budget until they
-// end, so at most workSlots of them run; a hash arriving while they do
+// end, so at most one per core of them run; a hash arriving while they do
 // waits, and ends at its own deadline without starting.
 func TestBudget(t *testing.T) {
-	waitIdle(t)
+	b := NewBudget(2)
 	release := make(chan struct{})
 	var running atomic.Int32
-	for range workSlots {
+	for range b.slots {
 		ctx, cancel := context.WithCancel(context.Background())
 		started := make(chan struct{})
 		errc := make(chan error, 1)
 		go func() {
-			errc <- run(ctx, 0, func() {
+			errc <- b.run(ctx, 0, func() {
 				running.Add(1)
 				close(started)
 				<-release
@@ -195,15 +194,15 @@ func TestBudget(t *testing.T) {
 			t.Fatalf("abandoned run = %v", err)
 		}
 	}
-	if n := running.Load(); n != int32(workSlots) {
-		t.Fatalf("%d abandoned hashes running, want %d", n, workSlots)
+	if n := running.Load(); n != int32(b.slots) {
+		t.Fatalf("%d abandoned hashes running, want %d", n, b.slots)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	var startedLate atomic.Bool
 	start := time.Now()
-	err := run(ctx, 0, func() { startedLate.Store(true) })
+	err := b.run(ctx, 0, func() { startedLate.Store(true) })
 	if !errors.Is(err, ErrCanceled) || startedLate.Load() {
 		t.Fatalf("run with the budget used up = %v (started: %v), want ErrCanceled without starting", err, startedLate.Load())
 	}
@@ -211,21 +210,21 @@ func TestBudget(t *testing.T) {
 		t.Errorf("waited %v for a 50 ms deadline", d)
 	}
 	// A large hash takes more of the budget.
-	if big := coreShare + 1<<20; weight(big) != big || weight(0) != coreShare {
-		t.Errorf("weights: %d bytes %d, none %d", big, weight(big), weight(0))
+	if big := b.coreShare + 1<<20; b.weight(big) != big || b.weight(0) != b.coreShare {
+		t.Errorf("weights: %d bytes %d, none %d", big, b.weight(big), b.weight(0))
 	}
 
 	close(release)
-	waitIdle(t)
+	waitIdle(t, b)
 	ran := false
-	if err := run(context.Background(), 0, func() { ran = true }); err != nil || !ran {
+	if err := b.run(context.Background(), 0, func() { ran = true }); err != nil || !ran {
 		t.Fatalf("run after the abandoned hashes ended = %v, ran %v", err, ran)
 	}
 }
 
 // TestRunPanics: a panic while hashing is an error, not a crash.
 func TestRunPanics(t *testing.T) {
-	err := run(context.Background(), 0, func() { panic("boom") })
+	err := NewBudget(1).run(context.Background(), 0, func() { panic("boom") })
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}

@@ -54,12 +54,13 @@
 //
 // VerifyContext and HashContext return ErrCanceled as soon as their
 // context ends. A hash cannot be interrupted: it runs on to its end in
-// the background. Every hash runs within one process-wide budget (at
-// most GOMAXPROCS hashes at once (an argon2 hash
-// counts once per lane) and 1 GiB of their memory; a hash
-// queues for it as long as its context allows), and an abandoned hash
+// the background. With a Budget in Limits (hostfuncs.Manager makes one
+// per host) every hash runs within it: at most one hash per core at once
+// (an argon2 hash counts once per lane) and 1 GiB of their memory; a hash
+// queues for it as long as its context allows, and an abandoned hash
 // keeps its share until it ends, so abandoned work is bounded: at most
-// that many hashes, each within the limits above.
+// that many hashes, each within the limits above. The package functions
+// (Verify, VerifyContext, Hash, HashContext) run without a budget.
 //
 // # VerifyDigest and the Digest spec
 //

@@ -155,7 +155,7 @@ func (l verifier) verifyArgon2(e, password string) (bool, error) {
 	var got []byte
 	// argon2 runs its p lanes on p goroutines: they take p shares of the
 	// budget's cores, or its memory, whichever is more.
-	err = l.run(max(m<<10, p*coreShare), func() {
+	err = l.run(max(m<<10, l.Budget.share(p)), func() {
 		switch variant {
 		case "argon2id":
 			got = argon2.IDKey([]byte(password), salt, uint32(t), uint32(m), uint8(p), uint32(len(want)))
@@ -174,7 +174,7 @@ func (l verifier) verifyArgon2(e, password string) (bool, error) {
 func (l verifier) hashArgon2(variant, password string) (string, error) {
 	salt := randomBytes(argon2SaltLen)
 	var key []byte
-	err := l.run(max(argon2Memory<<10, argon2Threads*coreShare), func() {
+	err := l.run(max(argon2Memory<<10, l.Budget.share(argon2Threads)), func() {
 		if variant == Argon2id {
 			key = argon2.IDKey([]byte(password), salt, argon2Time, argon2Memory, argon2Threads, argon2KeyLen)
 		} else {

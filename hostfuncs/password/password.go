@@ -32,6 +32,9 @@ var (
 // of the host. A hash over any limit is refused with ErrLimitExceeded before
 // any hashing is done.
 type Limits struct {
+	// Budget is the hashing budget hashes run in (NewBudget); nil runs
+	// them without one, each still returning at its context's end.
+	Budget *Budget
 	// MaxPasswordBytes caps the password's length, for every scheme.
 	MaxPasswordBytes int
 	// MaxBcryptCost is the highest bcrypt cost (log2 rounds) accepted.
@@ -129,7 +132,7 @@ type verifier struct {
 }
 
 // run runs the hash f needing about mem bytes (see run).
-func (l verifier) run(mem int64, f func()) error { return run(l.ctx, mem, f) }
+func (l verifier) run(mem int64, f func()) error { return l.Budget.run(l.ctx, mem, f) }
 
 // verify dispatches on the encoded string's prefix. depth guards the formats
 // that wrap another one ({CRYPT}, Django's bcrypt$ and argon2$).
@@ -196,26 +199,32 @@ func Hash(algorithm, password string) (string, error) {
 // the hash running on to its end in the background. The password's length
 // is capped as Verify's (DefaultLimits).
 func HashContext(ctx context.Context, algorithm, password string) (string, error) {
+	return DefaultLimits().HashContext(ctx, algorithm, password)
+}
+
+// HashContext is HashContext under the limits l (of which only the
+// password cap and the budget apply: new hashes use fixed parameters).
+func (l Limits) HashContext(ctx context.Context, algorithm, password string) (string, error) {
 	if ctx.Err() != nil {
 		return "", canceled(ctx)
 	}
-	l := verifier{DefaultLimits(), ctx}
-	if err := l.checkPassword(password); err != nil {
+	lv := verifier{l, ctx}
+	if err := lv.checkPassword(password); err != nil {
 		return "", err
 	}
 	switch algorithm {
 	case Bcrypt:
-		return l.hashBcrypt(password)
+		return lv.hashBcrypt(password)
 	case Argon2id, Argon2i:
-		return l.hashArgon2(algorithm, password)
+		return lv.hashArgon2(algorithm, password)
 	case Scrypt:
-		return l.hashScrypt(password)
+		return lv.hashScrypt(password)
 	case PBKDF2SHA256, PBKDF2SHA512, PBKDF2SHA1:
-		return l.hashPBKDF2PHC(algorithm, password)
+		return lv.hashPBKDF2PHC(algorithm, password)
 	case DjangoPBKDF2SHA256, DjangoPBKDF2SHA1:
-		return l.hashPBKDF2Django(algorithm, password)
+		return lv.hashPBKDF2Django(algorithm, password)
 	case SHA512Crypt, SHA256Crypt:
-		return l.hashSHACrypt(algorithm, password)
+		return lv.hashSHACrypt(algorithm, password)
 	}
 	return "", fmt.Errorf("%w: %q", ErrUnknownAlgorithm, algorithm)
 }
