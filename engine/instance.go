@@ -184,14 +184,25 @@ func (inst *instance) allocate(capacity, max uint64) experimental.LinearMemory {
 		capacity = 0
 	}
 	m.reserved = capacity
-	m.buf = make([]byte, 0, capacity)
+	if m.region, m.unmap = reserveAddressSpace(max); m.region != nil {
+		m.buf = m.region[:0]
+	} else {
+		m.buf = make([]byte, 0, capacity)
+	}
 	return m
 }
 
+// cappedMemory is a linear memory that grows up to max, within the
+// node's budget. Its bytes are a mapping of max bytes of address space
+// where the OS allows (reserveAddressSpace): it then grows in place,
+// touching pages only as the guest does. Otherwise it lives in the Go
+// heap and is copied as it grows.
 type cappedMemory struct {
 	inst     *instance
 	max      uint64
 	buf      []byte
+	region   []byte // the mapping, or nil
+	unmap    func()
 	reserved uint64 // bytes of the node budget this memory holds
 }
 
@@ -200,8 +211,18 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 		m.inst.memHit.Store(true)
 		return nil
 	}
-	if size <= uint64(cap(m.buf)) {
+	if size <= m.reserved {
 		m.buf = m.buf[:size]
+		return m.buf
+	}
+	if m.region != nil {
+		// In place: only the budget has to grow.
+		if !m.inst.e.reserveOrEvict(int64(size - m.reserved)) {
+			m.inst.nodeMemHit.Store(true)
+			return nil
+		}
+		m.reserved = size
+		m.buf = m.region[:size]
 		return m.buf
 	}
 	// Grow geometrically to keep copies rare, but never past the cap.
@@ -228,6 +249,10 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 
 func (m *cappedMemory) Free() {
 	m.buf = nil
+	if m.unmap != nil {
+		m.unmap()
+		m.region, m.unmap = nil, nil
+	}
 	m.inst.e.free(int64(m.reserved))
 	m.reserved = 0
 }
