@@ -460,6 +460,10 @@ func (e *Engine) probe(ctx context.Context, tenant string, m *Module) (int, erro
 	limits.Timeout = e.cfg.StartTimeout
 	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes)
 	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return 0, ee // the node's memory is busy: nothing wrong with the module
+		}
 		return 0, &ModuleError{Reason: err.Error()}
 	}
 	defer inst.close(ctx)

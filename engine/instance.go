@@ -31,6 +31,8 @@ type instance struct {
 	memHit      atomic.Bool
 	nodeMemHit  atomic.Bool // the node's memory budget refused a grow
 	tableBytes  uint64      // reserved in the node budget for the tables
+	startBytes  uint64      // reserved for the memory's first pages, handed to allocate
+	allocated   bool        // allocate took startBytes over
 	initialized bool
 	cur         atomic.Pointer[callState]
 	st          callState // the state of the current call, reused
@@ -46,15 +48,20 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		return nil, &memoryError{fmt.Sprintf("the module's tables can take %d bytes, over the memory limit of %d MiB", tableBytes, memLimit>>20)}
 	}
 	linearMax := memLimit - tableBytes
+	var minBytes uint64
 	for _, mem := range m.compiled.ExportedMemories() {
-		if uint64(mem.Min())*65536 > linearMax {
-			return nil, &memoryError{fmt.Sprintf("the module needs %d bytes of memory at start, over the limit of %d MiB (less %d bytes its tables can take)", uint64(mem.Min())*65536, memLimit>>20, tableBytes)}
+		minBytes = uint64(mem.Min()) * 65536
+		if minBytes > linearMax {
+			return nil, &memoryError{fmt.Sprintf("the module needs %d bytes of memory at start, over the limit of %d MiB (less %d bytes its tables can take)", minBytes, memLimit>>20, tableBytes)}
 		}
 	}
-	if !e.reserve(int64(tableBytes)) {
+	// The tables and the memory's first pages are reserved before wazero
+	// sees the module: it cannot take an allocator's refusal of the first
+	// pages (it panics), only of later growth.
+	if !e.reserveOrEvict(int64(tableBytes + minBytes)) {
 		return nil, e.nodeMemoryError()
 	}
-	inst := &instance{e: e, m: m, memLimit: memLimit, linearMax: linearMax, tableBytes: tableBytes,
+	inst := &instance{e: e, m: m, memLimit: memLimit, linearMax: linearMax, tableBytes: tableBytes, startBytes: minBytes,
 		fns: make(map[string]api.Function, len(m.info.Functions))}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
@@ -77,6 +84,9 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	mod, err := e.runtime.InstantiateModule(ictx, m.compiled, cfg)
 	if err != nil {
 		e.free(int64(tableBytes))
+		if !inst.allocated {
+			e.free(int64(minBytes)) // no memory took them over
+		}
 		if inst.nodeMemHit.Load() {
 			return nil, e.nodeMemoryError()
 		}
@@ -179,9 +189,11 @@ func (inst *instance) allocate(capacity, max uint64) experimental.LinearMemory {
 		capacity = max
 	}
 	m := &cappedMemory{inst: inst, max: max}
-	if !inst.e.reserveOrEvict(int64(capacity)) {
-		inst.nodeMemHit.Store(true)
-		capacity = 0
+	// The first pages were reserved by instantiate; more capacity is only
+	// a wish.
+	inst.allocated = true
+	if capacity < inst.startBytes || !inst.e.reserve(int64(capacity-inst.startBytes)) {
+		capacity = inst.startBytes
 	}
 	m.reserved = capacity
 	if m.region, m.unmap = reserveAddressSpace(max); m.region != nil {

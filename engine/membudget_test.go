@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
 // TestNodeMemoryBudget: memory bombs of several tenants, each within its
@@ -80,5 +82,41 @@ func TestNodeMemoryBudget(t *testing.T) {
 	}
 	if n := e.MemoryInUse(); n != 0 {
 		t.Errorf("%d bytes still reserved after every call ended", n)
+	}
+}
+
+// TestNodeMemoryBudgetBelowAModulesStart: a node budget too small for a
+// module's first pages refuses the instance cleanly (wazero itself cannot
+// take an allocator's refusal of the first pages: it panics): loading the
+// module answers resource_exhausted, not an invalid module, and nothing
+// stays reserved.
+func TestNodeMemoryBudgetBelowAModulesStart(t *testing.T) {
+	wasm := wasmbuild.Test(t, "testdata/guests/basic")
+	// A first load probes the module in an instance.
+	fresh := newEngine(t, engine.Config{NodeMemoryBytes: 1 << 20, CacheDir: t.TempDir()})
+	for i := 0; i < 2; i++ {
+		_, err := fresh.Load(t.Context(), wasm)
+		var ee *engine.Error
+		if !errors.As(err, &ee) || ee.Code != engine.CodeResourceExhausted || !strings.Contains(ee.Message, "node's memory budget") {
+			t.Fatalf("load %d with the node's memory too small: %v, want resource_exhausted naming the budget", i, err)
+		}
+	}
+	// A module prepared before loads without an instance; its calls are
+	// refused instead.
+	e := newEngine(t, engine.Config{NodeMemoryBytes: 1 << 20})
+	load(t, newEngine(t, engine.Config{}), "basic") // prepares it in the shared cache
+	cached, err := e.Load(t.Context(), wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := call(t, e, cached, engine.Request{Function: "login", Input: []byte(`{}`)}); err == nil || err.Code != engine.CodeResourceExhausted {
+			t.Fatalf("call %d: %v, want resource_exhausted", i, err)
+		}
+	}
+	for _, x := range []*engine.Engine{fresh, e} {
+		if n := x.MemoryInUse(); n != 0 {
+			t.Errorf("%d bytes still reserved after the refusals", n)
+		}
 	}
 }
