@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,9 +85,27 @@ func OpenPostgres(ctx context.Context, url string, key []byte) (Store, error) {
 	return start(ctx, db, postgresDialect, seal)
 }
 
+// ping opens the first connection. SQLite answers "database is locked"
+// without waiting on its busy timeout when several processes (or
+// connections) switch a new database to WAL at once; that first step is
+// retried for a while.
+func ping(ctx context.Context, db *sql.DB) error {
+	for try := 0; ; try++ {
+		err := db.PingContext(ctx)
+		if err == nil || try >= 100 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 func start(ctx context.Context, db *sql.DB, d *dialect, seal *sealer) (Store, error) {
 	s := &sqlStore{db: db, d: d, seal: seal}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", d.name, err)
 	}
