@@ -62,19 +62,7 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 		_, err := post(nkey, "/v1/connections/c/debug", nbody, "application/json")
 		return err
 	}
-	loop := func(d time.Duration) []time.Duration {
-		var lat []time.Duration
-		end := time.Now().Add(d)
-		for time.Now().Before(end) {
-			start := time.Now()
-			if err := neighbour(); err != nil {
-				tb.Errorf("neighbour: %v", err)
-				return lat
-			}
-			lat = append(lat, time.Since(start))
-		}
-		return lat
-	}
+	loop := func(d time.Duration) []time.Duration { return hostile.ClosedLoop(tb, d, neighbour) }
 	loop(100 * time.Millisecond)
 	alone := loop(httpWindow)
 

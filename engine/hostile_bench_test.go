@@ -183,22 +183,6 @@ func attack(tb testing.TB, c hostile.Case, wasm []byte, e *engine.Engine, m *eng
 	}
 }
 
-// closedLoop calls f one call after another for d and returns each call's
-// latency.
-func closedLoop(tb testing.TB, d time.Duration, f func() error) []time.Duration {
-	var lat []time.Duration
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		start := time.Now()
-		if err := f(); err != nil {
-			tb.Errorf("neighbour call: %v", err)
-			return lat
-		}
-		lat = append(lat, time.Since(start))
-	}
-	return lat
-}
-
 // reportNeighbour reports the neighbour's latencies alone and under attack.
 func reportNeighbour(rep *hostile.Report, c hostile.Case, alone, under []time.Duration, attacks int64, stopped bool) {
 	p99a, p99u := hostile.Percentile(alone, 99), hostile.Percentile(under, 99)
@@ -238,13 +222,13 @@ func BenchmarkHostileNeighbour(b *testing.B) {
 		}
 		req := engine.Request{Tenant: "neighbour", Pool: "static", Function: "getUser", Input: []byte(`{"query":{"id":"1"}}`), Limits: engine.Limits{Timeout: 10 * time.Second, MaxInstances: 1}}
 		neighbour := func() error { _, err := e.Call(ctx, static, req); return err }
-		closedLoop(tb, 100*time.Millisecond, neighbour) // warm
-		alone := closedLoop(tb, neighbourWindow, neighbour)
+		hostile.ClosedLoop(tb, 100*time.Millisecond, neighbour) // warm
+		alone := hostile.ClosedLoop(tb, neighbourWindow, neighbour)
 		ae, am := prepareAttack(tb, c, wasm)
 		stop := make(chan struct{})
 		wait := attack(tb, c, wasm, ae, am, hostile.Attackers(), stop)
 		time.Sleep(50 * time.Millisecond)
-		under := closedLoop(tb, neighbourWindow, neighbour)
+		under := hostile.ClosedLoop(tb, neighbourWindow, neighbour)
 		close(stop)
 		attacks, stopped := wait()
 		reportNeighbour(rep, c, alone, under, attacks, stopped)

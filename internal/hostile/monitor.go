@@ -140,3 +140,19 @@ func RSS() (rss, peak uint64) {
 func ResetPeakRSS() error {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
+
+// ClosedLoop calls f one call after another for d and returns each
+// call's latency; it stops at the first error, reported on tb.
+func ClosedLoop(tb testing.TB, d time.Duration, f func() error) []time.Duration {
+	var lat []time.Duration
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		start := time.Now()
+		if err := f(); err != nil {
+			tb.Errorf("neighbour call: %v", err)
+			return lat
+		}
+		lat = append(lat, time.Since(start))
+	}
+	return lat
+}
