@@ -137,13 +137,16 @@ var migrations = []migration{{
 }, {
 	version: 3,
 	name:    "cluster membership and shared quota pools",
+	// New tables only, so IF NOT EXISTS: a schema taken back to an
+	// earlier version by its columns (TestMigrationKeepsTenants) keeps
+	// them and still migrates.
 	statements: []string{
-		`CREATE TABLE cluster_nodes (
+		`CREATE TABLE IF NOT EXISTS cluster_nodes (
 			id TEXT PRIMARY KEY,
 			started_at BIGINT NOT NULL,
 			last_seen BIGINT NOT NULL
 		)`,
-		`CREATE TABLE quota_slots (
+		`CREATE TABLE IF NOT EXISTS quota_slots (
 			tenant_id TEXT NOT NULL,
 			slot INTEGER NOT NULL,
 			node_id TEXT NOT NULL,
@@ -151,8 +154,8 @@ var migrations = []migration{{
 			expires_at BIGINT NOT NULL,
 			PRIMARY KEY (tenant_id, slot)
 		)`,
-		`CREATE INDEX quota_slots_lease ON quota_slots(lease_id)`,
-		`CREATE TABLE quota_rate (
+		`CREATE INDEX IF NOT EXISTS quota_slots_lease ON quota_slots(lease_id)`,
+		`CREATE TABLE IF NOT EXISTS quota_rate (
 			tenant_id TEXT PRIMARY KEY,
 			tat BIGINT NOT NULL
 		)`,
