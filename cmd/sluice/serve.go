@@ -92,6 +92,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, removedAllowPrivate)
 		return 2
 	}
+	if *clusterHeartbeat <= 0 || *clusterTTL < 3**clusterHeartbeat {
+		fmt.Fprintf(stderr, "sluice serve: --cluster-ttl (%v) must be at least three --cluster-heartbeat (%v), which must be positive\n", *clusterTTL, *clusterHeartbeat)
+		return 2
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fail("data dir: %v", err)
