@@ -62,12 +62,13 @@ func TestAdmitShare(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			pools := &poolCount{}
 			tenant := store.Tenant{ID: "tn_" + string(rune('a'+i)), Quotas: tt.q}
 			admitted := 0
 			var releases []func()
 			for c := range tt.calls {
 				n := nodes[c%len(nodes)]
-				release, err := admitShare(ctx, n.l, n.m, tenant, time.Now)
+				release, err := admitShare(ctx, n.l, n.m, tenant, time.Now, pools.observe)
 				var qe *QuotaError
 				switch {
 				case err == nil:
@@ -84,6 +85,16 @@ func TestAdmitShare(t *testing.T) {
 			if admitted != tt.want {
 				t.Fatalf("admitted %d of %d calls, want %d", admitted, tt.calls, tt.want)
 			}
+			// Every call past a node's share asked the pool, if there is
+			// one, and the pool gave exactly its remainder.
+			local, shared := nodes[0].m.Split(limit(tt.q))
+			asked := tt.calls - len(nodes)*local
+			if shared == 0 {
+				asked = 0
+			}
+			if pools.taken != shared || pools.taken+pools.full != asked {
+				t.Fatalf("pool: %d taken, %d full; want %d taken of %d", pools.taken, pools.full, shared, asked)
+			}
 			for _, r := range releases {
 				r()
 			}
@@ -92,7 +103,7 @@ func TestAdmitShare(t *testing.T) {
 				again := 0
 				for c := range tt.calls {
 					n := nodes[c%len(nodes)]
-					if release, err := admitShare(ctx, n.l, n.m, tenant, time.Now); err == nil {
+					if release, err := admitShare(ctx, n.l, n.m, tenant, time.Now, pools.observe); err == nil {
 						again++
 						defer release()
 					}
@@ -104,3 +115,17 @@ func TestAdmitShare(t *testing.T) {
 		})
 	}
 }
+
+// poolCount counts the uses of the shared pools.
+type poolCount struct{ taken, full int }
+
+func (p *poolCount) observe(_ Reason, outcome string) {
+	switch outcome {
+	case "taken":
+		p.taken++
+	case "full":
+		p.full++
+	}
+}
+
+func limit(q store.Quotas) int { return max(q.MaxConcurrency, q.CallsPerMinute) }

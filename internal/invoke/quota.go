@@ -170,7 +170,13 @@ func quotaLimits(base engine.Limits, q store.Quotas) engine.Limits {
 // quotas (c.Split), in memory, falling back to the cluster's shared
 // pools when the share is used up. Concurrency is taken first, so a
 // call it refuses takes no rate token; a rate refusal frees the slot.
-func admitShare(ctx context.Context, l *limiter, c Cluster, t store.Tenant, now func() time.Time) (release func(), err error) {
+//
+// observe, when not nil, is told each use of a shared pool: its reason
+// and "taken", "full" or "error".
+func admitShare(ctx context.Context, l *limiter, c Cluster, t store.Tenant, now func() time.Time, observe func(pool Reason, outcome string)) (release func(), err error) {
+	if observe == nil {
+		observe = func(Reason, string) {}
+	}
 	q := t.Quotas
 	release = func() {}
 	if q.MaxConcurrency > 0 {
@@ -178,8 +184,10 @@ func admitShare(ctx context.Context, l *limiter, c Cluster, t store.Tenant, now 
 		rel, ok := l.slot(t.ID, local, now())
 		if !ok && shared > 0 {
 			if rel, ok, err = c.AcquireSlot(ctx, t.ID, shared, slotHold(q)); err != nil {
+				observe(ReasonConcurrency, "error")
 				return nil, fmt.Errorf("invoke: shared concurrency quota: %w", err)
 			}
+			observe(ReasonConcurrency, outcome(ok))
 		}
 		if !ok {
 			return nil, &QuotaError{Reason: ReasonConcurrency, Limit: q.MaxConcurrency, RetryAfter: time.Second}
@@ -192,9 +200,11 @@ func admitShare(ctx context.Context, l *limiter, c Cluster, t store.Tenant, now 
 		if !ok && shared > 0 {
 			var sretry time.Duration
 			if ok, sretry, err = c.TakeToken(ctx, t.ID, shared); err != nil {
+				observe(ReasonRate, "error")
 				release()
 				return nil, fmt.Errorf("invoke: shared rate quota: %w", err)
 			}
+			observe(ReasonRate, outcome(ok))
 			retry = min(retry, sretry)
 		}
 		if !ok {
@@ -203,6 +213,13 @@ func admitShare(ctx context.Context, l *limiter, c Cluster, t store.Tenant, now 
 		}
 	}
 	return release, nil
+}
+
+func outcome(taken bool) string {
+	if taken {
+		return "taken"
+	}
+	return "full"
 }
 
 // slotHold bounds a shared slot's lease: the call's timeout, with a

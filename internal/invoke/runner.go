@@ -122,7 +122,7 @@ func (r *Runner) admit(ctx context.Context, t store.Tenant) (release func(), err
 		}
 		return release, nil
 	}
-	release, err = admitShare(ctx, r.quotas, r.cfg.Cluster, t, r.cfg.Now)
+	release, err = admitShare(ctx, r.quotas, r.cfg.Cluster, t, r.cfg.Now, r.metrics.observePool)
 	var qerr *QuotaError
 	if errors.As(err, &qerr) {
 		r.metrics.observeRejection(t.ID, qerr.Reason)
@@ -214,7 +214,8 @@ func (r *Runner) Wait(ctx context.Context) error { return r.inflight.wait(ctx) }
 
 // Describe implements prometheus.Collector: a Runner reports its calls
 // (sluice_calls_total, sluice_call_duration_seconds,
-// sluice_quota_rejections_total, sluice_host_calls_total) and the
+// sluice_quota_rejections_total, sluice_host_calls_total,
+// sluice_quota_pool_calls_total) and the
 // engine's pools, instances and modules. Register it where /metrics is
 // served.
 func (r *Runner) Describe(ch chan<- *prometheus.Desc) { r.metrics.describe(ch) }
