@@ -134,6 +134,32 @@ var migrations = []migration{{
 		`ALTER TABLE tenants ADD COLUMN allow_private_networks BOOLEAN NOT NULL DEFAULT FALSE`,
 		`ALTER TABLE tenants ADD COLUMN private_networks TEXT NOT NULL DEFAULT '[]'`,
 	},
+}, {
+	version: 3,
+	name:    "cluster membership and shared quota pools",
+	// New tables only, so IF NOT EXISTS: a schema taken back to an
+	// earlier version by its columns (TestMigrationKeepsTenants) keeps
+	// them and still migrates.
+	statements: []string{
+		`CREATE TABLE IF NOT EXISTS cluster_nodes (
+			id TEXT PRIMARY KEY,
+			started_at BIGINT NOT NULL,
+			last_seen BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS quota_slots (
+			tenant_id TEXT NOT NULL,
+			slot INTEGER NOT NULL,
+			node_id TEXT NOT NULL,
+			lease_id TEXT NOT NULL,
+			expires_at BIGINT NOT NULL,
+			PRIMARY KEY (tenant_id, slot)
+		)`,
+		`CREATE INDEX IF NOT EXISTS quota_slots_lease ON quota_slots(lease_id)`,
+		`CREATE TABLE IF NOT EXISTS quota_rate (
+			tenant_id TEXT PRIMARY KEY,
+			tat BIGINT NOT NULL
+		)`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

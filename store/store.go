@@ -17,6 +17,7 @@ type Store interface {
 	UserStore
 	AuditStore
 	MigrationJobStore
+	ClusterStore
 
 	// Ping checks that the store answers (for /readyz).
 	Ping(ctx context.Context) error

@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/internal/cluster"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -56,6 +58,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	moduleLimits := flags.String("module-limits", os.Getenv("SLUICE_MODULE_LIMITS"), "module limits over the defaults as name=value,..., e.g. maxNestingDepth=4096,maxFunctions=50000; names: "+strings.Join(engine.ModuleLimitNames(), ", ")+" (SLUICE_MODULE_LIMITS)")
 	compileTimeout := flags.Duration("compile-timeout", serveEnvDuration("SLUICE_COMPILE_TIMEOUT", engine.DefaultCompileTimeout), "how long compiling one module may take (SLUICE_COMPILE_TIMEOUT)")
 	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
+	clusterHeartbeat := flags.Duration("cluster-heartbeat", serveEnvDuration("SLUICE_CLUSTER_HEARTBEAT", cluster.DefaultHeartbeat), "with a PostgreSQL store: how often this node refreshes its membership row and reads the live nodes (SLUICE_CLUSTER_HEARTBEAT)")
+	clusterTTL := flags.Duration("cluster-ttl", serveEnvDuration("SLUICE_CLUSTER_TTL", cluster.DefaultTTL), "with a PostgreSQL store: how long a silent node counts as live, at least three heartbeats (SLUICE_CLUSTER_TTL)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -86,6 +90,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *allowPrivate {
 		fmt.Fprint(stderr, removedAllowPrivate)
+		return 2
+	}
+	if *clusterHeartbeat <= 0 || *clusterTTL < 3**clusterHeartbeat {
+		fmt.Fprintf(stderr, "sluice serve: --cluster-ttl (%v) must be at least three --cluster-heartbeat (%v), which must be positive\n", *clusterTTL, *clusterHeartbeat)
 		return 2
 	}
 
@@ -142,12 +150,36 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hosts := hostfuncs.New(hostfuncs.Config{Egress: egress.Config{Protected: protected}})
 	defer hosts.Close()
 
-	runner, err := invoke.New(invoke.Config{Engine: eng, Store: st, Hosts: hosts})
+	// With a shared store the nodes divide the tenants' rate and
+	// concurrency quotas; the embedded store is one node's alone.
+	registry := prometheus.NewRegistry()
+	var members *cluster.Membership
+	if *storeURL != "" {
+		members, err = cluster.Join(ctx, cluster.Config{Store: st, Heartbeat: *clusterHeartbeat, TTL: *clusterTTL, Logger: logger})
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer func() {
+			lctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := members.Leave(lctx); err != nil {
+				logger.Warn("cluster leave", "error", err.Error())
+			}
+		}()
+		if err := registry.Register(members); err != nil {
+			return fail("%v", err)
+		}
+	}
+	icfg := invoke.Config{Engine: eng, Store: st, Hosts: hosts}
+	if members != nil {
+		icfg.Cluster = members
+	}
+	runner, err := invoke.New(icfg)
 	if err != nil {
 		return fail("%v", err)
 	}
 	srv, err := api.New(api.Config{
-		Runner: runner, Store: st,
+		Runner: runner, Store: st, Registry: registry,
 		OperatorToken: token,
 		PublicIPs:     splitComma(*publicIPs),
 		Logger:        logger,

@@ -156,7 +156,8 @@ func TestServeEnvAndFlags(t *testing.T) {
 		t.Errorf("token from SLUICE_OPERATOR_TOKEN: %d", res.StatusCode)
 	}
 
-	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--master-key", "short", "--data-dir", t.TempDir()}} {
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--master-key", "short", "--data-dir", t.TempDir()},
+		{"--cluster-heartbeat", "1s", "--cluster-ttl", "2s"}, {"--cluster-heartbeat", "0s"}} {
 		var o, e bytes.Buffer
 		if code := serve(context.Background(), args, &o, &e); code == 0 {
 			t.Errorf("serve %v: exit 0", args)

@@ -8,9 +8,11 @@
 //     active one), read from the store once per version and kept;
 //  2. the module: compiled once per content and kept, loaded from the
 //     store's bytes on first use (Load adds a module being uploaded);
-//  3. the quotas: a per-tenant, per-node concurrency limit (non-blocking)
-//     and a calls-per-minute rate limit (GCRA), both read from the
-//     tenant's Quotas on every call, so a change applies to the next one;
+//  3. the quotas: a per-tenant concurrency limit (non-blocking) and a
+//     calls-per-minute rate limit (GCRA), both read from the tenant's
+//     Quotas on every call, so a change applies to the next one; whole
+//     on one node, or, with Config.Cluster, this node's share of them
+//     in memory and the cluster's shared pool in the store beyond it;
 //  4. the host functions of the connection's configuration and the
 //     engine.Request, whose limits come from Config.Limits overridden by
 //     the quotas (memory, timeout, instances, host calls);

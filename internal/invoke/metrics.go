@@ -16,6 +16,7 @@ type metrics struct {
 	callSeconds     *prometheus.HistogramVec // function, outcome
 	quotaRejections *prometheus.CounterVec   // tenant, reason
 	hostCalls       *prometheus.CounterVec   // kind, outcome
+	poolCalls       *prometheus.CounterVec   // pool, outcome
 
 	pools, instances, modules, slots, memory *prometheus.Desc
 }
@@ -36,6 +37,9 @@ func newMetrics(e *engine.Engine) *metrics {
 		hostCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_host_calls_total", Help: "Host calls made by connectors, by kind and outcome.",
 		}, []string{"kind", "outcome"}),
+		poolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_quota_pool_calls_total", Help: "Calls past this node's share of a quota that asked the cluster's shared pool in the store, by pool (concurrency or rate) and outcome (taken, full or error).",
+		}, []string{"pool", "outcome"}),
 		pools:     prometheus.NewDesc("sluice_engine_pools", "Instance pools in the engine.", nil, nil),
 		instances: prometheus.NewDesc("sluice_engine_instances", "Engine instances by state.", []string{"state"}, nil),
 		modules:   prometheus.NewDesc("sluice_engine_modules", "Compiled modules in the engine.", nil, nil),
@@ -45,7 +49,7 @@ func newMetrics(e *engine.Engine) *metrics {
 }
 
 func (m *metrics) vecs() []prometheus.Collector {
-	return []prometheus.Collector{m.calls, m.callSeconds, m.quotaRejections, m.hostCalls}
+	return []prometheus.Collector{m.calls, m.callSeconds, m.quotaRejections, m.hostCalls, m.poolCalls}
 }
 
 func (m *metrics) describe(ch chan<- *prometheus.Desc) {
@@ -77,6 +81,10 @@ func (m *metrics) collect(ch chan<- prometheus.Metric) {
 
 func (m *metrics) observeRejection(tenant string, reason Reason) {
 	m.quotaRejections.WithLabelValues(tenant, string(reason)).Inc()
+}
+
+func (m *metrics) observePool(pool Reason, outcome string) {
+	m.poolCalls.WithLabelValues(string(pool), outcome).Inc()
 }
 
 func (m *metrics) observeCall(tenant, fn string, res *engine.Result, err error) {

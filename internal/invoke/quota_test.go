@@ -174,3 +174,65 @@ func TestErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestLimiterShareChanges: a node's share of a rate quota changing (nodes
+// joined or left) keeps the calls already taken, so the new share adds
+// no burst; no share refuses and keeps the bucket; a changed quota starts
+// full.
+func TestLimiterShareChanges(t *testing.T) {
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	take := func(l *limiter, cpm, rate int, at time.Duration, n int) int {
+		got := 0
+		for range n {
+			if ok, _ := l.token("acme", cpm, rate, t0.Add(at)); ok {
+				got++
+			}
+		}
+		return got
+	}
+	tests := []struct {
+		name  string
+		steps []struct{ cpm, rate, n, want int }
+	}{
+		{"a larger share gives only the difference", []struct{ cpm, rate, n, want int }{
+			{60, 20, 30, 20}, // a third of 60: a burst of 20
+			{60, 30, 30, 10}, // a node left: 30, of which 20 are taken
+		}},
+		{"a smaller share refuses until the taken calls fit", []struct{ cpm, rate, n, want int }{
+			{60, 30, 10, 10},
+			{60, 20, 30, 10},
+		}},
+		{"no share refuses and keeps the bucket", []struct{ cpm, rate, n, want int }{
+			{60, 20, 20, 20},
+			{60, 0, 5, 0},
+			{60, 20, 5, 0},
+		}},
+		{"a changed quota starts full", []struct{ cpm, rate, n, want int }{
+			{60, 20, 20, 20},
+			{90, 30, 40, 30},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLimiter()
+			for i, s := range tt.steps {
+				if got := take(l, s.cpm, s.rate, 0, s.n); got != s.want {
+					t.Fatalf("step %d: %d of %d calls of share %d/%d passed, want %d", i, got, s.n, s.rate, s.cpm, s.want)
+				}
+			}
+		})
+	}
+	// The refill follows the share: 20 per minute is one call per 3s.
+	l := newLimiter()
+	take(l, 60, 20, 0, 20)
+	if got := take(l, 60, 20, 3*time.Second, 5); got != 1 {
+		t.Fatalf("3s after the burst %d calls passed, want 1", got)
+	}
+}
+
+func TestSlotNone(t *testing.T) {
+	l := newLimiter()
+	if _, ok := l.slot("acme", 0, time.Now()); ok {
+		t.Fatal("a share of no slots admitted a call")
+	}
+}

@@ -32,6 +32,25 @@ type Config struct {
 	Limits engine.Limits
 	// Now is the clock of the rate quota; nil is time.Now.
 	Now func() time.Time
+	// Cluster, when set, divides the rate and concurrency quotas among
+	// the nodes sharing the store: this node enforces its share, and
+	// draws on the cluster's shared pool when the share is used up.
+	// nil: this node enforces whole quotas (one node).
+	Cluster Cluster
+}
+
+// Cluster divides the tenants' rate and concurrency quotas among the
+// nodes sharing a store; an internal/cluster.Membership is one.
+type Cluster interface {
+	// Split returns the part of a quota of total this node enforces
+	// alone and the size of the pool the nodes share through the store.
+	Split(total int) (local, shared int)
+	// AcquireSlot takes a slot of the tenant's shared concurrency pool
+	// of capacity slots, held at most hold.
+	AcquireSlot(ctx context.Context, tenant string, capacity int, hold time.Duration) (release func(), ok bool, err error)
+	// TakeToken takes a call of the tenant's shared rate pool of
+	// perMinute calls per minute.
+	TakeToken(ctx context.Context, tenant string, perMinute int) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Runner runs connector calls (see the package documentation). It is
@@ -84,12 +103,31 @@ type Call struct {
 // connector call that runs the tenant's code (an upload): the caller
 // releases it when done. It refuses with a *QuotaError as Call does.
 func (r *Runner) Admit(t store.Tenant) (release func(), err error) {
-	release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
-	if qerr != nil {
-		r.metrics.observeRejection(t.ID, qerr.Reason)
-		return nil, qerr
+	ctx, cancel := context.WithTimeout(context.Background(), admitTimeout)
+	defer cancel()
+	return r.admit(ctx, t)
+}
+
+// admitTimeout bounds Admit's look at the cluster's shared pools.
+const admitTimeout = 5 * time.Second
+
+// admit takes one call of the tenant's quotas: whole on this node, or
+// this node's share and the cluster's shared pools.
+func (r *Runner) admit(ctx context.Context, t store.Tenant) (release func(), err error) {
+	if r.cfg.Cluster == nil {
+		release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
+		if qerr != nil {
+			r.metrics.observeRejection(t.ID, qerr.Reason)
+			return nil, qerr
+		}
+		return release, nil
 	}
-	return release, nil
+	release, err = admitShare(ctx, r.quotas, r.cfg.Cluster, t, r.cfg.Now, r.metrics.observePool)
+	var qerr *QuotaError
+	if errors.As(err, &qerr) {
+		r.metrics.observeRejection(t.ID, qerr.Reason)
+	}
+	return release, err
 }
 
 // Call runs c under the tenant's quotas. The Result is non-nil whenever
@@ -107,10 +145,9 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
-	if qerr != nil {
-		r.metrics.observeRejection(t.ID, qerr.Reason)
-		return nil, qerr
+	release, err := r.admit(ctx, t)
+	if err != nil {
+		return nil, err
 	}
 	r.inflight.add()
 	defer func() {
@@ -177,7 +214,8 @@ func (r *Runner) Wait(ctx context.Context) error { return r.inflight.wait(ctx) }
 
 // Describe implements prometheus.Collector: a Runner reports its calls
 // (sluice_calls_total, sluice_call_duration_seconds,
-// sluice_quota_rejections_total, sluice_host_calls_total) and the
+// sluice_quota_rejections_total, sluice_host_calls_total,
+// sluice_quota_pool_calls_total) and the
 // engine's pools, instances and modules. Register it where /metrics is
 // served.
 func (r *Runner) Describe(ch chan<- *prometheus.Desc) { r.metrics.describe(ch) }
