@@ -56,6 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	moduleLimits := flags.String("module-limits", os.Getenv("SLUICE_MODULE_LIMITS"), "module limits over the defaults as name=value,..., e.g. maxNestingDepth=4096,maxFunctions=50000; names: "+strings.Join(engine.ModuleLimitNames(), ", ")+" (SLUICE_MODULE_LIMITS)")
 	compileTimeout := flags.Duration("compile-timeout", serveEnvDuration("SLUICE_COMPILE_TIMEOUT", engine.DefaultCompileTimeout), "how long compiling one module may take (SLUICE_COMPILE_TIMEOUT)")
 	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
+	maxVersions := flags.Int("max-versions", serveEnvInt("SLUICE_MAX_VERSIONS", api.DefaultMaxVersions), "versions a connection keeps; an upload over it prunes the oldest inactive ones, never the active one; negative keeps all (SLUICE_MAX_VERSIONS)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -86,6 +87,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *allowPrivate {
 		fmt.Fprint(stderr, removedAllowPrivate)
+		return 2
+	}
+	if *maxVersions == 0 || *maxVersions == 1 {
+		fmt.Fprintf(stderr, "sluice serve: --max-versions: %d is too few: the active version and an upload must both fit (at least 2; negative keeps all)\n", *maxVersions)
 		return 2
 	}
 
@@ -152,6 +157,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		PublicIPs:     splitComma(*publicIPs),
 		Logger:        logger,
 		TrustProxy:    *trustProxy,
+		MaxVersions:   *maxVersions,
 	})
 	if err != nil {
 		return fail("%v", err)
