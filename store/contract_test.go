@@ -436,6 +436,48 @@ func runContract(t *testing.T, fresh backend) {
 				t.Fatalf("versions = %v", got)
 			}
 		}},
+		{"ConcurrentUploads", func(t *testing.T, open opener) {
+			s := open(t, testKey)
+			a := newTenant(t, ctx, s, "acme")
+			must(s.PutConnection(ctx, pgConn(a.ID, "same")))(t)
+			must(s.PutConnection(ctx, pgConn(a.ID, "pruned")))(t)
+			must(s.PutConnection(ctx, pgConn(a.ID, "kept")))(t)
+			// The same bytes at once make one version.
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for range 8 {
+				wg.Go(func() {
+					_, err := s.AddVersion(ctx, a.ID, "same", store.NewVersion{}, wasm(1))
+					errs <- err
+				})
+			}
+			// One connection prunes modules another keeps uploading.
+			for i := range 8 {
+				wg.Go(func() {
+					n := byte(20 + i%4)
+					_, err := s.AddVersion(ctx, a.ID, "pruned", store.NewVersion{MaxVersions: 2}, wasm(n))
+					if err == nil {
+						_, err = s.AddVersion(ctx, a.ID, "kept", store.NewVersion{}, wasm(n))
+					}
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent upload: %v", err)
+				}
+			}
+			if l := must(s.ListVersions(ctx, a.ID, "same"))(t); len(l) != 1 {
+				t.Fatalf("%d versions of one module", len(l))
+			}
+			for _, v := range must(s.ListVersions(ctx, a.ID, "kept"))(t) {
+				if _, err := s.ModuleBytes(ctx, v.SHA256); err != nil {
+					t.Fatalf("module of kept version %d: %v", v.Version, err)
+				}
+			}
+		}},
 		{"PlainEnv", func(t *testing.T, open opener) {
 			s := open(t, testKey)
 			a := newTenant(t, ctx, s, "acme")
