@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -32,12 +35,26 @@ const (
 
 // connectionRequest is the body of PUT /v1/connections/{name}.
 type connectionRequest struct {
-	Mode            *string           `json:"mode"`
-	DBType          *string           `json:"dbType"`
-	Connection      *connParams       `json:"connection"`
-	Env             map[string]string `json:"env"`
-	EgressAllowlist []string          `json:"egressAllowlist"`
-	Enabled         *bool             `json:"enabled"`
+	Mode            *string                    `json:"mode"`
+	DBType          *string                    `json:"dbType"`
+	Connection      *connParams                `json:"connection"`
+	Env             map[string]json.RawMessage `json:"env"`
+	EgressAllowlist []string                   `json:"egressAllowlist"`
+	Enabled         *bool                      `json:"enabled"`
+}
+
+// plainEnvValue is how an answer shows a plain (not secret) env value:
+// the object form a request marks it plain with (envEntry).
+type plainEnvValue struct {
+	Value  string `json:"value"`
+	Secret bool   `json:"secret"`
+}
+
+// envEntry is an env value of a request in its object form; the other
+// form, a bare string, is a secret. Secret defaults to true.
+type envEntry struct {
+	Value  *string `json:"value"`
+	Secret *bool   `json:"secret"`
 }
 
 type connParams struct {
@@ -49,19 +66,20 @@ type connParams struct {
 	Database string `json:"database,omitempty"`
 }
 
-// connectionResponse is a connection with its secrets masked.
+// connectionResponse is a connection with its secrets masked. An env
+// value is Mask (a secret) or a plainEnvValue.
 type connectionResponse struct {
-	Name            string            `json:"name"`
-	Mode            string            `json:"mode"`
-	DBType          string            `json:"dbType"`
-	Connection      connParams        `json:"connection"`
-	Env             map[string]string `json:"env"`
-	EgressAllowlist []string          `json:"egressAllowlist"`
-	Enabled         bool              `json:"enabled"`
-	ActiveVersion   int               `json:"activeVersion"`
-	ConfigVersion   int               `json:"configVersion"`
-	CreatedAt       time.Time         `json:"createdAt"`
-	UpdatedAt       time.Time         `json:"updatedAt"`
+	Name            string         `json:"name"`
+	Mode            string         `json:"mode"`
+	DBType          string         `json:"dbType"`
+	Connection      connParams     `json:"connection"`
+	Env             map[string]any `json:"env"`
+	EgressAllowlist []string       `json:"egressAllowlist"`
+	Enabled         bool           `json:"enabled"`
+	ActiveVersion   int            `json:"activeVersion"`
+	ConfigVersion   int            `json:"configVersion"`
+	CreatedAt       time.Time      `json:"createdAt"`
+	UpdatedAt       time.Time      `json:"updatedAt"`
 }
 
 func connectionDTO(c store.Connection) connectionResponse {
@@ -75,9 +93,13 @@ func connectionDTO(c store.Connection) connectionResponse {
 	if c.Connection.Password != "" {
 		p.Password = Mask
 	}
-	env := make(map[string]string, len(c.Env))
-	for k := range c.Env {
-		env[k] = Mask
+	env := make(map[string]any, len(c.Env))
+	for k, v := range c.Env {
+		if slices.Contains(c.PlainEnv, k) {
+			env[k] = plainEnvValue{Value: v}
+		} else {
+			env[k] = Mask
+		}
 	}
 	allow := c.EgressAllowlist
 	if allow == nil {
@@ -133,7 +155,9 @@ func unmaskURI(given, old string) string {
 	return given
 }
 
-// PUT /v1/connections/{name}
+// PUT /v1/connections/{name} saves the whole configuration. A change of
+// mode that the active version cannot serve is refused (409
+// mode_not_satisfied) unless ?force=true.
 func (s *Server) putConnection(c echo.Context) error {
 	ctx := c.Request().Context()
 	t := tenantOf(c)
@@ -153,6 +177,21 @@ func (s *Server) putConnection(c echo.Context) error {
 	conn, err := validateConnection(name, &req, old, exists)
 	if err != nil {
 		return err
+	}
+	force, err := boolParam(c, "force")
+	if err != nil {
+		return err
+	}
+	// A new mode must be one the active version can serve.
+	if exists && old.ActiveVersion != 0 && conn.Mode != old.Mode && !force {
+		v, err := s.cfg.Store.GetVersion(ctx, t.ID, name, old.ActiveVersion)
+		if err != nil {
+			return err
+		}
+		info := engine.ModuleInfo{Functions: v.Functions}
+		if missing := info.MissingFor(engine.Mode(conn.Mode)); len(missing) > 0 {
+			return modeNotSatisfied(conn.Mode, v.Version, missing)
+		}
 	}
 	conn.Tenant = t.ID
 	saved, err := s.cfg.Store.PutConnection(ctx, conn)
@@ -243,22 +282,25 @@ func validateConnection(name string, req *connectionRequest, old store.Connectio
 		return c, invalidField("env", "has more than %d variables", maxEnvVars)
 	}
 	c.Env = make(map[string]string, len(req.Env))
-	for k, v := range req.Env {
+	c.PlainEnv = []string{}
+	for k, raw := range req.Env {
 		if !envNameRE.MatchString(k) || len(k) > 128 {
 			return c, invalidField("env."+k, "is not a valid name (A-Z, 0-9 and _, not starting with a digit)")
 		}
 		if strings.HasPrefix(k, "DB_") {
 			return c, invalidField("env."+k, "DB_* names are reserved for the connection")
 		}
+		v, secret, err := envValue(k, raw, old, exists)
+		if err != nil {
+			return c, err
+		}
 		if len(v) > maxEnvValueBytes {
 			return c, invalidField("env."+k, "is longer than %d bytes", maxEnvValueBytes)
 		}
-		if v == Mask && exists {
-			if ov, ok := old.Env[k]; ok {
-				v = ov
-			}
-		}
 		c.Env[k] = v
+		if !secret {
+			c.PlainEnv = append(c.PlainEnv, k)
+		}
 	}
 
 	if len(req.EgressAllowlist) > maxAllowEntries {
@@ -280,6 +322,49 @@ func validateConnection(name string, req *connectionRequest, old store.Connectio
 		c.Enabled = *req.Enabled
 	}
 	return c, nil
+}
+
+// envValue reads the env value k of a request: a bare string (a secret),
+// or {"value","secret"} (secret unless "secret": false). A secret sent
+// back as Mask, or without a value, keeps the stored value. A stored
+// secret becomes plain only with its value given again, so a secret
+// cannot be read back by flipping it to plain.
+func envValue(k string, raw json.RawMessage, old store.Connection, exists bool) (value string, secret bool, err error) {
+	stored, had := "", false
+	if exists {
+		stored, had = old.Env[k]
+	}
+	wasSecret := had && !slices.Contains(old.PlainEnv, k)
+	var bare string
+	if err := json.Unmarshal(raw, &bare); err == nil && len(raw) > 0 && raw[0] == '"' {
+		if bare == Mask && had {
+			return stored, true, nil
+		}
+		return bare, true, nil
+	}
+	shape := invalidField("env."+k, `must be a string (a secret) or {"value": "...", "secret": false}`)
+	var e envEntry
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if len(raw) == 0 || raw[0] != '{' || dec.Decode(&e) != nil {
+		return "", false, shape
+	}
+	secret = e.Secret == nil || *e.Secret
+	switch {
+	case secret && (e.Value == nil || *e.Value == Mask) && had:
+		return stored, true, nil
+	case secret && e.Value == nil:
+		return "", false, invalidField("env."+k, "has no value (and none is stored)")
+	case secret:
+		return *e.Value, true, nil
+	case (e.Value == nil || *e.Value == Mask) && wasSecret:
+		return "", false, invalidField("env."+k, "is a secret; give its value to make it plain")
+	case e.Value == nil && had:
+		return stored, false, nil
+	case e.Value == nil:
+		return "", false, invalidField("env."+k, "has no value (and none is stored)")
+	}
+	return *e.Value, false, nil
 }
 
 // GET /v1/connections -> {"connections":[...]}

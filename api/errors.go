@@ -28,6 +28,7 @@ const (
 	codeTooLarge         = "too_large"
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeNoActiveVersion  = "no_active_version"
+	codeModeNotSatisfied = "mode_not_satisfied"
 	codeQuotaExceeded    = "quota_exceeded"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
@@ -40,6 +41,7 @@ type Error struct {
 	Code       string
 	Message    string
 	RetryAfter time.Duration
+	Details    map[string]string // the answer's error.details, when set
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -110,7 +112,7 @@ func toError(err error) (*Error, map[string]string) {
 	)
 	switch {
 	case errors.As(err, &ae):
-		return ae, nil
+		return ae, ae.Details
 	case errors.As(err, &qe):
 		return &Error{Status: http.StatusTooManyRequests, Code: codeQuotaExceeded, Message: qe.Error(), RetryAfter: qe.RetryAfter}, nil
 	case errors.As(err, &ve):

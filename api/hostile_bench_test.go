@@ -41,7 +41,7 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 	if c.Stage != hostile.Run {
 		hostile.AttackStarts(tb)
 	}
-	uploads := e.upload(akey, "c", wasm, "").status != 201
+	uploads := e.upload(akey, "c", wasm, "?force=true").status != 201 // active whatever it implements
 	hostile.AttackStarts(tb)
 
 	client := &http.Client{Timeout: 30 * time.Second}

@@ -133,8 +133,12 @@ func TestRoutes(t *testing.T) {
 		}
 		e.req("POST", "/v1/connections/main/debug", key, map[string]any{"function": "login", "version": 9}).must(t, 404)
 
-		// Activate version 2: searchUser is not implemented there.
-		a := e.req("POST", "/v1/connections/main/versions/2/activate", key, nil).must(t, 200).json(t)
+		// Activate version 2: it cannot serve CUSTOM_USER_STORE, so only
+		// when forced; searchUser is not implemented there.
+		if code := e.req("POST", "/v1/connections/main/versions/2/activate", key, nil).must(t, 409).errCode(t); code != "mode_not_satisfied" {
+			t.Errorf("code %s", code)
+		}
+		a := e.req("POST", "/v1/connections/main/versions/2/activate?force=true", key, nil).must(t, 200).json(t)
 		if a["activeVersion"].(float64) != 2 {
 			t.Errorf("activate: %v", a)
 		}

@@ -46,7 +46,15 @@ type Config struct {
 	// through this node apply at once; through another node, within the
 	// TTL. Default 1s; negative turns caching off.
 	CacheTTL time.Duration
+	// MaxVersions caps the versions a connection keeps: an upload over it
+	// prunes the oldest inactive versions (never the active one). Default
+	// DefaultMaxVersions; negative keeps every version; 1 is refused (the
+	// active version and the upload must both fit).
+	MaxVersions int
 }
+
+// DefaultMaxVersions is Config.MaxVersions when it is 0.
+const DefaultMaxVersions = 50
 
 // Server is the HTTP API. Create it with New.
 type Server struct {
@@ -90,6 +98,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = time.Second
+	}
+	switch {
+	case cfg.MaxVersions == 0:
+		cfg.MaxVersions = DefaultMaxVersions
+	case cfg.MaxVersions == 1:
+		return nil, errors.New("api: Config.MaxVersions must be at least 2 (the active version and an upload), or negative for no cap")
+	case cfg.MaxVersions < 0:
+		cfg.MaxVersions = 0 // the store's "no cap"
 	}
 	doc, err := openAPIJSON()
 	if err != nil {

@@ -173,7 +173,8 @@ func TestCustomUserStoreOverHTTP(t *testing.T) {
 
 func TestUserFlowsCarryContext(t *testing.T) {
 	e := newEnv(t, sqliteSpec(t))
-	tenant, key := e.flowConn("acme", "probe", "CUSTOM_USER_STORE", probeWasm(t))
+	tenant, key := e.flowConn("acme", "probe", "CUSTOM_USER_STORE", nil)
+	e.upload(key, "probe", probeWasm(t), "?force=true").must(t, 201) // login is all it needs here
 	r := e.req("POST", "/v1/connections/probe/login", key, map[string]any{"username": "ada", "password": "secret"},
 		"User-Agent", "platform-backend/1.0", "X-Request-ID", "req-42").must(t, 200).json(t)
 	cd := r["user"].(map[string]any)["customData"].(map[string]any)

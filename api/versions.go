@@ -1,10 +1,12 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +24,10 @@ type versionResponse struct {
 	ABIVersion     int       `json:"abiVersion"`
 	Active         bool      `json:"active"`
 	CreatedAt      time.Time `json:"createdAt"`
+	// Upload answers only: why a first version was not activated, and
+	// the versions pruned to stay within the cap.
+	NotActivated string `json:"notActivated,omitempty"`
+	Pruned       []int  `json:"pruned,omitempty"`
 }
 
 func versionDTO(v store.Version, conn store.Connection) versionResponse {
@@ -37,9 +43,43 @@ func versionDTO(v store.Version, conn store.Connection) versionResponse {
 	}
 }
 
+// boolParam is the query parameter name as a boolean, false when absent.
+func boolParam(c echo.Context, name string) (bool, error) {
+	a := c.QueryParam(name)
+	if a == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(a)
+	if err != nil {
+		return false, invalidField(name, "must be true or false")
+	}
+	return b, nil
+}
+
+// modeNotSatisfied refuses to make a module that lacks functions of the
+// connection's mode its active version (version 0: an upload).
+func modeNotSatisfied(mode store.Mode, version int, missing []string) *Error {
+	what := "the module"
+	details := map[string]string{"mode": string(mode), "missing": strings.Join(missing, ",")}
+	if version > 0 {
+		what = fmt.Sprintf("version %d", version)
+		details["version"] = strconv.Itoa(version)
+	}
+	return &Error{
+		Status: http.StatusConflict, Code: codeModeNotSatisfied, Details: details,
+		Message: fmt.Sprintf("%s cannot serve %s: it lacks %s; add ?force=true to accept that (those calls then answer not_implemented)",
+			what, mode, strings.Join(missing, ", ")),
+	}
+}
+
 // POST /v1/connections/{name}/versions (Content-Type: application/wasm)
-// stores a new version. It is activated when the connection has no active
-// version yet, or with ?activate=true.
+// stores a new version (201), or answers the connection's version of the
+// same bytes (200). With ?activate=true the version is activated; a
+// version that cannot serve the connection's mode is then refused (409
+// mode_not_satisfied, nothing stored) unless ?force=true. The first
+// version of a connection is activated when it can serve the mode (or
+// with ?force=true); otherwise it is stored inactive and notActivated
+// says why.
 func (s *Server) uploadVersion(c echo.Context) error {
 	req := c.Request()
 	ctx := req.Context()
@@ -51,13 +91,13 @@ func (s *Server) uploadVersion(c echo.Context) error {
 	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != "application/wasm" {
 		return apiErr(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "the body must be a .wasm module sent with Content-Type: application/wasm")
 	}
-	activate := conn.ActiveVersion == 0
-	if a := c.QueryParam("activate"); a != "" {
-		b, err := strconv.ParseBool(a)
-		if err != nil {
-			return invalidField("activate", "must be true or false")
-		}
-		activate = activate || b
+	explicit, err := boolParam(c, "activate")
+	if err != nil {
+		return err
+	}
+	force, err := boolParam(c, "force")
+	if err != nil {
+		return err
 	}
 	// An upload runs the tenant's code (the probe) and costs the node
 	// like a call: it takes a call of the tenant's quotas before its body
@@ -82,9 +122,21 @@ func (s *Server) uploadVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	missing := info.MissingFor(engine.Mode(conn.Mode))
+	activate, notActivated := explicit, ""
+	switch {
+	case explicit && len(missing) > 0 && !force:
+		return modeNotSatisfied(conn.Mode, 0, missing)
+	case !explicit && conn.ActiveVersion == 0 && len(missing) > 0 && !force:
+		notActivated = fmt.Sprintf("not activated: the connection's mode %s needs %s, which this version lacks; activate it with ?force=true or change the mode",
+			conn.Mode, strings.Join(missing, ", "))
+	case conn.ActiveVersion == 0:
+		activate = true
+	}
 	defer s.conns.drop(connKey{t.ID, conn.Name})
 	v, err := s.cfg.Store.AddVersion(ctx, t.ID, conn.Name, store.NewVersion{
 		SHA256: info.SHA256, Functions: info.Functions, ABIVersion: info.ABIVersion, Activate: activate,
+		MaxVersions: s.cfg.MaxVersions,
 	}, wasm)
 	if err != nil {
 		return connNotFound(err)
@@ -93,7 +145,15 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		s.cfg.Runner.Evict(ctx, conn)
 		conn.ActiveVersion = v.Version
 	}
-	return c.JSON(http.StatusCreated, versionDTO(v, conn))
+	out := versionDTO(v, conn)
+	out.NotActivated, out.Pruned = notActivated, v.Pruned
+	if out.Active {
+		out.NotActivated = "" // the same bytes, active already
+	}
+	if v.Existing {
+		return c.JSON(http.StatusOK, out)
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 // GET /v1/connections/{name}/versions -> {"activeVersion","versions":[...]}
@@ -114,7 +174,9 @@ func (s *Server) listVersions(c echo.Context) error {
 }
 
 // POST /v1/connections/{name}/versions/{version}/activate -> the
-// connection. Activating an older version is a rollback.
+// connection. Activating an older version is a rollback. A version that
+// cannot serve the connection's mode is refused (409 mode_not_satisfied)
+// unless ?force=true.
 func (s *Server) activateVersion(c echo.Context) error {
 	ctx := c.Request().Context()
 	conn, err := s.connection(c)
@@ -124,6 +186,21 @@ func (s *Server) activateVersion(c echo.Context) error {
 	n, err := strconv.Atoi(c.Param("version"))
 	if err != nil || n < 1 {
 		return notFound("no such version")
+	}
+	force, err := boolParam(c, "force")
+	if err != nil {
+		return err
+	}
+	v, err := s.cfg.Store.GetVersion(ctx, conn.Tenant, conn.Name, n)
+	if err != nil {
+		if isNotFound(err) {
+			return notFound("no such version")
+		}
+		return err
+	}
+	info := engine.ModuleInfo{Functions: v.Functions}
+	if missing := info.MissingFor(engine.Mode(conn.Mode)); len(missing) > 0 && !force {
+		return modeNotSatisfied(conn.Mode, n, missing)
 	}
 	saved, err := s.cfg.Store.ActivateVersion(ctx, conn.Tenant, conn.Name, n)
 	s.conns.drop(connKey{conn.Tenant, conn.Name})

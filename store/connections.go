@@ -6,9 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +41,11 @@ func validateConnection(c *Connection) error {
 			return invalid("env", "%q is not a valid variable name", k)
 		}
 	}
+	for _, k := range c.PlainEnv {
+		if _, ok := c.Env[k]; !ok {
+			return invalid("plainEnv", "%q is not a variable of env", k)
+		}
+	}
 	for _, e := range c.EgressAllowlist {
 		if strings.TrimSpace(e) == "" {
 			return invalid("egressAllowlist", "has an empty entry")
@@ -47,15 +54,15 @@ func validateConnection(c *Connection) error {
 	return nil
 }
 
-const connCols = `tenant_id, name, mode, db_type, uri_enc, host, port, username, password_enc, database_name, env_enc, egress_allowlist, enabled, active_version, config_version, created_at, updated_at`
+const connCols = `tenant_id, name, mode, db_type, uri_enc, host, port, username, password_enc, database_name, env_enc, egress_allowlist, enabled, active_version, config_version, created_at, updated_at, env_plain`
 
 func (s *sqlStore) scanConnection(r scanner) (Connection, error) {
 	var c Connection
-	var uri, pw, env, allow string
+	var uri, pw, env, allow, plain string
 	var created, updated int64
 	p := &c.Connection
 	if err := r.Scan(&c.Tenant, &c.Name, &c.Mode, &c.DBType, &uri, &p.Host, &p.Port, &p.Username, &pw, &p.Database,
-		&env, &allow, &c.Enabled, &c.ActiveVersion, &c.ConfigVersion, &created, &updated); err != nil {
+		&env, &allow, &c.Enabled, &c.ActiveVersion, &c.ConfigVersion, &created, &updated, &plain); err != nil {
 		return Connection{}, err
 	}
 	c.CreatedAt, c.UpdatedAt = goTime(created), goTime(updated)
@@ -80,6 +87,10 @@ func (s *sqlStore) scanConnection(r scanner) (Connection, error) {
 	if err := json.Unmarshal([]byte(allow), &c.EgressAllowlist); err != nil {
 		return Connection{}, fmt.Errorf("egress allowlist: %w", err)
 	}
+	c.PlainEnv = []string{}
+	if err := json.Unmarshal([]byte(plain), &c.PlainEnv); err != nil {
+		return Connection{}, fmt.Errorf("plain env: %w", err)
+	}
 	return c, nil
 }
 
@@ -92,6 +103,10 @@ func (s *sqlStore) PutConnection(ctx context.Context, c Connection) (Connection,
 		c.Env = map[string]string{}
 	}
 	c.EgressAllowlist = append([]string{}, c.EgressAllowlist...)
+	c.PlainEnv = slices.Compact(slices.Sorted(slices.Values(c.PlainEnv)))
+	if c.PlainEnv == nil {
+		c.PlainEnv = []string{}
+	}
 	uri, err := s.seal.seal(c.Tenant, c.Name, "uri", c.Connection.URI)
 	if err != nil {
 		return Connection{}, err
@@ -108,20 +123,21 @@ func (s *sqlStore) PutConnection(ctx context.Context, c Connection) (Connection,
 	}
 	env, _ := json.Marshal(sealedEnv)
 	allow, _ := json.Marshal(c.EgressAllowlist)
+	plain, _ := json.Marshal(c.PlainEnv)
 	now := s.now()
 	p := c.Connection
 	var created int64
 	err = s.db.QueryRowContext(ctx, s.d.q(`INSERT INTO connections (`+connCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, ?)
 		ON CONFLICT (tenant_id, name) DO UPDATE SET
 			mode = excluded.mode, db_type = excluded.db_type, uri_enc = excluded.uri_enc, host = excluded.host,
 			port = excluded.port, username = excluded.username, password_enc = excluded.password_enc,
-			database_name = excluded.database_name, env_enc = excluded.env_enc,
+			database_name = excluded.database_name, env_enc = excluded.env_enc, env_plain = excluded.env_plain,
 			egress_allowlist = excluded.egress_allowlist, enabled = excluded.enabled,
 			config_version = connections.config_version + 1, updated_at = excluded.updated_at
 		RETURNING active_version, config_version, created_at`),
 		c.Tenant, c.Name, string(c.Mode), string(c.DBType), uri, p.Host, p.Port, p.Username, pw, p.Database,
-		string(env), string(allow), c.Enabled, dbTime(now), dbTime(now),
+		string(env), string(allow), c.Enabled, dbTime(now), dbTime(now), string(plain),
 	).Scan(&c.ActiveVersion, &c.ConfigVersion, &created)
 	if err != nil {
 		return Connection{}, s.fail("put connection", err, ErrConflict)
@@ -211,6 +227,9 @@ func (s *sqlStore) AddVersion(ctx context.Context, tenantID, connection string, 
 	if nv.Version < 0 {
 		return Version{}, invalid("version", "must not be negative")
 	}
+	if nv.MaxVersions < 0 || nv.MaxVersions == 1 {
+		return Version{}, invalid("maxVersions", "must be 0 (no cap) or at least 2")
+	}
 	sum := sha256.Sum256(module)
 	v := Version{
 		Tenant: tenantID, Connection: connection, Version: nv.Version,
@@ -222,12 +241,30 @@ func (s *sqlStore) AddVersion(ctx context.Context, tenantID, connection string, 
 	}
 	fns, _ := json.Marshal(v.Functions)
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		v.Existing, v.Pruned = false, nil
 		var active int // locks the connection row on PostgreSQL: versions are numbered one at a time
 		if err := tx.QueryRowContext(ctx, s.d.q(`SELECT active_version FROM connections WHERE tenant_id = ? AND name = ?`+s.d.forUpdate),
 			tenantID, connection).Scan(&active); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO modules (sha256, size, bytes, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`),
+		// The same bytes again: the version the connection has (the
+		// active one when several have them, else the newest).
+		found, err := s.versionOfModule(ctx, tx, tenantID, connection, v.SHA256, active)
+		if err != nil {
+			return err
+		}
+		if found.Version != 0 {
+			v = found
+			v.Existing = true
+			if !nv.Activate || active == v.Version {
+				return nil
+			}
+			return s.activate(ctx, tx, tenantID, connection, v.Version)
+		}
+		// DO UPDATE (not DO NOTHING) locks an existing module row, so a
+		// concurrent prune skips it until this version references it.
+		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO modules (sha256, size, bytes, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (sha256) DO UPDATE SET size = excluded.size`),
 			v.SHA256, v.Size, module, dbTime(v.CreatedAt)); err != nil {
 			return err
 		}
@@ -241,15 +278,100 @@ func (s *sqlStore) AddVersion(ctx context.Context, tenantID, connection string, 
 			tenantID, connection, v.Version, v.SHA256, v.Size, string(fns), v.ABIVersion, dbTime(v.CreatedAt)); err != nil {
 			return err
 		}
-		if !nv.Activate {
-			return nil
+		if nv.Activate {
+			if err := s.activate(ctx, tx, tenantID, connection, v.Version); err != nil {
+				return err
+			}
+			active = v.Version
 		}
-		return s.activate(ctx, tx, tenantID, connection, v.Version)
+		if nv.MaxVersions > 0 {
+			v.Pruned, err = s.prune(ctx, tx, tenantID, connection, nv.MaxVersions, active, v.Version)
+		}
+		return err
 	})
 	if err != nil {
 		return Version{}, s.fail("add version", err, ErrConflict)
 	}
 	return v, nil
+}
+
+// versionOfModule is the connection's version of module sha (Version 0
+// when it has none): active when that one has it, else the newest.
+func (s *sqlStore) versionOfModule(ctx context.Context, tx *sql.Tx, tenantID, connection, sha string, active int) (Version, error) {
+	v, err := scanVersion(tx.QueryRowContext(ctx, s.d.q(`SELECT `+versionCols+` FROM versions
+		WHERE sha256 = ? AND tenant_id = ? AND connection_name = ? ORDER BY version = ? DESC, version DESC LIMIT 1`),
+		sha, tenantID, connection, active))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Version{}, nil
+	}
+	return v, err
+}
+
+// prune deletes the connection's oldest versions beyond maxVersions,
+// never active nor keep, and then the modules no version references any
+// more. It returns the deleted version numbers, oldest first.
+func (s *sqlStore) prune(ctx context.Context, tx *sql.Tx, tenantID, connection string, maxVersions, active, keep int) ([]int, error) {
+	type row struct {
+		version int
+		sha     string
+	}
+	rows, err := tx.QueryContext(ctx, s.d.q(`SELECT version, sha256 FROM versions WHERE tenant_id = ? AND connection_name = ? ORDER BY version`),
+		tenantID, connection)
+	if err != nil {
+		return nil, err
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.version, &r.sha); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var pruned []int
+	shas := map[string]bool{}
+	for _, r := range all {
+		if len(all)-len(pruned) <= maxVersions {
+			break
+		}
+		if r.version == active || r.version == keep {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM versions WHERE tenant_id = ? AND connection_name = ? AND version = ?`),
+			tenantID, connection, r.version); err != nil {
+			return nil, err
+		}
+		pruned = append(pruned, r.version)
+		shas[r.sha] = true
+	}
+	for sha := range shas {
+		if err := s.collectModule(ctx, tx, sha); err != nil {
+			return nil, err
+		}
+	}
+	return pruned, nil
+}
+
+// collectModule deletes module sha when no version references it. On
+// PostgreSQL a module row locked by an upload in flight (AddVersion's
+// insert locks it) is skipped: that upload is about to reference it.
+func (s *sqlStore) collectModule(ctx context.Context, tx *sql.Tx, sha string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, s.d.q(`SELECT 1 FROM modules WHERE sha256 = ?
+		AND NOT EXISTS (SELECT 1 FROM versions WHERE versions.sha256 = modules.sha256)`+s.d.skipLocked), sha).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // still in use, or locked by an upload
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.d.q(`DELETE FROM modules WHERE sha256 = ?`), sha)
+	return err
 }
 
 func (s *sqlStore) activate(ctx context.Context, tx *sql.Tx, tenantID, connection string, version int) error {

@@ -292,15 +292,19 @@ func runContract(t *testing.T, fresh backend) {
 				t.Fatalf("v1 = %+v", v1)
 			}
 			v2 := must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Functions: []string{"login"}, ABIVersion: 1}, wasm(2)))(t)
-			v3 := must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Functions: []string{"login", "getUser"}, ABIVersion: 1}, wasm(1)))(t) // same bytes again
-			if v2.Version != 2 || v3.Version != 3 || v3.SHA256 != v1.SHA256 {
-				t.Fatalf("v2 = %+v, v3 = %+v", v2, v3)
+			if v2.Version != 2 || v1.Existing || v2.Existing {
+				t.Fatalf("v1 = %+v, v2 = %+v", v1, v2)
+			}
+			// The same bytes again are the version that has them.
+			again := must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Functions: []string{"login", "getUser"}, ABIVersion: 1}, wasm(1)))(t)
+			if !again.Existing || again.Version != 1 || !again.CreatedAt.Equal(v1.CreatedAt) || !equalJSON(t, again, v1) {
+				t.Fatalf("same bytes again = %+v, want v1 %+v", again, v1)
 			}
 			if got := must(s.GetConnection(ctx, a.ID, "db"))(t); got.ActiveVersion != 0 || got.ConfigVersion != c.ConfigVersion {
 				t.Fatalf("upload without activate changed the connection: %+v", got)
 			}
 			list := must(s.ListVersions(ctx, a.ID, "db"))(t)
-			if len(list) != 3 || !equalJSON(t, list[0], v1) || !equalJSON(t, list[2], v3) {
+			if len(list) != 2 || !equalJSON(t, list[0], v1) || !equalJSON(t, list[1], v2) {
 				t.Fatalf("list = %+v", list)
 			}
 			if got := must(s.GetVersion(ctx, a.ID, "db", 2))(t); !equalJSON(t, got, v2) {
@@ -335,6 +339,169 @@ func runContract(t *testing.T, fresh backend) {
 			if got := must(s.PutConnection(ctx, pgConn(a.ID, "db")))(t); got.ActiveVersion != v4.Version {
 				t.Fatalf("put lost the active version: %+v", got)
 			}
+		}},
+		{"KnownModuleActivates", func(t *testing.T, open opener) {
+			s := open(t, testKey)
+			a := newTenant(t, ctx, s, "acme")
+			must(s.PutConnection(ctx, pgConn(a.ID, "db")))(t)
+			must(s.PutConnection(ctx, pgConn(a.ID, "other")))(t)
+			v1 := must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Activate: true}, wasm(1)))(t)
+			must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Activate: true}, wasm(2)))(t)
+			before := must(s.GetConnection(ctx, a.ID, "db"))(t)
+			got := must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Activate: true}, wasm(1)))(t)
+			after := must(s.GetConnection(ctx, a.ID, "db"))(t)
+			if !got.Existing || got.Version != v1.Version || after.ActiveVersion != v1.Version || after.ConfigVersion != before.ConfigVersion+1 {
+				t.Fatalf("known module with activate: %+v, connection %+v", got, after)
+			}
+			// Activating the active one again changes nothing.
+			must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{Activate: true}, wasm(1)))(t)
+			if again := must(s.GetConnection(ctx, a.ID, "db"))(t); again.ConfigVersion != after.ConfigVersion {
+				t.Fatalf("re-activating the active version: %+v", again)
+			}
+			// Another connection's upload of the same bytes is its own version.
+			o := must(s.AddVersion(ctx, a.ID, "other", store.NewVersion{}, wasm(1)))(t)
+			if o.Existing || o.Version != 1 || o.Connection != "other" {
+				t.Fatalf("other connection = %+v", o)
+			}
+			if l := must(s.ListVersions(ctx, a.ID, "db"))(t); len(l) != 2 {
+				t.Fatalf("versions = %+v", l)
+			}
+		}},
+		{"VersionCap", func(t *testing.T, open opener) {
+			s := open(t, testKey)
+			a := newTenant(t, ctx, s, "acme")
+			must(s.PutConnection(ctx, pgConn(a.ID, "db")))(t)
+			must(s.PutConnection(ctx, pgConn(a.ID, "other")))(t)
+			add := func(conn string, n byte, activate bool) store.Version {
+				t.Helper()
+				return must(s.AddVersion(ctx, a.ID, conn, store.NewVersion{Activate: activate, MaxVersions: 3}, wasm(n)))(t)
+			}
+			versions := func() []int {
+				t.Helper()
+				var out []int
+				for _, v := range must(s.ListVersions(ctx, a.ID, "db"))(t) {
+					out = append(out, v.Version)
+				}
+				return out
+			}
+			_, err := s.AddVersion(ctx, a.ID, "db", store.NewVersion{MaxVersions: 1}, wasm(1))
+			wantValidation(t, err, "maxVersions")
+
+			add("db", 1, true) // v1, active
+			add("db", 2, false)
+			add("other", 3, false) // another connection uses module 3
+			add("db", 3, false)
+			if v := add("db", 4, false); v.Version != 4 || fmt.Sprint(v.Pruned) != "[2]" {
+				t.Fatalf("v4 = %+v, want version 2 pruned", v)
+			}
+			if got := versions(); fmt.Sprint(got) != "[1 3 4]" {
+				t.Fatalf("versions = %v, want the active v1 kept and v2 pruned", got)
+			}
+			_, err = s.ModuleBytes(ctx, shaHex(wasm(2)))
+			wantErr(t, err, store.ErrNotFound) // no version uses module 2 any more
+			if v := add("db", 5, false); fmt.Sprint(v.Pruned) != "[3]" {
+				t.Fatalf("v5 = %+v", v)
+			}
+			if b := must(s.ModuleBytes(ctx, shaHex(wasm(3))))(t); !bytes.Equal(b, wasm(3)) {
+				t.Fatal("module 3 is still used by another connection and was deleted")
+			}
+			// Activating the new one makes the old active version prunable.
+			if v := add("db", 6, true); fmt.Sprint(v.Pruned) != "[1]" {
+				t.Fatalf("v6 = %+v", v)
+			}
+			if got := versions(); fmt.Sprint(got) != "[4 5 6]" {
+				t.Fatalf("versions = %v", got)
+			}
+			if c := must(s.GetConnection(ctx, a.ID, "db"))(t); c.ActiveVersion != 6 {
+				t.Fatalf("active = %d", c.ActiveVersion)
+			}
+			// Known bytes add nothing and prune nothing.
+			if v := add("db", 4, false); !v.Existing || len(v.Pruned) != 0 || fmt.Sprint(versions()) != "[4 5 6]" {
+				t.Fatalf("known module = %+v, versions %v", v, versions())
+			}
+			// Pruned bytes uploaded again are a new version.
+			if v := add("db", 1, false); v.Existing || v.Version != 7 || fmt.Sprint(v.Pruned) != "[4]" {
+				t.Fatalf("re-upload of pruned bytes = %+v", v)
+			}
+			if b := must(s.ModuleBytes(ctx, shaHex(wasm(1))))(t); !bytes.Equal(b, wasm(1)) {
+				t.Fatal("module 1 lost")
+			}
+			// Without a cap nothing is pruned.
+			for n := byte(10); n < 14; n++ {
+				if v := must(s.AddVersion(ctx, a.ID, "db", store.NewVersion{}, wasm(n)))(t); len(v.Pruned) != 0 {
+					t.Fatalf("uncapped upload pruned %v", v.Pruned)
+				}
+			}
+			if got := versions(); len(got) != 7 {
+				t.Fatalf("versions = %v", got)
+			}
+		}},
+		{"ConcurrentUploads", func(t *testing.T, open opener) {
+			s := open(t, testKey)
+			a := newTenant(t, ctx, s, "acme")
+			must(s.PutConnection(ctx, pgConn(a.ID, "same")))(t)
+			must(s.PutConnection(ctx, pgConn(a.ID, "pruned")))(t)
+			must(s.PutConnection(ctx, pgConn(a.ID, "kept")))(t)
+			// The same bytes at once make one version.
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for range 8 {
+				wg.Go(func() {
+					_, err := s.AddVersion(ctx, a.ID, "same", store.NewVersion{}, wasm(1))
+					errs <- err
+				})
+			}
+			// One connection prunes modules another keeps uploading.
+			for i := range 8 {
+				wg.Go(func() {
+					n := byte(20 + i%4)
+					_, err := s.AddVersion(ctx, a.ID, "pruned", store.NewVersion{MaxVersions: 2}, wasm(n))
+					if err == nil {
+						_, err = s.AddVersion(ctx, a.ID, "kept", store.NewVersion{}, wasm(n))
+					}
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent upload: %v", err)
+				}
+			}
+			if l := must(s.ListVersions(ctx, a.ID, "same"))(t); len(l) != 1 {
+				t.Fatalf("%d versions of one module", len(l))
+			}
+			for _, v := range must(s.ListVersions(ctx, a.ID, "kept"))(t) {
+				if _, err := s.ModuleBytes(ctx, v.SHA256); err != nil {
+					t.Fatalf("module of kept version %d: %v", v.Version, err)
+				}
+			}
+		}},
+		{"PlainEnv", func(t *testing.T, open opener) {
+			s := open(t, testKey)
+			a := newTenant(t, ctx, s, "acme")
+			in := pgConn(a.ID, "db")
+			in.PlainEnv = []string{"REGION", "REGION"}
+			c := must(s.PutConnection(ctx, in))(t)
+			if fmt.Sprint(c.PlainEnv) != "[REGION]" {
+				t.Fatalf("put = %v", c.PlainEnv)
+			}
+			got := must(s.GetConnection(ctx, a.ID, "db"))(t)
+			if fmt.Sprint(got.PlainEnv) != "[REGION]" || got.Env["REGION"] != "eu" || got.Env["API_TOKEN"] != "token-db" {
+				t.Fatalf("get = %+v", got)
+			}
+			if l := must(s.ListConnections(ctx, a.ID))(t); fmt.Sprint(l[0].PlainEnv) != "[REGION]" {
+				t.Fatalf("list = %+v", l)
+			}
+			in.PlainEnv = nil
+			must(s.PutConnection(ctx, in))(t)
+			if got := must(s.GetConnection(ctx, a.ID, "db"))(t); got.PlainEnv == nil || len(got.PlainEnv) != 0 {
+				t.Fatalf("after clearing = %#v", got.PlainEnv)
+			}
+			in.PlainEnv = []string{"NOT_SET"}
+			_, err := s.PutConnection(ctx, in)
+			wantValidation(t, err, "plainEnv")
 		}},
 		{"VersionAtomicity", func(t *testing.T, open opener) {
 			s := open(t, testKey)

@@ -16,6 +16,7 @@ type dialect struct {
 	name       string
 	dollar     bool   // rebind '?' to $1, $2, ...
 	forUpdate  string // row-lock suffix of a SELECT
+	skipLocked string // row-lock suffix of a SELECT that skips rows others hold
 	migrateSQL string // run first in every migration transaction
 	ddl        *strings.Replacer
 	isUnique   func(error) bool
@@ -63,6 +64,7 @@ var postgresDialect = &dialect{
 	name:       "postgres",
 	dollar:     true,
 	forUpdate:  " FOR UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	migrateSQL: "SELECT pg_advisory_xact_lock(hashtext('sluice.store.migrate:' || coalesce(current_schema(), '')))",
 	ddl: strings.NewReplacer(
 		"{{BLOB}}", "BYTEA",

@@ -17,7 +17,13 @@
 // Secrets at rest (a connection's URI, password and every env value) are
 // sealed with AES-256-GCM under the master key given at open, with a fresh
 // 96-bit nonce per value and the tenant, connection and field as
-// additional data. The store returns plaintext; masking is the API's job.
+// additional data, plain env values (Connection.PlainEnv) too. The store
+// returns plaintext; masking the secrets is the API's job.
+//
+// A connection holds one version per module (AddVersion of known bytes
+// returns it) and, with NewVersion.MaxVersions, at most that many: the
+// oldest besides the active one are pruned, and module bytes no version
+// references are deleted.
 // LoadOrCreateMasterKey and ParseMasterKey produce the key; NewAPIKey and
 // HashAPIKey make tenant API keys.
 package store

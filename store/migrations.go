@@ -160,6 +160,17 @@ var migrations = []migration{{
 			tat BIGINT NOT NULL
 		)`,
 	},
+}, {
+	version: 4,
+	name:    "plain env values and versions by module",
+	statements: []string{
+		// The names of the env values that are not secret; every value
+		// stays encrypted in env_enc.
+		`ALTER TABLE connections ADD COLUMN env_plain TEXT NOT NULL DEFAULT '[]'`,
+		// Finds a connection's version of a module (an upload of known
+		// bytes) and whether any version still uses a module (pruning).
+		`CREATE INDEX versions_sha256 ON versions(sha256, tenant_id, connection_name)`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

@@ -157,7 +157,7 @@ func TestMigrationKeepsTenants(t *testing.T) {
 		"ALTER TABLE tenants DROP COLUMN cpu_ms_per_minute",
 		"ALTER TABLE tenants DROP COLUMN allow_private_networks",
 		"ALTER TABLE tenants DROP COLUMN private_networks",
-		"DELETE FROM schema_migrations WHERE version >= 2",
+		"DELETE FROM schema_migrations WHERE version = 2",
 	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -176,5 +176,53 @@ func TestMigrationKeepsTenants(t *testing.T) {
 	}
 	if !got.Quotas.Equal(store.DefaultQuotas()) || got.Quotas.PrivateNetworks == nil {
 		t.Fatalf("migrated tenant's quotas = %+v, want the defaults", got.Quotas)
+	}
+}
+
+// TestMigrationKeepsEnvSecret: a store made before migration 4 (plain env
+// values) keeps its connections, with every env value still a secret.
+func TestMigrationKeepsEnvSecret(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	s, err := store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := s.CreateTenant(ctx, "old", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutConnection(ctx, pgConn(tn.ID, "db")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to the schema of version 3.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"DROP INDEX versions_sha256",
+		"ALTER TABLE connections DROP COLUMN env_plain",
+		"DELETE FROM schema_migrations WHERE version = 4",
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+
+	s, err = store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.GetConnection(ctx, tn.ID, "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PlainEnv == nil || len(got.PlainEnv) != 0 || got.Env["API_TOKEN"] != "token-db" || got.Env["REGION"] != "eu" {
+		t.Fatalf("migrated connection: env %v, plain %#v", got.Env, got.PlainEnv)
 	}
 }

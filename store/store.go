@@ -63,6 +63,13 @@ type VersionStore interface {
 	// AddVersion stores module (once per sha256) and a new version row in
 	// one transaction; nv.Version 0 takes the next number. With nv.Activate
 	// the version is also activated in the same transaction.
+	//
+	// When the connection already has a version with the module's bytes,
+	// no version is added: that version is returned with Existing set (and
+	// activated with nv.Activate). With nv.MaxVersions > 0, a new version
+	// that takes the connection over MaxVersions versions prunes its oldest
+	// versions in the same transaction, never the active one nor the new
+	// one; a module no version references any more is deleted.
 	AddVersion(ctx context.Context, tenantID, connection string, nv NewVersion, module []byte) (Version, error)
 	ListVersions(ctx context.Context, tenantID, connection string) ([]Version, error)
 	GetVersion(ctx context.Context, tenantID, connection string, version int) (Version, error)
@@ -157,7 +164,8 @@ type ConnParams struct {
 }
 
 // Connection is a tenant's named custom database connection. Env values
-// are secrets (encrypted at rest); the store returns plaintext.
+// are encrypted at rest; the store returns plaintext. Every env value is a
+// secret (never shown by the API) unless its name is in PlainEnv.
 type Connection struct {
 	Tenant          string            `json:"tenant"`
 	Name            string            `json:"name"`
@@ -165,6 +173,7 @@ type Connection struct {
 	DBType          DBType            `json:"dbType"`
 	Connection      ConnParams        `json:"connection"`
 	Env             map[string]string `json:"env"`
+	PlainEnv        []string          `json:"plainEnv"` // names of the Env values that are not secret, sorted
 	EgressAllowlist []string          `json:"egressAllowlist"`
 	Enabled         bool              `json:"enabled"`
 	ActiveVersion   int               `json:"activeVersion"` // 0: none
@@ -180,6 +189,9 @@ type NewVersion struct {
 	Functions  []string // implemented connector functions
 	ABIVersion int
 	Activate   bool // also make it the active version
+	// MaxVersions caps the versions the connection keeps (0: no cap). It
+	// must be at least 2: the active version and the new one.
+	MaxVersions int
 }
 
 // Version is an uploaded connector module of a connection.
@@ -192,6 +204,12 @@ type Version struct {
 	Functions  []string  `json:"functions"`
 	ABIVersion int       `json:"abiVersion"`
 	CreatedAt  time.Time `json:"createdAt"`
+	// Existing is set by AddVersion when the connection already had this
+	// module: no version was added.
+	Existing bool `json:"-"`
+	// Pruned lists the versions AddVersion deleted to stay within
+	// NewVersion.MaxVersions.
+	Pruned []int `json:"-"`
 }
 
 // LoginField names the user field a login identifier is matched against.

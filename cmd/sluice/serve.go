@@ -60,6 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
 	clusterHeartbeat := flags.Duration("cluster-heartbeat", serveEnvDuration("SLUICE_CLUSTER_HEARTBEAT", cluster.DefaultHeartbeat), "with a PostgreSQL store: how often this node refreshes its membership row and reads the live nodes (SLUICE_CLUSTER_HEARTBEAT)")
 	clusterTTL := flags.Duration("cluster-ttl", serveEnvDuration("SLUICE_CLUSTER_TTL", cluster.DefaultTTL), "with a PostgreSQL store: how long a silent node counts as live, at least three heartbeats (SLUICE_CLUSTER_TTL)")
+	maxVersions := flags.Int("max-versions", serveEnvInt("SLUICE_MAX_VERSIONS", api.DefaultMaxVersions), "versions a connection keeps; an upload over it prunes the oldest inactive ones, never the active one; negative keeps all (SLUICE_MAX_VERSIONS)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -94,6 +95,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *clusterHeartbeat <= 0 || *clusterTTL < 3**clusterHeartbeat {
 		fmt.Fprintf(stderr, "sluice serve: --cluster-ttl (%v) must be at least three --cluster-heartbeat (%v), which must be positive\n", *clusterTTL, *clusterHeartbeat)
+		return 2
+	}
+	if *maxVersions == 0 || *maxVersions == 1 {
+		fmt.Fprintf(stderr, "sluice serve: --max-versions: %d is too few: the active version and an upload must both fit (at least 2; negative keeps all)\n", *maxVersions)
 		return 2
 	}
 
@@ -184,6 +189,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		PublicIPs:     splitComma(*publicIPs),
 		Logger:        logger,
 		TrustProxy:    *trustProxy,
+		MaxVersions:   *maxVersions,
 	})
 	if err != nil {
 		return fail("%v", err)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
 // lockedBuffer is an io.Writer safe for the server's goroutines.
@@ -218,5 +220,36 @@ func TestStoreProtected(t *testing.T) {
 		if p, err := storeProtected(ctx, url); err != nil || len(p) != 0 {
 			t.Errorf("storeProtected(%q) = %v, %v; want none", url, p, err)
 		}
+	}
+}
+
+// TestServeMaxVersions: SLUICE_MAX_VERSIONS reaches the API (an upload
+// over the cap prunes the oldest inactive version), and a cap that
+// cannot hold the active version and an upload is refused.
+func TestServeMaxVersions(t *testing.T) {
+	for _, n := range []string{"0", "1"} {
+		var o, e bytes.Buffer
+		if code := serve(context.Background(), []string{"--max-versions", n, "--data-dir", t.TempDir()}, &o, &e); code != 2 || !strings.Contains(e.String(), "--max-versions") {
+			t.Errorf("--max-versions %s: exit %d, want 2: %s", n, code, e.String())
+		}
+	}
+	t.Setenv("SLUICE_MAX_VERSIONS", "2")
+	t.Setenv("SLUICE_OPERATOR_TOKEN", "op")
+	base, _, _ := startServe(t, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	var tenant struct{ APIKey string }
+	httpCall(t, "POST", base+"/v1/admin/tenants", "op", "application/json", []byte(`{"name":"acme"}`), 201, &tenant)
+	conn := `{"mode":"LAZY_MIGRATION","dbType":"postgres","connection":{"host":"db.example.com","port":5432,"username":"app","database":"users"}}`
+	httpCall(t, "PUT", base+"/v1/connections/c", tenant.APIKey, "application/json", []byte(conn), 201, nil)
+	var last struct{ Pruned []int }
+	for _, dir := range []string{"../../examples/static", "../../api/testdata/probe", "../../api/testdata/nologin"} {
+		httpCall(t, "POST", base+"/v1/connections/c/versions", tenant.APIKey, "application/wasm", wasmbuild.Test(t, dir), 201, &last)
+	}
+	var list struct {
+		ActiveVersion int
+		Versions      []struct{ Version int }
+	}
+	httpCall(t, "GET", base+"/v1/connections/c/versions", tenant.APIKey, "", nil, 200, &list)
+	if len(last.Pruned) != 1 || last.Pruned[0] != 2 || list.ActiveVersion != 1 || len(list.Versions) != 2 || list.Versions[1].Version != 3 {
+		t.Fatalf("with SLUICE_MAX_VERSIONS=2: pruned %v, versions %+v", last.Pruned, list)
 	}
 }
