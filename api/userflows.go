@@ -46,7 +46,7 @@ type flowConnector struct {
 
 func (fc *flowConnector) Implements(fn string) bool {
 	if fc.conn.ActiveVersion == 0 {
-		return true // Call answers the seed's "Please implement ..." message
+		return false // the seed implements nothing: "Please implement ..."
 	}
 	if fc.info == nil {
 		info, err := fc.run.Info(context.Background(), fc.conn, 0)

@@ -1,0 +1,240 @@
+package api_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
+)
+
+func mysqlURI() string {
+	// The connection API takes mysql:// URLs; the tests' DSN is the
+	// driver's form root@tcp(127.0.0.1:3306)/test.
+	return "mysql://root@127.0.0.1:3306/test"
+}
+
+func mongoURI() string {
+	if v := os.Getenv("SLUICE_TEST_MONGO_URI"); v != "" {
+		return strings.TrimSuffix(v, "/") + "/sluice_vocab"
+	}
+	return "mongodb://127.0.0.1:27017/sluice_vocab"
+}
+
+func hostcodesWasm(t testing.TB) []byte { return wasmbuild.Test(t, "testdata/hostcodes") }
+
+// vocabConn puts a LAZY_MIGRATION connection of dbType with uri running
+// the hostcodes guest.
+func (e *env) vocabConn(key, name, dbType, uri string, env map[string]any, allow ...string) {
+	e.t.Helper()
+	if allow == nil {
+		allow = []string{}
+	}
+	e.req("PUT", "/v1/connections/"+name, key, map[string]any{
+		"mode": "LAZY_MIGRATION", "dbType": dbType, "connection": map[string]any{"uri": uri},
+		"env": env, "egressAllowlist": allow,
+	}).must(e.t, 201)
+	e.upload(key, name, hostcodesWasm(e.t), "").must(e.t, 201)
+}
+
+// errorOf returns the code and message of an error answer.
+func (r *resp) errorOf(t testing.TB) (code, message string) {
+	t.Helper()
+	er, ok := r.json(t)["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("no error in %s", r.body)
+	}
+	return er["code"].(string), er["message"].(string)
+}
+
+// TestHostCodesReachTheAPI: a host function's own code reaches the API
+// with its status whether the connector passes the host's error on,
+// wraps it in an error of its own, or traps; a connector that answers a
+// contract code of its own keeps it. Every database kind and the HTTP
+// host call are refused by the egress gate (the test services listen on
+// loopback, which a tenant without a grant never reaches).
+func TestHostCodesReachTheAPI(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) }))
+	defer web.Close()
+	e := newEnv(t, sqliteSpec(t))
+	_, key := e.newTenant("vocab")
+	e.vocabConn(key, "pg", "postgres", pgDSN(), nil, "127.0.0.1:5432")
+	e.vocabConn(key, "my", "mysql", mysqlURI(), nil, "127.0.0.1:3306")
+	e.vocabConn(key, "mg", "mongodb", mongoURI(), nil, "127.0.0.1:27017")
+	e.vocabConn(key, "web", "http", web.URL, map[string]any{"API_URL": web.URL + "/users"}, strings.TrimPrefix(web.URL, "http://"))
+
+	for _, c := range []struct{ conn, call, target string }{
+		{"pg", "sql", "127.0.0.1:5432"},
+		{"my", "sql", "127.0.0.1:3306"},
+		{"mg", "mongo", "127.0.0.1:27017"},
+		{"web", "http", strings.TrimPrefix(web.URL, "http://")},
+	} {
+		for _, how := range []string{"pass", "wrap", "panic"} {
+			t.Run(c.conn+"/"+how, func(t *testing.T) {
+				r := e.req("POST", "/v1/connections/"+c.conn+"/login", key, map[string]any{"username": c.call, "password": how}).must(t, 502)
+				if code, msg := r.errorOf(t); code != "egress_denied" || strings.Contains(msg, "egress_denied") {
+					t.Fatalf("login: %s %q, want egress_denied with a plain message", code, msg)
+				}
+				// The console sees the code and the detail.
+				d := e.req("POST", "/v1/connections/"+c.conn+"/debug", key, map[string]any{
+					"function": "login", "input": map[string]any{"query": map[string]any{"username": c.call}, "password": how},
+				}).must(t, 200).json(t)
+				er := d["error"].(map[string]any)
+				if er["code"] != "egress_denied" || !strings.Contains(er["message"].(string), c.target+" is loopback") {
+					t.Fatalf("debug error %v, want egress_denied naming %s", er, c.target)
+				}
+				tr := e.req("POST", "/v1/connections/"+c.conn+"/test", key, map[string]any{"account": c.call, "password": how}).must(t, 200).json(t)
+				if tr["error"].(map[string]any)["code"] != "egress_denied" {
+					t.Fatalf("test route error %v, want egress_denied", tr["error"])
+				}
+			})
+		}
+	}
+	t.Run("own code kept", func(t *testing.T) {
+		// user_not_found of the connector's own: a failed login (401).
+		r := e.req("POST", "/v1/connections/pg/login", key, map[string]any{"username": "sql", "password": "notfound"}).must(t, 401)
+		if code, _ := r.errorOf(t); code != "wrong_password" {
+			t.Fatalf("code %s, want the login's wrong_password", code)
+		}
+		d := e.req("POST", "/v1/connections/pg/debug", key, map[string]any{
+			"function": "login", "input": map[string]any{"query": map[string]any{"username": "sql"}, "password": "notfound"},
+		}).must(t, 200).json(t)
+		if code := d["error"].(map[string]any)["code"]; code != "user_not_found" {
+			t.Fatalf("debug code %v, want user_not_found", code)
+		}
+	})
+	t.Run("a later host call worked", func(t *testing.T) {
+		// The connector went on after the refusal (a fallback that
+		// worked): its own failure is its own.
+		r := e.req("POST", "/v1/connections/pg/login", key, map[string]any{"username": "sql", "password": "recover"}).must(t, 502)
+		if code, _ := r.errorOf(t); code != "connector_error" {
+			t.Fatalf("code %s, want connector_error", code)
+		}
+	})
+}
+
+// TestHostTimeoutReachesTheAPI: a query past the host's per-query time
+// limit is the host's timeout (504), however the connector fails.
+func TestHostTimeoutReachesTheAPI(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t), func(c *envConfig) { c.hosts.QueryTimeout = 300 * time.Millisecond })
+	id, key := e.newTenant("slow")
+	e.req("PUT", "/v1/admin/tenants/"+id+"/quotas", operatorToken, map[string]any{
+		"allowPrivateNetworks": true, "privateNetworks": []string{"127.0.0.1/32"},
+	}).must(t, 200)
+	e.vocabConn(key, "pg", "postgres", pgDSN(), nil, "127.0.0.1:5432")
+	for _, how := range []string{"pass", "wrap", "panic"} {
+		t.Run(how, func(t *testing.T) {
+			r := e.req("POST", "/v1/connections/pg/login", key, map[string]any{"username": "sqlsleep", "password": how}).must(t, 504)
+			if code, _ := r.errorOf(t); code != "timeout" {
+				t.Fatalf("code %s, want timeout", code)
+			}
+		})
+	}
+}
+
+// TestRefusedDestinationsAreEgressDenied: unix sockets, a file: URL and
+// a missing host (the connection API refuses MongoDB socket paths and
+// MySQL unix(...) DSNs before they are stored; hostfuncs' tests cover
+// them) are refused by the gate as egress_denied (502) with a
+// message saying why, never as a driver's parse error.
+func TestRefusedDestinationsAreEgressDenied(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	id, key := e.newTenant("sockets")
+	// Even a tenant allowed every private range never reaches a socket.
+	e.req("PUT", "/v1/admin/tenants/"+id+"/quotas", operatorToken, map[string]any{"allowPrivateNetworks": true}).must(t, 200)
+	for _, c := range []struct {
+		name, dbType, uri, call string
+		env                     map[string]any
+		want                    string
+	}{
+		{"pg-socket-dir", "postgres", "postgres:///test?host=/var/run/postgresql", "sql", nil, "/var/run/postgresql is a unix socket"},
+		{"pg-tmp", "postgres", "postgres://postgres@localhost/test?host=/tmp", "sql", nil, "/tmp is a unix socket"},
+		{"http-file", "http", "http://api.example.com", "http", map[string]any{"API_URL": "file:///etc/passwd"}, "file:///etc/passwd is not a network address"},
+		{"http-no-host", "http", "http://api.example.com", "http", map[string]any{"API_URL": "http:///users"}, "has no host"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e.vocabConn(key, c.name, c.dbType, c.uri, c.env, "0.0.0.0/0")
+			r := e.req("POST", "/v1/connections/"+c.name+"/login", key, map[string]any{"username": c.call, "password": "pass"}).must(t, 502)
+			if code, _ := r.errorOf(t); code != "egress_denied" {
+				t.Fatalf("login: %s, want egress_denied", r.body)
+			}
+			d := e.req("POST", "/v1/connections/"+c.name+"/debug", key, map[string]any{
+				"function": "login", "input": map[string]any{"query": map[string]any{"username": c.call}, "password": "pass"},
+			}).must(t, 200).json(t)
+			er := d["error"].(map[string]any)
+			if er["code"] != "egress_denied" || !strings.Contains(er["message"].(string), c.want) {
+				t.Fatalf("debug error %v, want egress_denied with %q", er, c.want)
+			}
+			denied := false
+			for _, hc := range d["hostCalls"].([]any) {
+				denied = denied || hc.(map[string]any)["denied"] == true
+			}
+			if !denied {
+				t.Fatalf("no denied host call in the trace: %v", d["hostCalls"])
+			}
+		})
+	}
+}
+
+// TestMissingFunctionSameAnswer: a connection without an active version
+// runs the seed, which implements no function: /login, /register, the
+// user list and migration answer 501 not_implemented "Please implement
+// the ... script for this database connection", and /test and /debug
+// show that same error in their answer (200, as every connector error),
+// never 409 no_active_version. A module lacking a function answers the
+// same on debug.
+func TestMissingFunctionSameAnswer(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	_, key := e.newTenant("seed")
+	e.req("PUT", "/v1/connections/lazy", key, pgConn("pw")).must(t, 201)
+	custom := pgConn("pw")
+	custom["mode"] = "CUSTOM_USER_STORE"
+	e.req("PUT", "/v1/connections/custom", key, custom).must(t, 201)
+	const loginMsg = "Please implement the Login script for this database connection"
+
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		message            string
+	}{
+		{"login", "POST", "/v1/connections/lazy/login", map[string]any{"username": "ann", "password": "pw"}, loginMsg},
+		{"login custom", "POST", "/v1/connections/custom/login", map[string]any{"username": "ann", "password": "pw"}, loginMsg},
+		{"register", "POST", "/v1/connections/lazy/register", map[string]any{"email": "ann@example.com", "password": "pw-long-enough"}, "Please implement the GetUser script for this database connection"},
+		{"list users", "GET", "/v1/connections/custom/users", nil, "Please implement the ListUsers script for this database connection"},
+		{"finish migration", "POST", "/v1/connections/lazy/migration/finish", nil, "Please implement the ListUsers script for this database connection"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.req(c.method, c.path, key, c.body).must(t, 501)
+			if code, msg := r.errorOf(t); code != "not_implemented" || msg != c.message {
+				t.Fatalf("%s %q, want not_implemented %q", code, msg, c.message)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, path string
+		body       map[string]any
+		message    string
+	}{
+		{"test", "/v1/connections/lazy/test", map[string]any{"account": "ann", "password": "pw"}, loginMsg},
+		{"debug login", "/v1/connections/lazy/debug", map[string]any{"function": "login", "input": map[string]any{}}, loginMsg},
+		{"debug deleteUser", "/v1/connections/custom/debug", map[string]any{"function": "deleteUser", "input": map[string]any{"id": "1"}}, "Please implement the DeleteUser script for this database connection"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := e.req("POST", c.path, key, c.body).must(t, 200).json(t)
+			er, _ := d["error"].(map[string]any)
+			if d["ok"] != false || er["code"] != "not_implemented" || er["message"] != c.message {
+				t.Fatalf("answer %v, want not_implemented %q", d, c.message)
+			}
+		})
+	}
+	t.Run("module without the function", func(t *testing.T) {
+		e.upload(key, "lazy", probeWasm(t), "").must(t, 201)
+		d := e.req("POST", "/v1/connections/lazy/debug", key, map[string]any{"function": "deleteUser", "input": map[string]any{"id": "1"}}).must(t, 200).json(t)
+		if er, _ := d["error"].(map[string]any); er["code"] != "not_implemented" || er["message"] != "Please implement the DeleteUser script for this database connection" {
+			t.Fatalf("debug %v", d)
+		}
+	})
+}
