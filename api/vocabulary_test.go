@@ -238,3 +238,48 @@ func TestMissingFunctionSameAnswer(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidUTF8Bodies: a JSON body that is not UTF-8, or whose \u
+// escapes are lone surrogates (encoding/json would store U+FFFD), is a
+// 400 invalid_input on every route that takes one, and nothing is stored.
+func TestInvalidUTF8Bodies(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	_, key := e.newTenant("utf8")
+	flowKey := key
+	e.req("PUT", "/v1/connections/c", key, pgConn("pw")).must(t, 201)
+	e.upload(key, "c", probeWasm(t), "").must(t, 201)
+
+	conn := `{"mode":"LAZY_MIGRATION","dbType":"postgres","connection":{"uri":"postgres://app@db.example.com/users"},"env":{"TABLE":"%s"}}`
+	for _, bad := range []struct{ name, text string }{
+		{"latin-1 byte", "caf\xe9"},
+		{"truncated sequence", "\xe2\x82"},
+		{"overlong encoding", "\xc0\xaf"},
+		{"lone high surrogate", `\ud800`},
+		{"lone low surrogate", `\udc00x`},
+		{"reversed pair", `\udc00\ud800`},
+	} {
+		t.Run(bad.name, func(t *testing.T) {
+			for _, r := range []struct{ method, path, key, body string }{
+				{"PUT", "/v1/connections/bad", key, strings.ReplaceAll(conn, "%s", bad.text)},
+				{"POST", "/v1/connections/c/login", flowKey, `{"username":"ann","password":"` + bad.text + `"}`},
+				{"POST", "/v1/connections/c/register", flowKey, `{"email":"ann@example.com","nickname":"` + bad.text + `","password":"long-enough-pw"}`},
+				{"POST", "/v1/connections/c/users/1/validate-password", flowKey, `{"password":"` + bad.text + `"}`},
+				{"POST", "/v1/connections/c/debug", flowKey, `{"function":"getUser","input":{"query":{"email":"` + bad.text + `"}}}`},
+				{"POST", "/v1/connections/c/test", flowKey, `{"account":"ann","password":"` + bad.text + `"}`},
+				{"POST", "/v1/admin/tenants", operatorToken, `{"name":"` + bad.text + `"}`},
+			} {
+				res := e.req(r.method, r.path, r.key, r.body).must(t, 400)
+				if code, msg := res.errorOf(t); code != "invalid_input" || !strings.Contains(msg, "UTF-8") {
+					t.Errorf("%s %s: %s %q, want invalid_input about UTF-8", r.method, r.path, code, msg)
+				}
+			}
+		})
+	}
+	e.req("GET", "/v1/connections/bad", key, nil).must(t, 404)
+	// Valid text, escapes and pairs included, is taken as it is.
+	e.req("PUT", "/v1/connections/good", key, strings.ReplaceAll(conn, "%s", `caf\u00e9 \ud83d\ude00 é`)).must(t, 201)
+	d := e.req("POST", "/v1/connections/c/debug", key, `{"function":"login","input":{"query":{"username":"\u00e9\ud83d\ude00"},"password":"secret"}}`).must(t, 200).json(t)
+	if u, _ := d["result"].(map[string]any); u["username"] != "é😀" {
+		t.Fatalf("debug with escapes: %v", d)
+	}
+}
