@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
+	"github.com/sluice-dev/sluice/store"
 )
 
 func mysqlURI() string {
@@ -281,5 +283,101 @@ func TestInvalidUTF8Bodies(t *testing.T) {
 	d := e.req("POST", "/v1/connections/c/debug", key, `{"function":"login","input":{"query":{"username":"\u00e9\ud83d\ude00"},"password":"secret"}}`).must(t, 200).json(t)
 	if u, _ := d["result"].(map[string]any); u["username"] != "é😀" {
 		t.Fatalf("debug with escapes: %v", d)
+	}
+}
+
+// TestUserFlowAnswersHideInternals: a user flow whose connector call
+// fails answers the code and a plain message, never the driver's
+// message, the SQLSTATE, the constraint, the database user or the
+// resolver; the debug route, the audit entry and the server log keep
+// the detail for the tenant and the operator.
+func TestUserFlowAnswersHideInternals(t *testing.T) {
+	uri := testpg.LegacyUsers(t, 3)
+	e := newEnv(t, sqliteSpec(t))
+	tid, key := e.newTenant("internals")
+	e.grantLoopback(tid)
+	e.legacyConn(key, "legacy", "CUSTOM_USER_STORE", uri)
+	e.legacyConn(key, "badrole", "CUSTOM_USER_STORE", "postgres://sluice_no_such_role:pw@127.0.0.1:5432/test?sslmode=disable")
+	e.req("PUT", "/v1/connections/nxhost", key, map[string]any{
+		"mode": "CUSTOM_USER_STORE", "dbType": "postgres", "connection": map[string]any{"uri": "postgres://postgres@db.sluice-nx.invalid:5432/test"},
+		"egressAllowlist": []string{"db.sluice-nx.invalid:5432"},
+	}).must(t, 201)
+	e.upload(key, "nxhost", wasmbuild.Test(t, "../examples/postgres"), "").must(t, 201)
+
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		status             int
+		code, message      string
+		action             string // the audit entry's action
+		detail             []string
+		debug              map[string]any
+	}{
+		{
+			name: "duplicate email", method: "PATCH", path: "/v1/connections/legacy/users/1",
+			body: map[string]any{"email": "user2@legacy.example.com"}, status: 409,
+			code: "user_exists", message: "the user already exists", action: "updateUser",
+			detail: []string{"duplicate key", "users_email_key", "23505"},
+			debug:  map[string]any{"function": "updateUser", "input": map[string]any{"id": "1", "updates": map[string]any{"email": "user2@legacy.example.com"}}},
+		},
+		{
+			name: "unknown database role", method: "POST", path: "/v1/connections/badrole/login",
+			body: map[string]any{"username": "user1", "password": testpg.Password}, status: 502,
+			code: "connector_error", message: "the connector failed", action: "login",
+			detail: []string{"sluice_no_such_role", "28000"},
+			debug:  map[string]any{"function": "login", "input": map[string]any{"query": map[string]any{"username": "user1"}, "password": "x"}},
+		},
+		{
+			name: "unresolvable host", method: "POST", path: "/v1/connections/nxhost/login",
+			body: map[string]any{"username": "user1", "password": testpg.Password}, status: 502,
+			code: "connector_error", message: "the connector failed", action: "login",
+			detail: []string{"db.sluice-nx.invalid"},
+			debug:  map[string]any{"function": "login", "input": map[string]any{"query": map[string]any{"username": "user1"}, "password": "x"}},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.req(c.method, c.path, key, c.body).must(t, c.status)
+			if code, msg := r.errorOf(t); code != c.code || msg != c.message {
+				t.Fatalf("answer %s, want %s %q", r.body, c.code, c.message)
+			}
+			if _, ok := r.json(t)["error"].(map[string]any)["details"]; ok {
+				t.Errorf("answer has details: %s", r.body)
+			}
+			for _, leak := range append(c.detail, "SQLSTATE", "db_error", "lookup", "127.0.0.1") {
+				if contains(r.body, leak) {
+					t.Errorf("answer leaks %q: %s", leak, r.body)
+				}
+			}
+			rid := r.header.Get("X-Request-Id")
+			entries, err := e.store.ListAudit(t.Context(), tid, store.AuditQuery{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var entry *store.AuditEntry
+			for i := range entries {
+				if entries[i].RequestID == rid && entries[i].Action == c.action {
+					entry = &entries[i]
+				}
+			}
+			if entry == nil || entry.Code != c.code {
+				t.Fatalf("audit entry of %s: %+v", rid, entry)
+			}
+			logs := e.logs.String()
+			for _, d := range c.detail {
+				if !strings.Contains(entry.Detail, d) {
+					t.Errorf("audit detail %q lacks %q", entry.Detail, d)
+				}
+				if !strings.Contains(logs, d) {
+					t.Errorf("server log lacks %q", d)
+				}
+			}
+			conn := strings.Split(c.path, "/")[3]
+			d := e.req("POST", "/v1/connections/"+conn+"/debug", key, c.debug).must(t, 200)
+			for _, want := range c.detail {
+				if !contains(d.body, want) {
+					t.Errorf("debug lacks %q: %s", want, d.body)
+				}
+			}
+		})
 	}
 }

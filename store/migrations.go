@@ -134,6 +134,12 @@ var migrations = []migration{{
 		`ALTER TABLE tenants ADD COLUMN allow_private_networks BOOLEAN NOT NULL DEFAULT FALSE`,
 		`ALTER TABLE tenants ADD COLUMN private_networks TEXT NOT NULL DEFAULT '[]'`,
 	},
+}, {
+	version: 3,
+	name:    "audit entry detail",
+	statements: []string{
+		`ALTER TABLE audit_log ADD COLUMN detail TEXT NOT NULL DEFAULT ''`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On
