@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -88,6 +89,10 @@ func TestHostCodesReachTheAPI(t *testing.T) {
 				if er["code"] != "egress_denied" || !strings.Contains(er["message"].(string), c.target+" is loopback") {
 					t.Fatalf("debug error %v, want egress_denied naming %s", er, c.target)
 				}
+				// What the connector said is kept beside the host's error.
+				if details, _ := er["details"].(map[string]any); how == "wrap" && !strings.HasPrefix(fmt.Sprint(details["connectorMessage"]), "lookup failed: ") {
+					t.Errorf("debug details %v, want the connector's message", details)
+				}
 				tr := e.req("POST", "/v1/connections/"+c.conn+"/test", key, map[string]any{"account": c.call, "password": how}).must(t, 200).json(t)
 				if tr["error"].(map[string]any)["code"] != "egress_denied" {
 					t.Fatalf("test route error %v, want egress_denied", tr["error"])
@@ -157,8 +162,8 @@ func TestRefusedDestinationsAreEgressDenied(t *testing.T) {
 		{"http-file", "http", "http://api.example.com", "http", map[string]any{"API_URL": "file:///etc/passwd"}, "file:///etc/passwd is not a network address"},
 		{"http-no-host", "http", "http://api.example.com", "http", map[string]any{"API_URL": "http:///users"}, "has no host"},
 	} {
+		e.vocabConn(key, c.name, c.dbType, c.uri, c.env, "0.0.0.0/0")
 		t.Run(c.name, func(t *testing.T) {
-			e.vocabConn(key, c.name, c.dbType, c.uri, c.env, "0.0.0.0/0")
 			r := e.req("POST", "/v1/connections/"+c.name+"/login", key, map[string]any{"username": c.call, "password": "pass"}).must(t, 502)
 			if code, _ := r.errorOf(t); code != "egress_denied" {
 				t.Fatalf("login: %s, want egress_denied", r.body)
@@ -232,8 +237,8 @@ func TestMissingFunctionSameAnswer(t *testing.T) {
 			}
 		})
 	}
+	e.upload(key, "lazy", probeWasm(t), "").must(t, 201)
 	t.Run("module without the function", func(t *testing.T) {
-		e.upload(key, "lazy", probeWasm(t), "").must(t, 201)
 		d := e.req("POST", "/v1/connections/lazy/debug", key, map[string]any{"function": "deleteUser", "input": map[string]any{"id": "1"}}).must(t, 200).json(t)
 		if er, _ := d["error"].(map[string]any); er["code"] != "not_implemented" || er["message"] != "Please implement the DeleteUser script for this database connection" {
 			t.Fatalf("debug %v", d)
