@@ -333,6 +333,13 @@ func TestUserFlowAnswersHideInternals(t *testing.T) {
 			debug:  map[string]any{"function": "login", "input": map[string]any{"query": map[string]any{"username": "user1"}, "password": "x"}},
 		},
 		{
+			name: "validate-password, unknown role", method: "POST", path: "/v1/connections/badrole/users/1/validate-password",
+			body: map[string]any{"password": "some-password"}, status: 502,
+			code: "connector_error", message: "the connector failed", action: "validatePassword",
+			detail: []string{"sluice_no_such_role", "28000"},
+			debug:  map[string]any{"function": "validatePassword", "input": map[string]any{"id": "1", "password": "x"}},
+		},
+		{
 			name: "unresolvable host", method: "POST", path: "/v1/connections/nxhost/login",
 			body: map[string]any{"username": "user1", "password": testpg.Password}, status: 502,
 			code: "connector_error", message: "the connector failed", action: "login",
@@ -385,4 +392,23 @@ func TestUserFlowAnswersHideInternals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("finish migration job", func(t *testing.T) {
+		e.legacyConn(key, "lazybad", "LAZY_MIGRATION", "postgres://sluice_no_such_role:pw@127.0.0.1:5432/test?sslmode=disable")
+		e.req("POST", "/v1/connections/lazybad/migration/finish", key, nil).must(t, 202)
+		var job store.MigrationJob
+		waitFor(t, func() bool {
+			var err error
+			job, err = e.store.GetMigrationJob(t.Context(), tid, "lazybad")
+			return err == nil && job.Status == store.JobFailed
+		})
+		st := e.req("GET", "/v1/connections/lazybad/migration", key, nil).must(t, 200)
+		finish := st.json(t)["finish"].(map[string]any)
+		if finish["error"] != "connector_error: the connector failed" || contains(st.body, "sluice_no_such_role") || contains(st.body, "SQLSTATE") {
+			t.Fatalf("migration status %s", st.body)
+		}
+		entries, _ := e.store.ListAudit(t.Context(), tid, store.AuditQuery{Connection: "lazybad"})
+		if len(entries) == 0 || entries[0].Action != "finishMigration" || !strings.Contains(entries[0].Detail, "sluice_no_such_role") {
+			t.Fatalf("audit %+v, want the finishMigration failure in full", entries)
+		}
+	})
 }
