@@ -211,7 +211,9 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		// The instance reuses its buffer: the result keeps a copy.
 		result.Output = append(json.RawMessage(nil), result.Output...)
 	}
-	if st.abort == nil && result.Error != nil {
+	if st.abort == nil && result.Error != nil && ctx.Err() == nil {
+		// (A canceled call keeps its own error: the host call failed
+		// because of the cancellation.)
 		result.Error = hostOwned(result.Error, st.hostErr)
 	}
 	// Only now may another call take the instance: until here the result
