@@ -431,6 +431,7 @@ func TestHTTPRedirectDenied(t *testing.T) {
 		{"metadata, SDK follows", []string{"127.0.0.1"}, "http://169.254.169.254/latest/meta-data/", true},
 		{"other port, host follows", []string{srvAddr}, other.URL + "/x", false},
 		{"other port, SDK follows", []string{srvAddr}, other.URL + "/x", true},
+		{"file url, host follows", []string{"127.0.0.1"}, "file:///etc/passwd", false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
