@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
@@ -411,4 +416,61 @@ func TestUserFlowAnswersHideInternals(t *testing.T) {
 			t.Fatalf("audit %+v, want the finishMigration failure in full", entries)
 		}
 	})
+}
+
+// TestMongoFailureHidesServerInternals: FerretDB answers an update to a
+// taken email with an InternalError naming its own source files and
+// functions; the user flow answers the code and a plain message, and
+// debug shows what the server said.
+func TestMongoFailureHidesServerInternals(t *testing.T) {
+	ctx := t.Context()
+	client, err := mongo.Connect(options.Client().ApplyURI(os.Getenv("SLUICE_TEST_MONGO_URI")).SetServerSelectionTimeout(5 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Disconnect(context.Background()) })
+	dbName := fmt.Sprintf("sluice_vocab_%d", time.Now().UnixNano())
+	db := client.Database(dbName)
+	t.Cleanup(func() { db.Drop(context.Background()) })
+	users := db.Collection("users")
+	if _, err := users.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)}); err != nil {
+		t.Fatalf("no MongoDB-wire server (SLUICE_TEST_MONGO_URI): %v", err)
+	}
+	var ids []string
+	for _, email := range []string{"ann@example.com", "bob@example.com"} {
+		res, err := users.InsertOne(ctx, bson.D{{Key: "email", Value: email}, {Key: "created_at", Value: time.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.InsertedID.(bson.ObjectID).Hex())
+	}
+
+	e := newEnv(t, sqliteSpec(t))
+	tid, key := e.newTenant("mongo-internals")
+	e.grantLoopback(tid)
+	e.req("PUT", "/v1/connections/mg", key, map[string]any{
+		"mode": "CUSTOM_USER_STORE", "dbType": "mongodb", "connection": map[string]any{"uri": "mongodb://127.0.0.1:27017/" + dbName},
+		"egressAllowlist": []string{"127.0.0.1:27017"},
+	}).must(t, 201)
+	e.upload(key, "mg", wasmbuild.Test(t, "../examples/mongodb"), "").must(t, 201)
+
+	r := e.req("PATCH", "/v1/connections/mg/users/"+ids[0], key, map[string]any{"email": "bob@example.com"})
+	plain := map[string]string{"user_exists": "the user already exists", "connector_error": "the connector failed"}
+	code, msg := r.errorOf(t)
+	if want, ok := plain[code]; !ok || msg != want {
+		t.Fatalf("answer %d %s, want user_exists or connector_error with a plain message", r.status, r.body)
+	}
+	for _, leak := range []string{".go:", "InternalError", "E11000", "db_error", "127.0.0.1"} {
+		if contains(r.body, leak) {
+			t.Errorf("answer leaks %q: %s", leak, r.body)
+		}
+	}
+	d := e.req("POST", "/v1/connections/mg/debug", key, map[string]any{
+		"function": "updateUser", "input": map[string]any{"id": ids[0], "updates": map[string]any{"email": "bob@example.com"}},
+	}).must(t, 200).json(t)
+	er := d["error"].(map[string]any)
+	if er["code"] != code || er["message"] == msg {
+		t.Fatalf("debug error %v, want %s with the server's message", er, code)
+	}
+	t.Logf("the tenant sees: %s", er["message"])
 }
