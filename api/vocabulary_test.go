@@ -147,6 +147,40 @@ func TestHostTimeoutReachesTheAPI(t *testing.T) {
 	}
 }
 
+// TestDuplicateKeyIsUserExists: a duplicate key is db_error to the guest
+// (with its SQLSTATE, error number or mongoCode, for connectors that
+// decide on them) and stands for user_exists: a connector that then
+// fails generically answers 409 user_exists.
+func TestDuplicateKeyIsUserExists(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	id, key := e.newTenant("dup")
+	e.grantLoopback(id)
+	e.vocabConn(key, "pg", "postgres", pgDSN(), nil, "127.0.0.1:5432")
+	e.vocabConn(key, "my", "mysql", mysqlURI(), map[string]any{"DB": "mysql"}, "127.0.0.1:3306")
+	e.vocabConn(key, "mg", "mongodb", mongoURI(), nil, "127.0.0.1:27017")
+	for _, c := range []struct{ conn, call, detail string }{
+		{"pg", "sqldup", "23505"},
+		{"my", "sqldup", "1062"},
+		{"mg", "mongodup", "11000"},
+	} {
+		for _, how := range []string{"pass", "wrap", "panic"} {
+			t.Run(c.conn+"/"+how, func(t *testing.T) {
+				r := e.req("POST", "/v1/connections/"+c.conn+"/login", key, map[string]any{"username": c.call, "password": how}).must(t, 409)
+				if code, msg := r.errorOf(t); code != "user_exists" || msg != "the user already exists" {
+					t.Fatalf("login: %s", r.body)
+				}
+				d := e.req("POST", "/v1/connections/"+c.conn+"/debug", key, map[string]any{
+					"function": "login", "input": map[string]any{"query": map[string]any{"username": c.call}, "password": how},
+				}).must(t, 200)
+				er := d.json(t)["error"].(map[string]any)
+				if er["code"] != "user_exists" || !contains(d.body, c.detail) {
+					t.Fatalf("debug: %s, want user_exists with %s", d.body, c.detail)
+				}
+			})
+		}
+	}
+}
+
 // TestRefusedDestinationsAreEgressDenied: unix sockets, a file: URL and
 // a missing host (the connection API refuses MongoDB socket paths and
 // MySQL unix(...) DSNs before they are stored; hostfuncs' tests cover

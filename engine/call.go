@@ -282,7 +282,8 @@ func classify(err error, inst *instance, limits Limits, parent context.Context) 
 }
 
 // hostOwned is the call's error when the connector failed with err after
-// a host call failed with host (nil: none did). A connector that answers
+// a host call failed with host (nil: none did), a host-owned code or one
+// standing for it (Error.Owns). A connector that answers
 // a contract code of its own (user_not_found, wrong_password,
 // user_exists, invalid_input) decided what the failure means and keeps
 // it; a generic failure (connector_error: another code, a trap, an exit,
@@ -292,10 +293,11 @@ func hostOwned(err, host *Error) *Error {
 	if host == nil || err.Code != CodeConnectorError {
 		return err
 	}
-	out := &Error{Code: host.Code, Message: host.Message, Details: map[string]string{}}
+	out := &Error{Code: host.hostOwnedAs(), Message: host.Message, Details: map[string]string{}}
 	for k, v := range host.Details {
 		out.Details[k] = v
 	}
+	// The connector's message, unless it only passed the host's error on.
 	if err.Message != "" && err.Message != string(host.Code)+": "+host.Message {
 		out.Details["connectorMessage"] = err.Message
 	}

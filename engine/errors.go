@@ -45,6 +45,23 @@ type Error struct {
 	Code    Code              `json:"code"`
 	Message string            `json:"message"`
 	Details map[string]string `json:"details,omitempty"`
+	// Owns is set on a host function's error whose Code is its own
+	// (db_error, with the details guests decide on) but which stands for
+	// a host-owned contract code: a duplicate key is user_exists. When
+	// the connector then fails generically, the call fails with Owns
+	// (see IsHostOwned). It never reaches the guest or JSON.
+	Owns Code `json:"-"`
+}
+
+// hostOwnedAs returns the host-owned code e stands for, or "".
+func (e *Error) hostOwnedAs() Code {
+	switch {
+	case e.Owns != "" && hostOwnedCodes[e.Owns]:
+		return e.Owns
+	case hostOwnedCodes[e.Code]:
+		return e.Code
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }

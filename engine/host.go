@@ -185,7 +185,7 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 			if e.Code == CodeEgressDenied {
 				tr.Denied = true
 			}
-			if IsHostOwned(e.Code) {
+			if e.hostOwnedAs() != "" {
 				st.hostErr = e
 			}
 		}

@@ -2,8 +2,9 @@
 // makes one host call chosen by the username and fails with it in the
 // way the password names, so the tests see which code reaches the API.
 //
-// Username: "sql" (SELECT 1), "sqlsleep" (SELECT pg_sleep(5)), "mongo"
-// (findOne), "http" (GET $API_URL). Password: "pass" (the host's error
+// Username: "sql" (SELECT 1), "sqlsleep" (SELECT pg_sleep(5)), "sqldup"
+// (a unique violation; $DB names the dialect), "mongo" (findOne),
+// "mongodup" (a duplicate _id), "http" (GET $API_URL). Password: "pass" (the host's error
 // as it is), "wrap" (a plain Go error around it: connector_error),
 // "panic" (a trap), "notfound" (user_not_found, a code of its own),
 // "recover" (a second host call that works, then a plain error).
@@ -33,6 +34,19 @@ func hostCall(ctx context.Context, what string) error {
 		return err
 	case "sqlsleep":
 		_, err := sql.Query(ctx, "SELECT pg_sleep(5)")
+		return err
+	case "sqldup":
+		// A unique violation inside one batch (rolled back as a whole).
+		create, insert := "CREATE TEMP TABLE IF NOT EXISTS sluice_dup (k int PRIMARY KEY)", "INSERT INTO sluice_dup VALUES (1), (1)"
+		if os.Getenv("DB") == "mysql" {
+			create = "CREATE TEMPORARY TABLE IF NOT EXISTS sluice_dup (k int PRIMARY KEY)"
+		}
+		_, err := sql.Batch(ctx, sql.Stmt(create), sql.Stmt(insert))
+		return err
+	case "mongodup":
+		doc := map[string]any{"_id": "dup"}
+		mongo.Collection("vocab_dup").InsertOne(ctx, doc)
+		_, err := mongo.Collection("vocab_dup").InsertOne(ctx, doc)
 		return err
 	case "mongo":
 		var doc map[string]any
