@@ -33,10 +33,24 @@ func (s *Server) callContext(c echo.Context, conn store.Connection) callContext 
 // input, for the request c, through the Runner. It returns the engine's
 // Result (non-nil whenever the function ran, failed or not); err stopped
 // the call before it ran (no version, quota, ...).
+//
+// A connection without an active version runs the seed: a script that
+// implements no function. Its calls fail as a module lacking the
+// function does, with not_implemented "Please implement the Login script
+// for this database connection", as the user flows answer (see
+// flowConnector).
 func (s *Server) call(c echo.Context, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
+	if version == 0 && conn.ActiveVersion == 0 {
+		return seedResult(fn), nil
+	}
 	return s.cfg.Runner.Call(c.Request().Context(), invoke.Call{
 		Tenant: t, Connection: conn, Version: version, Function: fn, Input: input,
 	})
+}
+
+// seedResult is the Result of function fn of the seed script.
+func seedResult(fn string) *engine.Result {
+	return &engine.Result{Error: engine.NotImplemented(fn), Logs: []engine.LogEntry{}, Trace: []engine.HostCall{}}
 }
 
 type debugRequest struct {

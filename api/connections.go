@@ -257,7 +257,9 @@ func validateConnection(name string, req *connectionRequest, old store.Connectio
 		if !slices.Contains(schemes[c.DBType], strings.ToLower(u.Scheme)) {
 			return c, invalidField("connection.uri", "must start with %s:// for dbType %s", schemes[c.DBType][0], c.DBType)
 		}
-		if u.Host == "" {
+		// PostgreSQL may name its hosts in the host parameter instead
+		// (libpq's postgres:///db?host=...): the egress gate judges them.
+		if u.Host == "" && (c.DBType != store.DBPostgres || u.Query().Get("host") == "") {
 			return c, invalidField("connection.uri", "has no host")
 		}
 	case parts:

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -209,6 +211,9 @@ func decodeJSON(c echo.Context, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return apiErr(http.StatusBadRequest, codeInvalidInput, "the request body is empty; want a JSON object")
 	}
+	if off, ok := validUTF8JSON(body); !ok {
+		return apiErr(http.StatusBadRequest, codeInvalidInput, "the request body is not valid UTF-8 (at byte %d): JSON text must be UTF-8, and \\u escapes must not be lone surrogates", off)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -229,4 +234,74 @@ func decodeJSON(c echo.Context, v any) error {
 		return apiErr(http.StatusBadRequest, codeInvalidInput, "malformed JSON: more than one value in the body")
 	}
 	return nil
+}
+
+// validUTF8JSON reports whether body is UTF-8 and its \u escapes encode
+// Unicode scalar values (no lone surrogate), which encoding/json would
+// otherwise turn into U+FFFD silently; it returns the offset of the first
+// offending byte.
+func validUTF8JSON(body []byte) (int, bool) {
+	if !utf8.Valid(body) {
+		for i := 0; i < len(body); {
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return i, false
+			}
+			i += n
+		}
+	}
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch b := body[i]; {
+		case b == '"':
+			inString = !inString
+		case b == '\\' && inString && i+1 < len(body):
+			i++
+			if body[i] != 'u' {
+				continue
+			}
+			r, ok := hex4(body, i+1)
+			if !ok {
+				continue // the decoder reports the syntax error
+			}
+			switch {
+			case utf16.IsSurrogate(r) && r < 0xdc00:
+				// A high surrogate: a low one must follow.
+				lo, ok := rune(0), false
+				if i+10 < len(body) && body[i+5] == '\\' && body[i+6] == 'u' {
+					lo, ok = hex4(body, i+7)
+				}
+				if !ok || lo < 0xdc00 || lo > 0xdfff {
+					return i - 1, false
+				}
+				i += 10
+			case utf16.IsSurrogate(r):
+				return i - 1, false
+			default:
+				i += 4
+			}
+		}
+	}
+	return 0, true
+}
+
+// hex4 reads the four hex digits at body[i:].
+func hex4(body []byte, i int) (rune, bool) {
+	if i+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -265,7 +265,7 @@ func TestRunnerErrorAnswers(t *testing.T) {
 		message    string
 		retryAfter string
 	}{
-		{"no active version", "empty", noop, 409, "no_active_version", "connection empty has no active version: upload a module first", ""},
+		{"no active version: the seed's 200 not_implemented, no quota used", "empty", noop, 200, "", "", ""},
 		{"no such version", "c", map[string]any{"function": "getUser", "version": 9, "input": map[string]any{}}, 404, "not_found", "connection c has no version 9", ""},
 		{"the quota's one call", "c", noop, 200, "", "", ""},
 		{"rate quota", "c", noop, 429, "quota_exceeded", "the tenant's rate quota of 1 calls per minute is used up", "60"},

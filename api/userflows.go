@@ -46,7 +46,7 @@ type flowConnector struct {
 
 func (fc *flowConnector) Implements(fn string) bool {
 	if fc.conn.ActiveVersion == 0 {
-		return true // Call answers the seed's "Please implement ..." message
+		return false // the seed implements nothing: "Please implement ..."
 	}
 	if fc.info == nil {
 		info, err := fc.run.Info(context.Background(), fc.conn, 0)
@@ -124,10 +124,25 @@ func flowRoute[In, Out any](s *Server, status int, fn func(c echo.Context, fc us
 		}
 		out, err := fn(c, fc, in)
 		if err != nil {
-			return err
+			return s.flowError(c, err)
 		}
 		return c.JSON(status, out)
 	}
+}
+
+// flowError is the answer of a failed user flow: a connector's failure
+// is its code and a plain message (userflow.Public), never what the
+// connector, a driver or the platform said; that detail goes to the
+// server log here and to the audit log (the flows write it), and the
+// tenant sees it in full on the debug and test routes.
+func (s *Server) flowError(c echo.Context, err error) error {
+	pub := userflow.Public(err)
+	if pub != err {
+		s.log.WarnContext(c.Request().Context(), "user flow: connector call failed",
+			"requestId", requestIDOf(c), "tenant", tenantOf(c).ID, "connection", c.Param("name"),
+			"path", c.Path(), "code", string(userflow.Precise(err)), "detail", userflow.Detail(err))
+	}
+	return pub
 }
 
 type noBody = struct{}

@@ -38,6 +38,10 @@ type callState struct { // reused by its instance, one call at a time
 	hostCalls int
 	hostBytes int // requests and responses of all host calls so far
 
+	// hostErr is the last host call's failure with a host-owned code
+	// (IsHostOwned): a generic failure of the connector becomes it.
+	hostErr *Error
+
 	// abort is set when the call must end: a limit was hit inside a host
 	// function. It decides the call's error.
 	abort *Error
@@ -207,6 +211,11 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		// The instance reuses its buffer: the result keeps a copy.
 		result.Output = append(json.RawMessage(nil), result.Output...)
 	}
+	if st.abort == nil && result.Error != nil && ctx.Err() == nil {
+		// (A canceled call keeps its own error: the host call failed
+		// because of the cancellation.)
+		result.Error = hostOwned(result.Error, st.hostErr)
+	}
 	// Only now may another call take the instance: until here the result
 	// was read from the instance's reused call state.
 	p.put(inst, healthy)
@@ -270,6 +279,29 @@ func classify(err error, inst *instance, limits Limits, parent context.Context) 
 	}
 	msg = firstLine(msg)
 	return Errorf(CodeConnectorError, "the connector trapped: %s", msg)
+}
+
+// hostOwned is the call's error when the connector failed with err after
+// a host call failed with host (nil: none did), a host-owned code or one
+// standing for it (Error.Owns). A connector that answers
+// a contract code of its own (user_not_found, wrong_password,
+// user_exists, invalid_input) decided what the failure means and keeps
+// it; a generic failure (connector_error: another code, a trap, an exit,
+// no output) takes the host call's code and message, the connector's own
+// message kept in Details["connectorMessage"].
+func hostOwned(err, host *Error) *Error {
+	if host == nil || err.Code != CodeConnectorError {
+		return err
+	}
+	out := &Error{Code: host.hostOwnedAs(), Message: host.Message, Details: map[string]string{}}
+	for k, v := range host.Details {
+		out.Details[k] = v
+	}
+	// The connector's message, unless it only passed the host's error on.
+	if err.Message != "" && err.Message != string(host.Code)+": "+host.Message {
+		out.Details["connectorMessage"] = err.Message
+	}
+	return out
 }
 
 // connectorCodes are the error codes a connector may return as they are.

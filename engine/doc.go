@@ -12,4 +12,8 @@
 //
 // Host calls (databases, HTTP, password hashes) are served by a Host the
 // caller passes with each call; the engine counts, times and traces them.
+// A host call that fails with a host-owned code (IsHostOwned: egress_denied,
+// timeout, resource_exhausted, ...) decides the call's error when the
+// connector then fails generically (connector_error, a trap): its code
+// reaches the caller whether or not the connector passes it through.
 package engine

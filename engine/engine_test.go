@@ -169,6 +169,8 @@ func (echoHost) HostCall(ctx context.Context, op string, req []byte, tr *engine.
 		return nil, engine.Errorf(engine.CodeEgressDenied, "10.0.0.1:5432 is private")
 	case "test.fail":
 		return nil, errors.New("database on fire")
+	case "test.dup":
+		return nil, &engine.Error{Code: "db_error", Message: "duplicate key", Details: map[string]string{"sqlstate": "23505"}, Owns: engine.CodeUserExists}
 	}
 	return nil, engine.Errorf(engine.CodeNotImplemented, "unknown host call %s", op)
 }
@@ -200,6 +202,20 @@ func TestBasicCalls(t *testing.T) {
 		{name: "unknown function", function: "dropTables", input: `{}`, wantCode: engine.CodeInvalidInput},
 		{name: "host call", function: "updateUser", input: `{"op":"test.echo","req":{"a":1}}`, host: echoHost{}, want: `{"result":{"a":1}}`},
 		{name: "host call error", function: "updateUser", input: `{"op":"test.fail","req":{}}`, host: echoHost{}, want: `{"error":{"code":"host_error","message":"database on fire"}}`},
+		{name: "a host code beats a generic failure", function: "updateUser", input: `{"op":"test.deny","req":{},"then":{"code":"connector_error","message":"lookup failed"}}`,
+			host: echoHost{}, wantCode: engine.CodeEgressDenied, wantMsg: "10.0.0.1:5432 is private"},
+		{name: "a host code passed on", function: "updateUser", input: `{"op":"test.deny","req":{},"then":{"code":"egress_denied","message":"10.0.0.1:5432 is private"}}`,
+			host: echoHost{}, wantCode: engine.CodeEgressDenied, wantMsg: "10.0.0.1:5432 is private"},
+		{name: "the connector's own code is kept", function: "updateUser", input: `{"op":"test.deny","req":{},"then":{"code":"user_not_found","message":"not here"}}`,
+			host: echoHost{}, wantCode: engine.CodeUserNotFound, wantMsg: "not here"},
+		{name: "a later host call worked", function: "updateUser", input: `{"op":"test.deny","req":{},"after":"test.echo","then":{"code":"connector_error","message":"gave up"}}`,
+			host: echoHost{}, wantCode: engine.CodeConnectorError, wantMsg: "gave up"},
+		{name: "host_error is not host-owned", function: "updateUser", input: `{"op":"test.fail","req":{},"then":{"code":"connector_error","message":"gave up"}}`,
+			host: echoHost{}, wantCode: engine.CodeConnectorError, wantMsg: "gave up"},
+		{name: "a duplicate key stands for user_exists", function: "updateUser", input: `{"op":"test.dup","req":{},"then":{"code":"db_error","message":"duplicate key"}}`,
+			host: echoHost{}, wantCode: engine.CodeUserExists, wantMsg: "duplicate key"},
+		{name: "the guest sees db_error", function: "updateUser", input: `{"op":"test.dup","req":{}}`, host: echoHost{},
+			want: `{"error":{"code":"db_error","message":"duplicate key","details":{"sqlstate":"23505"}}}`},
 		{name: "host call without host", function: "updateUser", input: `{"op":"sql.query","req":{}}`, want: `{"error":{"code":"not_implemented","message":"host call sql.query is not available here"}}`},
 	}
 	for _, tt := range tests {

@@ -19,6 +19,25 @@ const (
 	CodeConnectorError    Code = "connector_error"
 )
 
+// hostOwnedCodes are the contract codes a host function owns: when a host
+// call failed with one of them and the connector then failed without a
+// contract code of its own (it returned connector_error or another code,
+// trapped, exited or wrote no output), the call's error is the host
+// call's, so the API answers it with its own status (DESIGN.md: "A host
+// function's own code reaches the API unchanged").
+var hostOwnedCodes = map[Code]bool{
+	CodeEgressDenied:      true,
+	CodeTimeout:           true,
+	CodeResourceExhausted: true,
+	CodeInvalidInput:      true,
+	CodeUserExists:        true,
+	CodeQuotaExceeded:     true,
+}
+
+// IsHostOwned reports whether code is one a host function's failure
+// carries to the caller whether or not the connector passes it through.
+func IsHostOwned(code Code) bool { return hostOwnedCodes[code] }
+
 // Error is a call's failure as the contract describes it: a code and a
 // message meant for the tenant. Details carries optional machine-readable
 // facts (a SQLSTATE, an address that was refused).
@@ -26,6 +45,23 @@ type Error struct {
 	Code    Code              `json:"code"`
 	Message string            `json:"message"`
 	Details map[string]string `json:"details,omitempty"`
+	// Owns is set on a host function's error whose Code is its own
+	// (db_error, with the details guests decide on) but which stands for
+	// a host-owned contract code: a duplicate key is user_exists. When
+	// the connector then fails generically, the call fails with Owns
+	// (see IsHostOwned). It never reaches the guest or JSON.
+	Owns Code `json:"-"`
+}
+
+// hostOwnedAs returns the host-owned code e stands for, or "".
+func (e *Error) hostOwnedAs() Code {
+	switch {
+	case e.Owns != "" && hostOwnedCodes[e.Owns]:
+		return e.Owns
+	case hostOwnedCodes[e.Code]:
+		return e.Code
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }

@@ -176,11 +176,18 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	if encErr != nil {
 		resp, _ = hostEnvelope(nil, Errorf(CodeConnectorError, "host call %s returned an invalid result", op))
 	}
-	if err != nil {
+	if err == nil {
+		st.hostErr = nil // a later host call worked: the connector went on
+	} else {
 		tr.Error = err.Error()
 		var e *Error
-		if errors.As(err, &e) && e.Code == CodeEgressDenied {
-			tr.Denied = true
+		if errors.As(err, &e) {
+			if e.Code == CodeEgressDenied {
+				tr.Denied = true
+			}
+			if e.hostOwnedAs() != "" {
+				st.hostErr = e
+			}
 		}
 	}
 	st.trace = append(st.trace, tr)

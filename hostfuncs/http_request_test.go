@@ -216,7 +216,8 @@ func TestHTTPRequestOp(t *testing.T) {
 		},
 		{name: "Host header refused", raw: map[string]any{"url": srv.URL + "/echo", "headers": map[string]any{"host": "evil.example"}}, wantCode: "invalid_input"},
 		{name: "method not allowed", raw: map[string]any{"method": "CONNECT", "url": srv.URL + "/echo"}, wantCode: "invalid_input"},
-		{name: "scheme not allowed", raw: map[string]any{"url": "file:///etc/passwd"}, wantCode: "invalid_input"},
+		{name: "scheme not allowed", raw: map[string]any{"url": "ftp://example.com/x"}, wantCode: "invalid_input"},
+		{name: "file url refused", raw: map[string]any{"url": "file:///etc/passwd"}, wantCode: "egress_denied"},
 		{name: "bad base64 body", raw: map[string]any{"method": "POST", "url": srv.URL, "body": "!!", "bodyEncoding": "base64"}, wantCode: "invalid_input"},
 		{name: "connection refused", raw: map[string]any{"url": "http://127.0.0.1:1/"}, wantCode: "http_error"},
 	}
@@ -430,6 +431,7 @@ func TestHTTPRedirectDenied(t *testing.T) {
 		{"metadata, SDK follows", []string{"127.0.0.1"}, "http://169.254.169.254/latest/meta-data/", true},
 		{"other port, host follows", []string{srvAddr}, other.URL + "/x", false},
 		{"other port, SDK follows", []string{srvAddr}, other.URL + "/x", true},
+		{"file url, host follows", []string{"127.0.0.1"}, "file:///etc/passwd", false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

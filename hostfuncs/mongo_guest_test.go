@@ -199,9 +199,9 @@ func TestMongoGuestEgressDenied(t *testing.T) {
 	m := hostfuncs.New(hostfuncs.Config{})
 	t.Cleanup(func() { m.Close() })
 	res, err := mongoGuestCall(t, m, conn, "getUser", map[string]any{"query": map[string]any{"email": "a@b.c"}})
-	// The connector returns the host call's error; the engine reports
-	// codes outside the contract as connector_error with its message.
-	if err == nil || !strings.Contains(err.Message, "egress_denied") || !strings.Contains(err.Message, "127.0.0.1:27017") {
+	// The connector returns the host call's error: the host's code
+	// reaches the caller unchanged.
+	if err == nil || err.Code != engine.CodeEgressDenied || !strings.Contains(err.Message, "127.0.0.1:27017") {
 		t.Fatalf("getUser = %v, want the connector to fail on egress_denied", err)
 	}
 	if len(res.Trace) != 1 || res.Trace[0].Kind != "mongo" || !res.Trace[0].Denied || res.Trace[0].Target != "127.0.0.1:27017" {

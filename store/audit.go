@@ -15,9 +15,9 @@ func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEntry) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
-	_, err := s.db.ExecContext(ctx, s.d.q(`INSERT INTO audit_log (time, tenant_id, connection_name, request_id, action, subject, code, duration_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		dbTime(e.Time), e.Tenant, e.Connection, e.RequestID, e.Action, e.Subject, e.Code, e.DurationMs)
+	_, err := s.db.ExecContext(ctx, s.d.q(`INSERT INTO audit_log (time, tenant_id, connection_name, request_id, action, subject, code, detail, duration_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		dbTime(e.Time), e.Tenant, e.Connection, e.RequestID, e.Action, e.Subject, e.Code, e.Detail, e.DurationMs)
 	if err != nil {
 		return s.fail("append audit", err, ErrConflict)
 	}
@@ -30,7 +30,7 @@ func (s *sqlStore) ListAudit(ctx context.Context, tenantID string, q AuditQuery)
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	query := `SELECT id, time, tenant_id, connection_name, request_id, action, subject, code, duration_ms FROM audit_log WHERE tenant_id = ?`
+	query := `SELECT id, time, tenant_id, connection_name, request_id, action, subject, code, detail, duration_ms FROM audit_log WHERE tenant_id = ?`
 	args := []any{tenantID}
 	if q.Connection != "" {
 		query += ` AND connection_name = ?`
@@ -45,7 +45,7 @@ func (s *sqlStore) ListAudit(ctx context.Context, tenantID string, q AuditQuery)
 	for rows.Next() {
 		var e AuditEntry
 		var t int64
-		if err := rows.Scan(&e.ID, &t, &e.Tenant, &e.Connection, &e.RequestID, &e.Action, &e.Subject, &e.Code, &e.DurationMs); err != nil {
+		if err := rows.Scan(&e.ID, &t, &e.Tenant, &e.Connection, &e.RequestID, &e.Action, &e.Subject, &e.Code, &e.Detail, &e.DurationMs); err != nil {
 			return nil, s.fail("list audit", err, ErrConflict)
 		}
 		e.Time = goTime(t)

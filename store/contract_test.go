@@ -601,7 +601,7 @@ func runContract(t *testing.T, fresh backend) {
 			b := newTenant(t, ctx, s, "globex")
 			old := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Microsecond)
 			entries := []store.AuditEntry{
-				{Time: old, Tenant: a.ID, Connection: "db", RequestID: "r1", Action: "login", Subject: "u1", Code: "wrong_password", DurationMs: 12},
+				{Time: old, Tenant: a.ID, Connection: "db", RequestID: "r1", Action: "login", Subject: "u1", Code: "wrong_password", Detail: "user_not_found: no row for u1 (SQLSTATE 02000)", DurationMs: 12},
 				{Tenant: a.ID, Connection: "db", RequestID: "r2", Action: "login", Subject: "u1", DurationMs: 3},
 				{Tenant: a.ID, Connection: "other", RequestID: "r3", Action: "debug", DurationMs: 5},
 				{Tenant: b.ID, Connection: "db", RequestID: "r4", Action: "login"},
@@ -617,7 +617,7 @@ func runContract(t *testing.T, fresh backend) {
 				t.Fatalf("list = %+v", got)
 			}
 			first := got[2]
-			if !first.Time.Equal(old) || first.Code != "wrong_password" || first.DurationMs != 12 || first.Subject != "u1" || first.ID == 0 {
+			if !first.Time.Equal(old) || first.Code != "wrong_password" || first.Detail != "user_not_found: no row for u1 (SQLSTATE 02000)" || first.DurationMs != 12 || first.Subject != "u1" || first.ID == 0 {
 				t.Fatalf("entry = %+v", first)
 			}
 			if got := must(s.ListAudit(ctx, a.ID, store.AuditQuery{Connection: "db", Limit: 1}))(t); len(got) != 1 || got[0].RequestID != "r2" {

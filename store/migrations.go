@@ -171,6 +171,12 @@ var migrations = []migration{{
 		// bytes) and whether any version still uses a module (pruning).
 		`CREATE INDEX versions_sha256 ON versions(sha256, tenant_id, connection_name)`,
 	},
+}, {
+	version: 5,
+	name:    "audit entry detail",
+	statements: []string{
+		`ALTER TABLE audit_log ADD COLUMN detail TEXT NOT NULL DEFAULT ''`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

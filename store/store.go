@@ -263,7 +263,11 @@ type AuditEntry struct {
 	Action     string    `json:"action"`
 	Subject    string    `json:"subject,omitempty"`
 	Code       string    `json:"code,omitempty"` // error code, empty on success
-	DurationMs int64     `json:"durationMs"`
+	// Detail is the failure in full, for the tenant and the operator:
+	// the connector's or driver's message, SQLSTATE, refused address...
+	// The user flows' callers only ever see the code and a plain message.
+	Detail     string `json:"detail,omitempty"`
+	DurationMs int64  `json:"durationMs"`
 }
 
 // AuditQuery filters ListAudit.

@@ -148,8 +148,20 @@ func (d *Dialer) emit(ctx context.Context, ev DialEvent) {
 // Its signature fits pgconn.Config.DialFunc, mysql.Config.DialFunc,
 // http.Transport.DialContext and mongo-driver's options.ContextDialer.
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		err := &DeniedError{Addr: addr, Platform: true, Reason: networkReason(network)}
+		d.emit(ctx, DialEvent{Network: network, Denied: true, Reason: err.Reason, Err: err})
+		return nil, err
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
+		if addr == "" || strings.HasPrefix(addr, ":") {
+			err := &DeniedError{Addr: addr, Platform: true, Reason: ReasonNoHost}
+			d.emit(ctx, DialEvent{Network: network, Denied: true, Reason: err.Reason, Err: err})
+			return nil, err
+		}
 		return nil, fmt.Errorf("egress: %w", err)
 	}
 	targets, err := d.plan(ctx, network, host, port, false, nil)
@@ -176,6 +188,14 @@ func (d *Dialer) DialResolved(ctx context.Context, network, host string, addr ne
 		return nil, err
 	}
 	return d.connect(ctx, network, host, port, targets)
+}
+
+// networkReason is the refusal of a dial on a network other than TCP.
+func networkReason(network string) string {
+	if strings.HasPrefix(network, "unix") {
+		return ReasonUnixSocket
+	}
+	return fmt.Sprintf("uses network %q (only tcp is allowed)", network)
 }
 
 // connect connects to the first of targets that answers.
@@ -228,8 +248,7 @@ func (d *Dialer) plan(ctx context.Context, network, host, port string, checkOnly
 	case "tcp6":
 		ipNetwork = "ip6"
 	default:
-		err := &DeniedError{Addr: requested, Host: host, Platform: true,
-			Reason: fmt.Sprintf("uses network %q (only tcp is allowed)", network)}
+		err := &DeniedError{Addr: requested, Host: host, Platform: true, Reason: networkReason(network)}
 		d.emit(ctx, DialEvent{Network: network, Host: host, Port: port, Denied: true, Reason: err.Reason, Err: err, CheckOnly: checkOnly})
 		return nil, err
 	}

@@ -709,10 +709,12 @@ func TestNetworkHostAndPort(t *testing.T) {
 		denied              string // reason, or "" for a plain error
 		contains            string
 	}{
-		{"unix socket", "unix", "/var/run/postgresql/.s.PGSQL.5432", "", "missing port"},
-		{"unix network", "unix", "/tmp/sock:0", `uses network "unix"`, ""},
+		{"unix socket", "unix", "/var/run/postgresql/.s.PGSQL.5432", egress.ReasonUnixSocket, ""},
+		{"unix network", "unix", "/tmp/sock:0", egress.ReasonUnixSocket, ""},
+		{"unixgram", "unixgram", "/tmp/sock", egress.ReasonUnixSocket, ""},
 		{"udp", "udp", "203.0.113.7:53", `uses network "udp"`, ""},
 		{"empty host", "tcp", ":5432", egress.ReasonNoHost, ""},
+		{"empty address", "tcp", "", egress.ReasonNoHost, ""},
 		{"bad port", "tcp", "203.0.113.7:postgres", "", "invalid port"},
 		{"port zero", "tcp", "203.0.113.7:0", "", "invalid port"},
 		{"family mismatch", "tcp6", "203.0.113.7:5432", "", "no ip6 address"},

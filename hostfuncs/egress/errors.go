@@ -11,7 +11,22 @@ import (
 const (
 	ReasonNotAllowlisted = "is not in the connection's allowlist"
 	ReasonNoHost         = "has no host"
+	// ReasonUnixSocket refuses a unix-domain socket (a PostgreSQL host
+	// starting with "/", a MySQL unix(...) DSN, a MongoDB socket path):
+	// only TCP destinations are ever dialed.
+	ReasonUnixSocket = "is a unix socket (only TCP destinations are allowed)"
+	// ReasonNotNetwork refuses a destination that is not on the network
+	// at all (an http file: URL).
+	ReasonNotNetwork = "is not a network address (only TCP destinations are allowed)"
 )
+
+// Refused returns the refusal of a destination that is never dialed
+// whatever the allowlist says: a unix socket, a file, an empty host.
+// Drivers and host functions return it from their configuration checks,
+// so every refused destination is the same egress_denied.
+func Refused(addr, reason string) *DeniedError {
+	return &DeniedError{Addr: addr, Reason: reason, Platform: true}
+}
 
 // DeniedError is returned when the gate refuses a connection. Nothing
 // was sent to Addr.
@@ -37,6 +52,9 @@ func (e *DeniedError) Error() string { return "egress denied: " + e.Message() }
 // "10.1.2.3:5432 (db.example.com) is private (10.0.0.0/8)".
 func (e *DeniedError) Message() string {
 	m := e.Addr
+	if m == "" {
+		m = "the destination"
+	}
 	if host, _, err := net.SplitHostPort(e.Addr); err == nil && host != e.Host && e.Host != "" {
 		m += " (" + e.Host + ")"
 	}

@@ -58,6 +58,10 @@ func (d *Dialer) CheckRedirect(req *http.Request, via []*http.Request) error {
 		if port == "" {
 			port = "443"
 		}
+	case "file":
+		return Refused(u.Redacted(), ReasonNotNetwork)
+	case "unix", "http+unix", "https+unix":
+		return Refused(u.Redacted(), ReasonUnixSocket)
 	default:
 		return errors.New("egress: redirect to unsupported scheme " + u.Scheme)
 	}

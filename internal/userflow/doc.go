@@ -11,5 +11,8 @@
 //
 // Inputs are validated before any connector runs, connector results are
 // checked before they are returned, and every flow is written to the
-// audit log (never a password).
+// audit log (never a password). A failed connector call is a
+// *ConnectorError holding the full error; the flows' callers get Public:
+// its code and a plain message per code, while the audit entry keeps the
+// Detail.
 package userflow

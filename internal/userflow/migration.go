@@ -109,7 +109,9 @@ func (s *Service) RunFinish(ctx context.Context, c Conn, job store.MigrationJob)
 		}
 		job.Status = status
 		if err != nil {
-			job.Error = err.Error()
+			// What GET migration shows: the code and a plain message;
+			// the audit entry has the detail.
+			job.Error = PublicText(err)
 		}
 		saved, serr := s.cfg.Store.PutMigrationJob(context.WithoutCancel(ctx), job)
 		s.audit(ctx, c, "finishMigration", "", start, err)

@@ -119,6 +119,7 @@ func (s *Service) audit(ctx context.Context, c Conn, action, subject string, sta
 	} else if err != nil {
 		e.Code = "internal"
 	}
+	e.Detail = Detail(err)
 	if aerr := s.cfg.Store.AppendAudit(context.WithoutCancel(ctx), e); aerr != nil {
 		s.cfg.Logger.Warn("audit log append failed", "err", aerr, "action", action)
 	}
@@ -133,7 +134,12 @@ func call(ctx context.Context, c Conn, function string, input map[string]any) (j
 		return nil, engine.NotImplemented(function)
 	}
 	input["context"] = c.Context
-	return c.Connector.Call(ctx, function, input)
+	out, err := c.Connector.Call(ctx, function, input)
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		return nil, &ConnectorError{Function: function, Err: ee}
+	}
+	return out, err
 }
 
 // codeOf is the contract code of err, or "".

@@ -322,7 +322,7 @@ func checkPage(page, limit, maxLimit int) error {
 
 // badResult is a connector result that breaks the contract.
 func badResult(function, format string, args ...any) error {
-	return &engine.Error{Code: engine.CodeConnectorError, Message: function + " returned " + fmt.Sprintf(format, args...)}
+	return &ConnectorError{Function: function, Err: &engine.Error{Code: engine.CodeConnectorError, Message: function + " returned " + fmt.Sprintf(format, args...)}}
 }
 
 // decodeStrict decodes b into v, naming the field of a type mismatch.
@@ -386,7 +386,12 @@ func parseList(function string, b json.RawMessage) (UserList, error) {
 	for i, item := range raw.List {
 		p, err := parseProfile(function, item)
 		if err != nil {
-			return UserList{}, badResult(function, "list[%d]: %s", i, strings.TrimPrefix(err.(*engine.Error).Message, function+" returned "))
+			msg := err.Error()
+			var ee *engine.Error
+			if errors.As(err, &ee) {
+				msg = ee.Message
+			}
+			return UserList{}, badResult(function, "list[%d]: %s", i, strings.TrimPrefix(msg, function+" returned "))
 		}
 		out.List = append(out.List, p)
 	}

@@ -238,6 +238,15 @@ func newRequest(t *hostconn.Target, in *Request) (*http.Request, error) {
 	if in.TimeoutMs < 0 {
 		return nil, bad("timeoutMs is negative")
 	}
+	if scheme, _, ok := strings.Cut(in.URL, ":"); ok {
+		// Before parsing: a socket path in the host does not parse.
+		switch scheme = strings.ToLower(scheme); {
+		case scheme == "file":
+			return nil, egress.Refused(redact(in.URL), egress.ReasonNotNetwork).EngineError()
+		case scheme == "unix" || strings.HasSuffix(scheme, "+unix"):
+			return nil, egress.Refused(redact(in.URL), egress.ReasonUnixSocket).EngineError()
+		}
+	}
 	u, err := url.Parse(in.URL)
 	if err != nil || in.URL == "" {
 		return nil, bad("url %q does not parse as a URL", redact(in.URL))
@@ -253,11 +262,15 @@ func newRequest(t *hostconn.Target, in *Request) (*http.Request, error) {
 		u = base.ResolveReference(u)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
+	switch {
+	case u.Scheme == "file":
+		return nil, egress.Refused(redact(u.String()), egress.ReasonNotNetwork).EngineError()
+	case u.Scheme == "unix" || strings.HasSuffix(u.Scheme, "+unix"):
+		return nil, egress.Refused(redact(u.String()), egress.ReasonUnixSocket).EngineError()
+	case u.Scheme != "http" && u.Scheme != "https":
 		return nil, bad("scheme %q is not allowed (http or https)", u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return nil, bad("url has no host")
+	case u.Hostname() == "":
+		return nil, egress.Refused(redact(u.String()), egress.ReasonNoHost).EngineError()
 	}
 	u.Fragment, u.RawFragment = "", ""
 

@@ -39,7 +39,9 @@ func TestNewRequest(t *testing.T) {
 		in      Request
 		wantURL string
 		wantErr bool
-		check   func(t *testing.T, r *http.Request)
+		// wantCode is the error's code; "" is invalid_input.
+		wantCode engine.Code
+		check    func(t *testing.T, r *http.Request)
 	}{
 		{name: "default GET", in: Request{URL: "https://api.example.com/x#frag"}, wantURL: "https://api.example.com/x"},
 		{name: "relative path", in: Request{Method: "put", URL: "users/7?x=1"}, wantURL: "https://api.example.com/v1/users/7?x=1"},
@@ -56,7 +58,8 @@ func TestNewRequest(t *testing.T) {
 		{name: "bad header name", in: Request{URL: "http://h/", Headers: map[string]HeaderValues{"X Y": {"a"}}}, wantErr: true},
 		{name: "TRACE", in: Request{Method: "TRACE", URL: "http://h/"}, wantErr: true},
 		{name: "ftp", in: Request{URL: "ftp://h/"}, wantErr: true},
-		{name: "no host", in: Request{URL: "http:///x"}, wantErr: true},
+		{name: "no host", in: Request{URL: "http:///x"}, wantErr: true, wantCode: engine.CodeEgressDenied},
+		{name: "file", in: Request{URL: "file:///etc/passwd"}, wantErr: true, wantCode: engine.CodeEgressDenied},
 		{name: "empty url", in: Request{}, wantErr: true},
 		{name: "bad encoding", in: Request{URL: "http://h/", BodyEncoding: "hex"}, wantErr: true},
 		{name: "bad redirect", in: Request{URL: "http://h/", Redirect: "never"}, wantErr: true},
@@ -67,8 +70,12 @@ func TestNewRequest(t *testing.T) {
 			r, err := newRequest(tg, &tc.in)
 			if tc.wantErr {
 				var ee *engine.Error
-				if !errors.As(err, &ee) || ee.Code != engine.CodeInvalidInput {
-					t.Fatalf("error %v, want invalid_input", err)
+				want := tc.wantCode
+				if want == "" {
+					want = engine.CodeInvalidInput
+				}
+				if !errors.As(err, &ee) || ee.Code != want {
+					t.Fatalf("error %v, want %s", err, want)
 				}
 				return
 			}

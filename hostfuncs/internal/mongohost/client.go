@@ -138,7 +138,13 @@ func open(ctx context.Context, t *hostconn.Target) (*client, error) {
 		return nil, configError("no database: name one in the URI path (mongodb://host/DATABASE) or in the database field")
 	}
 	if len(cs.Hosts) == 0 {
-		return nil, configError("no host")
+		return nil, egress.Refused("", egress.ReasonNoHost)
+	}
+	for _, h := range cs.Hosts {
+		if strings.HasPrefix(h, "/") || strings.HasSuffix(h, ".sock") {
+			// The driver would dial it as a unix socket.
+			return nil, egress.Refused(h, egress.ReasonUnixSocket)
+		}
 	}
 
 	// Refuse up front when the gate would refuse every seed host: the

@@ -453,6 +453,7 @@ func (x *call) guestError(err error) error {
 			}
 			if mongo.IsDuplicateKeyError(err) {
 				e.Details["duplicateKey"] = "true"
+				e.Owns = engine.CodeUserExists
 			}
 			return e
 		}

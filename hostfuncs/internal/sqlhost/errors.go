@@ -71,7 +71,11 @@ func guestError(op string, qctx context.Context, lim hostconn.Limits, err error)
 				d[k] = v
 			}
 		}
-		return with(&engine.Error{Code: CodeDBError, Message: prefix + pgErr.Error(), Details: d})
+		e := &engine.Error{Code: CodeDBError, Message: prefix + pgErr.Error(), Details: d}
+		if pgErr.Code == "23505" { // unique_violation
+			e.Owns = engine.CodeUserExists
+		}
+		return with(e)
 	}
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {
@@ -79,7 +83,11 @@ func guestError(op string, qctx context.Context, lim hostconn.Limits, err error)
 		if myErr.SQLState != [5]byte{} {
 			d["sqlstate"] = string(myErr.SQLState[:])
 		}
-		return with(&engine.Error{Code: CodeDBError, Message: prefix + myErr.Error(), Details: d})
+		e := &engine.Error{Code: CodeDBError, Message: prefix + myErr.Error(), Details: d}
+		if myErr.Number == 1062 { // ER_DUP_ENTRY
+			e.Owns = engine.CodeUserExists
+		}
+		return with(e)
 	}
 	if qctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		if errors.Is(context.Cause(qctx), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {

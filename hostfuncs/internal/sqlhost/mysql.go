@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/hostfuncs/internal/hostconn"
 )
 
@@ -125,6 +126,10 @@ func mysqlConfig(t *hostconn.Target) (*mysql.Config, error) {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()
 	case t.URI != "":
+		if dsnHasNoAddr(t.URI) {
+			// The driver would dial its default, 127.0.0.1:3306.
+			return nil, egress.Refused("", egress.ReasonNoHost)
+		}
 		var err error
 		if cfg, err = mysql.ParseDSN(t.URI); err != nil {
 			// The driver's parse errors never repeat the DSN.
@@ -141,8 +146,13 @@ func mysqlConfig(t *hostconn.Target) (*mysql.Config, error) {
 		cfg.Passwd = t.Password
 		cfg.DBName = t.Database
 	}
-	if cfg.Net != "tcp" && cfg.Net != "tcp4" && cfg.Net != "tcp6" {
-		return nil, fmt.Errorf("connection configuration: network %q is not allowed (only tcp)", cfg.Net)
+	switch {
+	case strings.HasPrefix(cfg.Net, "unix"):
+		return nil, egress.Refused(cfg.Addr, egress.ReasonUnixSocket)
+	case cfg.Net != "tcp" && cfg.Net != "tcp4" && cfg.Net != "tcp6":
+		return nil, egress.Refused(cfg.Addr, fmt.Sprintf("uses network %q (only tcp is allowed)", cfg.Net))
+	case cfg.Addr == "" || strings.HasPrefix(cfg.Addr, ":"):
+		return nil, egress.Refused(cfg.Addr, egress.ReasonNoHost)
 	}
 	cfg.DialFunc = t.Dialer.DialContext
 	// The platform decides these, whatever the DSN says.
@@ -152,6 +162,29 @@ func mysqlConfig(t *hostconn.Target) (*mysql.Config, error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	return cfg, nil
+}
+
+// dsnHasNoAddr reports whether a driver DSN
+// [user[:password]@][net[(addr)]]/dbname names no address (the driver
+// then picks one of its own). It splits as the driver does: at the last
+// "/", then the last "@" before it.
+func dsnHasNoAddr(dsn string) bool {
+	i := strings.LastIndexByte(dsn, '/')
+	if i < 0 {
+		return false // the driver refuses it
+	}
+	netAddr := dsn[:i]
+	if j := strings.LastIndexByte(netAddr, '@'); j >= 0 {
+		netAddr = netAddr[j+1:]
+	}
+	if netAddr == "" {
+		return true
+	}
+	if k := strings.IndexByte(netAddr, '('); k >= 0 {
+		addr := strings.TrimSuffix(netAddr[k+1:], ")")
+		return addr == "" || strings.HasPrefix(addr, ":")
+	}
+	return !strings.HasPrefix(netAddr, "unix") // a bare network: its default address
 }
 
 func hostPort(host string, port int) string {

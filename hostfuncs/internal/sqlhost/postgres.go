@@ -43,8 +43,15 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 				return nil, fmt.Errorf("connection configuration: the uri option %s would make Sluice read a file of its own host; certificates and service files are not supported", name)
 			}
 		}
+		if u.Hostname() == "" && u.Query().Get("host") == "" {
+			// pgx would pick a unix socket directory, or PGHOST.
+			return nil, egress.Refused("", egress.ReasonNoHost)
+		}
 		password = uriPassword(u)
 	} else {
+		if t.Host == "" {
+			return nil, egress.Refused("", egress.ReasonNoHost)
+		}
 		port := t.Port
 		if port == 0 {
 			port = 5432
@@ -62,6 +69,15 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 	if err != nil {
 		// pgconn's parse errors never contain the password.
 		return nil, fmt.Errorf("connection configuration: %w", err)
+	}
+	// Only TCP: a host starting with "/" is a unix socket directory.
+	for _, h := range append([]string{cfg.ConnConfig.Host}, fallbackHosts(&cfg.ConnConfig.Config)...) {
+		if strings.HasPrefix(h, "/") || strings.HasPrefix(h, "@") {
+			return nil, egress.Refused(h, egress.ReasonUnixSocket)
+		}
+		if h == "" {
+			return nil, egress.Refused(h, egress.ReasonNoHost)
+		}
 	}
 	// The password is the configuration's own, never one pgx found in
 	// the platform's environment (PGPASSWORD) or a .pgpass file.

@@ -3,6 +3,7 @@ package sqlhost
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/hostfuncs/internal/hostconn"
 	"github.com/sluice-dev/sluice/hostfuncs/internal/rescache"
 )
@@ -125,6 +127,11 @@ func (k *Kind) Call(ctx context.Context, t *hostconn.Target, op string, req []by
 		tr.Target = targetOf(t)
 		if ctx.Err() != nil {
 			return nil, engine.Errorf(engine.CodeTimeout, "%s: the call ended while the connection pool was being made: %v", op, err)
+		}
+		var denied *egress.DeniedError
+		if errors.As(err, &denied) {
+			tr.Denied = true
+			return nil, denied.EngineError()
 		}
 		return nil, &engine.Error{Code: CodeDBError, Message: fmt.Sprintf("%s: %v", op, err)}
 	}

@@ -59,16 +59,27 @@ func searchUser(n int32) int32 {
 	}}})
 }
 
-// updateUser makes the host call its input names and returns the response.
+// updateUser makes the host call its input names and returns the
+// response; with "after", it makes that host call next; with "then", it
+// fails with that error envelope instead.
 //
 //go:wasmexport updateUser
 func updateUser(n int32) int32 {
 	var in struct {
-		Op  string          `json:"op"`
-		Req json.RawMessage `json:"req"`
+		Op    string          `json:"op"`
+		Req   json.RawMessage `json:"req"`
+		After string          `json:"after"`
+		Then  json.RawMessage `json:"then"`
 	}
 	json.Unmarshal(abi.Input(n), &in)
-	return abi.Output(abi.HostCall(in.Op, in.Req), 0)
+	resp := abi.HostCall(in.Op, in.Req)
+	if in.After != "" {
+		abi.HostCall(in.After, json.RawMessage(`{}`))
+	}
+	if in.Then != nil {
+		return abi.Output(in.Then, 1)
+	}
+	return abi.Output(resp, 0)
 }
 
 // deleteUser returns the error envelope its input holds.
