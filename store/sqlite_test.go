@@ -157,6 +157,7 @@ func TestMigrationKeepsTenants(t *testing.T) {
 		"ALTER TABLE tenants DROP COLUMN cpu_ms_per_minute",
 		"ALTER TABLE tenants DROP COLUMN allow_private_networks",
 		"ALTER TABLE tenants DROP COLUMN private_networks",
+		"DROP TABLE user_tombstones",
 		"DELETE FROM schema_migrations WHERE version >= 2",
 	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
