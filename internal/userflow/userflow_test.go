@@ -236,7 +236,7 @@ func TestLazyManagesMigratedUsersLocally(t *testing.T) {
 	if ok, _ := f.svc.ValidatePassword(ctx, f.c, id, "wonderland"); ok {
 		t.Fatal("the old password still validates")
 	}
-	if err := f.svc.Delete(ctx, f.c, id); err != nil {
+	if _, err := f.svc.Delete(ctx, f.c, id); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Get(ctx, f.c, id); code(err) != engine.CodeUserNotFound {
@@ -333,7 +333,7 @@ func TestCustomUserStoreKeepsNothingLocally(t *testing.T) {
 	if ok, err := f.svc.ValidatePassword(ctx, f.c, p.ID, "longenough"); err != nil || !ok {
 		t.Fatalf("validate %v %v", ok, err)
 	}
-	if err := f.svc.Delete(ctx, f.c, p.ID); err != nil {
+	if _, err := f.svc.Delete(ctx, f.c, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Get(ctx, f.c, p.ID); code(err) != engine.CodeUserNotFound {
