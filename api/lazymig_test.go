@@ -478,3 +478,143 @@ func TestLazyMigrationThreatModel(t *testing.T) {
 		}
 	})
 }
+
+// TestLegacyUsernames: any username the connector can find logs in and
+// migrates (spaces, '@', '+', '*', quotes, non-ASCII letters); only
+// usernames no table should hold are refused.
+func TestLegacyUsernames(t *testing.T) {
+	uri := testpg.LegacyUsers(t, 1)
+	db := legacyDB(t, uri)
+	odd := []string{"Ann Smith", "bob@home", "+bob", "star*", "o'brien+test", "Zoë", "山田太郎", "josé.garcía", "user name with  two spaces", strings.Repeat("é", 64)}
+	for _, u := range odd {
+		if _, err := db.Exec(`INSERT INTO users (username, password_hash) VALUES ($1, $2)`, u, testpg.Hash()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t, sqliteSpec(t))
+	tenant, key := e.newTenant("acme")
+	e.grantLoopback(tenant)
+	e.legacyConn(key, "legacy", "LAZY_MIGRATION", uri)
+	base := "/v1/connections/legacy"
+	for _, name := range odd {
+		t.Run(name, func(t *testing.T) {
+			r := e.req("POST", base+"/login", key, map[string]any{"username": name, "password": testpg.Password}).must(t, 200).json(t)
+			if u := r["user"].(map[string]any); r["source"] != "connector" || u["username"] != name || u["externalId"] == nil {
+				t.Fatalf("first login %v", r)
+			}
+			// An account that is not an email address or a phone number
+			// is a username: "bob@home" and "+bob" too.
+			if r := e.req("POST", base+"/login", key, map[string]any{"account": name, "password": testpg.Password}).must(t, 200).json(t); r["source"] != "local" {
+				t.Fatalf("second login %v", r)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, username string }{
+		{"too long", strings.Repeat("a", 129)},
+		{"newline", "ann\nsmith"},
+		{"tab", "ann\tsmith"},
+		{"NUL", "ann\x00"},
+		{"escape", "\x1b[31mred"},
+		{"zero-width space", "ann\u200bsmith"},
+		{"right-to-left override", "ann\u202esmith"},
+		{"line separator", "ann\u2028smith"},
+		{"only spaces", "   "},
+	} {
+		t.Run("refused "+tc.name, func(t *testing.T) {
+			for _, body := range []map[string]any{
+				{"username": tc.username, "password": testpg.Password},
+				{"account": tc.username, "password": testpg.Password},
+			} {
+				if code := e.req("POST", base+"/login", key, body).must(t, 400).errCode(t); code != "invalid_input" {
+					t.Fatalf("code %s", code)
+				}
+			}
+			e.req("POST", base+"/register", key, map[string]any{"username": tc.username, "password": "longenough"}).must(t, 400)
+		})
+	}
+	// Invalid UTF-8 in a username never reaches the connector.
+	e.req("POST", base+"/login", key, []byte("{\"username\":\"ann\xff\",\"password\":\"x\"}")).must(t, 400)
+	// The same rule admits such usernames to registration.
+	if u := e.req("POST", base+"/register", key, map[string]any{"username": "Carol O'Neil", "password": "longenough"}).must(t, 201).json(t); u["username"] != "Carol O'Neil" {
+		t.Fatalf("registered %v", u)
+	}
+	e.req("POST", base+"/register", key, map[string]any{"username": "ann smith", "password": "longenough"}).must(t, 409)
+	if users := e.localUsers(tenant, "legacy"); len(users) != len(odd)+1 {
+		t.Fatalf("%d local users, want %d", len(users), len(odd)+1)
+	}
+}
+
+// TestFirstLoginClientGone: a client that goes away while the connector
+// checks its first login leaves a finished migration (or, when the
+// connector says no, nothing), audited as such; never half a migration.
+func TestFirstLoginClientGone(t *testing.T) {
+	uri := testpg.LegacyUsers(t, 3)
+	db := legacyDB(t, uri)
+	// The connector's lookups on this view take a second and a half.
+	execSQL(t, db, `CREATE VIEW slow_login AS SELECT * FROM users WHERE EXISTS (SELECT 1 FROM pg_sleep(1.5))`)
+	e := newEnv(t, sqliteSpec(t))
+	tenant, key := e.newTenant("acme")
+	e.grantLoopback(tenant)
+	e.putConn(key, "slow", legacyCfg{uri: uri, env: map[string]any{"USERS_TABLE": "slow_login"}})
+	e.upload(key, "slow", pgWasm(t), "").must(t, 201)
+	base := "/v1/connections/slow"
+
+	// goAway sends a login and cancels it once the connector's query runs
+	// on the legacy database.
+	goAway := func(t *testing.T, username, pw string) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		body := `{"username":"` + username + `","password":"` + pw + `"}`
+		req, err := http.NewRequestWithContext(ctx, "POST", e.ts.URL+base+"/login", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		done := make(chan error, 1)
+		go func() {
+			res, err := e.ts.Client().Do(req)
+			if err == nil {
+				res.Body.Close()
+			}
+			done <- err
+		}()
+		waitFor(t, func() bool {
+			var n int
+			err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%FROM slow_login%' AND pid <> pg_backend_pid()`).Scan(&n)
+			return err == nil && n > 0
+		})
+		cancel()
+		if err := <-done; err == nil {
+			t.Fatal("the canceled login got an answer")
+		}
+		waitFor(t, func() bool {
+			_, ok := e.lastAudit(tenant, "slow", "login", "username:"+username)
+			return ok
+		})
+	}
+
+	t.Run("connector says yes: the user is migrated", func(t *testing.T) {
+		goAway(t, "user1", testpg.Password)
+		e.mustAudit(tenant, "slow", "login", "username:user1", "answer_lost")
+		u, err := e.store.GetUserByExternalID(t.Context(), tenant, "slow", "2")
+		if err != nil || !u.PasswordSet || u.Username != "user1" || u.Source != store.SourceConnector {
+			t.Fatalf("migrated user %+v %v", u, err)
+		}
+		calls := e.connectorCalls(tenant, "login")
+		if r := e.req("POST", base+"/login", key, map[string]any{"username": "user1", "password": testpg.Password}).must(t, 200).json(t); r["source"] != "local" {
+			t.Fatalf("next login %v", r)
+		}
+		if n := e.connectorCalls(tenant, "login"); n != calls {
+			t.Fatalf("the next login reached the connector")
+		}
+	})
+	t.Run("connector says no: nothing is written", func(t *testing.T) {
+		goAway(t, "user2", "wrong password")
+		e.mustAudit(tenant, "slow", "login", "username:user2", "wrong_password")
+		if _, err := e.store.GetUserByExternalID(t.Context(), tenant, "slow", "3"); err == nil {
+			t.Fatal("a refused login migrated its user")
+		}
+		e.req("POST", base+"/login", key, map[string]any{"username": "user2", "password": testpg.Password}).must(t, 200)
+	})
+}

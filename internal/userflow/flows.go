@@ -233,6 +233,9 @@ func idents(email, username, phone string) []ident {
 }
 
 func (s *Service) create(ctx context.Context, c Conn, u NewUser) (*Profile, error) {
+	if ctx.Err() != nil {
+		return nil, ErrClientCanceled
+	}
 	ids := idents(u.Email, u.Username, u.Phone)
 	if c.Mode == engine.ModeLazyMigration {
 		if err := s.localFree(ctx, c, ids, ""); err != nil {

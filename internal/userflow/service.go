@@ -158,9 +158,12 @@ func (s *Service) audit(ctx context.Context, c Conn, action, subject string, sta
 		Time: time.Now(), Tenant: c.Tenant, Connection: c.Name, RequestID: c.Context.RequestID,
 		Action: action, Subject: subject, DurationMs: time.Since(start).Milliseconds(),
 	}
-	if code := Precise(err); code != "" {
+	switch code := Precise(err); {
+	case code != "":
 		e.Code = string(code)
-	} else if err != nil {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		e.Code = string(CodeClientCanceled)
+	case err != nil:
 		e.Code = "internal"
 	}
 	if aerr := s.cfg.Store.AppendAudit(context.WithoutCancel(ctx), e); aerr != nil {
