@@ -442,6 +442,7 @@ func TestLazyMigrationThreatModel(t *testing.T) {
 					t.Fatalf("legacy rows of id %d after the delete: %d", tt.legacyID, n)
 				}
 				e.req("GET", base+"/users/"+id, key, nil).must(t, 404)
+				e.req("DELETE", base+"/users/"+id, key, nil).must(t, 404)
 				for _, account := range tt.retry {
 					r := legacyLogin(tt.conn, account).must(t, 401)
 					if r.errCode(t) != "wrong_password" || r.json(t)["error"].(map[string]any)["message"] != "wrong account or password" {

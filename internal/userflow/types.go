@@ -39,8 +39,9 @@ type Conn struct {
 	Name   string
 	Mode   engine.Mode
 	// Disabled connections never call their connector: in LAZY_MIGRATION
-	// local users still log in and register; anything else answers
-	// ErrDisabled.
+	// local users still log in; registrations and renames, which must ask
+	// the connector whether a legacy user exists, answer
+	// CodeLegacyUnavailable; anything else answers ErrDisabled.
 	Disabled  bool
 	Connector Connector
 	Context   CallContext
