@@ -619,3 +619,30 @@ func TestFirstLoginClientGone(t *testing.T) {
 		e.req("POST", base+"/login", key, map[string]any{"username": "user2", "password": testpg.Password}).must(t, 200)
 	})
 }
+
+// TestDeleteWithoutLegacyDeleteUser: a connector without deleteUser
+// leaves the legacy record, says so, and the tombstone still holds; on
+// both store dialects.
+func TestDeleteWithoutLegacyDeleteUser(t *testing.T) {
+	eachStore(t, func(t *testing.T, spec storeSpec) {
+		e := newEnv(t, spec)
+		tenant, key := e.flowConn("acme", "probe", "LAZY_MIGRATION", probeWasm(t))
+		base := "/v1/connections/probe"
+		login := map[string]any{"username": "ada", "password": "secret"}
+		u := e.req("POST", base+"/login", key, login).must(t, 200).json(t)["user"].(map[string]any)
+		if u["externalId"] != "1" {
+			t.Fatalf("migrated %v", u)
+		}
+		d := e.req("DELETE", base+"/users/"+u["id"].(string), key, nil).must(t, 200).json(t)
+		if d["legacy"].(map[string]any)["status"] != "not_implemented" {
+			t.Fatalf("delete answered %v", d)
+		}
+		e.req("POST", base+"/login", key, login).must(t, 401)
+		e.mustAudit(tenant, "probe", "login", "username:ada", "user_deleted")
+		// A user registered locally has no legacy record to speak of.
+		reg := e.req("POST", base+"/register", key, map[string]any{"username": "grace", "password": "longenough"}).must(t, 201).json(t)
+		if d := e.req("DELETE", base+"/users/"+reg["id"].(string), key, nil).must(t, 200).json(t); d["legacy"] != nil {
+			t.Fatalf("delete of a registered user answered %v", d)
+		}
+	})
+}

@@ -110,8 +110,11 @@ var ErrNotFound = &engine.Error{Code: engine.CodeUserNotFound, Message: "no such
 // the reason: connection_disabled or getUser's error code.
 const CodeLegacyUnavailable engine.Code = "legacy_unavailable"
 
-// CodeClientCanceled is a flow whose client went away before it started:
-// nothing was asked of the connector, nothing was written.
+// CodeClientCanceled is a flow whose client went away before it could
+// do anything that outlives the client: in LAZY_MIGRATION before a first
+// login reached the connector, or before a registration's checks passed
+// (nothing was asked of the connector or written); in CUSTOM_USER_STORE
+// while the connector's login ran (Sluice writes nothing there).
 const CodeClientCanceled engine.Code = "client_canceled"
 
 // ErrClientCanceled answers (to nobody: the client is gone) and audits a
