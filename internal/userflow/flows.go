@@ -107,7 +107,11 @@ func (s *Service) firstLogin(ctx context.Context, c Conn, field, value, pw strin
 		local.Email, local.Username, local.Phone, local.Profile = u.Email, u.Username, u.Phone, u.Profile
 		local.ExternalID = p.ID
 		local.PasswordHash, local.PasswordSet, local.MigratedAt = hash, true, time.Now()
-		if local, err = s.cfg.Store.UpdateUser(ctx, local); err != nil {
+		local, err = s.cfg.Store.UpdateUser(ctx, local)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, preciseBadCredentials(CodeUserDeleted) // deleted meanwhile
+		}
+		if err != nil {
 			return nil, storeErr(err)
 		}
 		return &LoginResult{User: localProfile(local), Source: "connector"}, nil
