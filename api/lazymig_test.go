@@ -158,7 +158,8 @@ func TestLazyRegistrationFailsClosed(t *testing.T) {
 			func(conn string) { e.upload(key, conn, pgWasm(t), "").must(t, 201) }},
 		{"getUser not implemented", func(conn string) {
 			e.putConn(key, conn, healthy)
-			e.upload(key, conn, loginOnlyWasm(t), "").must(t, 201)
+			// force: a version that cannot serve the mode is activated only so.
+			e.upload(key, conn, loginOnlyWasm(t), "?force=true").must(t, 201)
 		}, "not_implemented",
 			func(conn string) { e.upload(key, conn, pgWasm(t), "?activate=true").must(t, 201) }},
 		{"connection disabled", func(conn string) {
