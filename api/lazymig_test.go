@@ -647,3 +647,38 @@ func TestDeleteWithoutLegacyDeleteUser(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectorProfileIsNotTrusted: a connector's profile reaches the
+// store and the caller only through the known profile fields; its own
+// "externalId" is ignored (Sluice sets it from the id) and the legacy
+// system's claims (emailVerified) are kept as claims.
+func TestConnectorProfileIsNotTrusted(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	tenant, key := e.flowConn("acme", "raw", "LAZY_MIGRATION", wasmbuild.Test(t, "testdata/rawprofile"))
+	base := "/v1/connections/raw"
+	e.req("POST", base+"/login", key, map[string]any{"username": "raw", "password": "wrong"}).must(t, 401)
+	r := e.req("POST", base+"/login", key, map[string]any{"username": "raw", "password": "anything"}).must(t, 200)
+	u := r.json(t)["user"].(map[string]any)
+	id, _ := u["id"].(string)
+	if u["externalId"] != "legacy-42" || id == "legacy-42" || len(id) != 36 || u["emailVerified"] != true {
+		t.Fatalf("migrated user %v", u)
+	}
+	for _, leak := range []string{"passwordHash", "notforsluice", "role", "admin-id"} {
+		if strings.Contains(string(r.body), leak) {
+			t.Fatalf("the answer carries %q: %s", leak, r.body)
+		}
+	}
+	stored, err := e.store.GetUserByExternalID(t.Context(), tenant, "raw", "legacy-42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"passwordHash", "notforsluice", "role", "admin-id", "externalId"} {
+		if strings.Contains(string(stored.Profile), leak) {
+			t.Fatalf("the stored profile carries %q: %s", leak, stored.Profile)
+		}
+	}
+	e.req("GET", base+"/users/admin-id", key, nil).must(t, 404)
+	if g := e.req("GET", base+"/users/legacy-42", key, nil).must(t, 200).json(t); g["id"] != id {
+		t.Fatalf("get by externalId %v", g)
+	}
+}
