@@ -92,6 +92,10 @@ func StatusOf(code engine.Code) int {
 		return http.StatusTooManyRequests
 	case userflow.ErrDisabled.Code:
 		return http.StatusConflict
+	case userflow.CodeLegacyUnavailable:
+		return http.StatusServiceUnavailable
+	case userflow.CodeClientCanceled:
+		return 499 // nginx's "client closed request": nobody reads it
 	}
 	return http.StatusBadGateway
 }

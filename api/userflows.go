@@ -200,7 +200,8 @@ func (s *Server) searchUsers(c echo.Context, fc userflow.Conn, _ noBody) (*userf
 	return s.flows.Search(c.Request().Context(), fc, c.QueryParam("keyword"), page, limit)
 }
 
-// GET /v1/connections/{name}/users/{id}
+// GET /v1/connections/{name}/users/{id}: in LAZY_MIGRATION {id} is the
+// local id or the externalId.
 func (s *Server) getUser(c echo.Context, fc userflow.Conn, _ noBody) (*userflow.Profile, error) {
 	return s.flows.Get(c.Request().Context(), fc, c.Param("id"))
 }
@@ -211,11 +212,10 @@ func (s *Server) updateUser(c echo.Context, fc userflow.Conn, up userflow.Update
 }
 
 // DELETE /v1/connections/{name}/users/{id}
-func (s *Server) deleteUser(c echo.Context, fc userflow.Conn, _ noBody) (map[string]bool, error) {
-	if err := s.flows.Delete(c.Request().Context(), fc, c.Param("id")); err != nil {
-		return nil, err
-	}
-	return map[string]bool{"deleted": true}, nil
+// {"deleted":true}, in LAZY_MIGRATION with "legacy":{"status","code"?}
+// for a user that came from the connector.
+func (s *Server) deleteUser(c echo.Context, fc userflow.Conn, _ noBody) (*userflow.DeleteResult, error) {
+	return s.flows.Delete(c.Request().Context(), fc, c.Param("id"))
 }
 
 type passwordBody struct {

@@ -89,7 +89,7 @@ func TestLazyMigrationFlowsOverHTTP(t *testing.T) {
 		e.req("GET", base+"/users/"+id, key, nil).must(t, 404)
 		audit, _ := e.store.ListAudit(t.Context(), tenant, store.AuditQuery{Limit: 100})
 		for _, a := range audit {
-			if a.Action == "login" && a.Subject == "email:nobody@example.com" && a.Code != "wrong_password" {
+			if a.Action == "login" && a.Subject == "email:nobody@example.com" && a.Code != "user_not_found" {
 				t.Errorf("audit of an unknown user %+v", a)
 			}
 		}

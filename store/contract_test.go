@@ -887,6 +887,56 @@ func testUsers(t *testing.T, ctx context.Context, s store.Store) {
 	}
 	// The freed email can be used again.
 	must(s.CreateUser(ctx, store.User{Tenant: a.ID, Connection: "db", Email: "robert@example.com"}))(t)
+
+	// Tombstones: bob came from nowhere and left none; alice, from the
+	// connector, leaves one keyed by her legacy id and identifiers.
+	_, err = s.FindTombstone(ctx, a.ID, "db", store.Tombstone{Email: "bob@example.com"})
+	wantErr(t, err, store.ErrNotFound)
+	if err := s.DeleteUser(ctx, a.ID, "db", alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.Tombstone
+	}{
+		{"by external id", store.Tombstone{ExternalID: "legacy-1"}},
+		{"by email, case-insensitive", store.Tombstone{Email: "ALICE@example.com"}},
+		{"by username", store.Tombstone{Username: "alice"}},
+		{"by phone", store.Tombstone{Phone: "+15550001"}},
+		{"by any of several", store.Tombstone{ExternalID: "other", Username: "alice"}},
+	} {
+		t.Run("tombstone "+tc.name, func(t *testing.T) {
+			ts := must(s.FindTombstone(ctx, a.ID, "db", tc.q))(t)
+			if ts.ExternalID != "legacy-1" || ts.Email != "alice@example.com" || ts.Username != "alice" || ts.Phone != "+15550001" || ts.DeletedAt.IsZero() {
+				t.Fatalf("tombstone = %+v", ts)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, tenant, conn string
+		q                  store.Tombstone
+	}{
+		{"no match", a.ID, "db", store.Tombstone{ExternalID: "legacy-2", Username: "ALICE"}},
+		{"another connection", a.ID, "db2", store.Tombstone{ExternalID: "legacy-1"}},
+		{"another tenant", "other-tenant", "db", store.Tombstone{ExternalID: "legacy-1"}},
+	} {
+		t.Run("no tombstone "+tc.name, func(t *testing.T) {
+			_, err := s.FindTombstone(ctx, tc.tenant, tc.conn, tc.q)
+			wantErr(t, err, store.ErrNotFound)
+		})
+	}
+	_, err = s.FindTombstone(ctx, a.ID, "db", store.Tombstone{})
+	wantValidation(t, err, "tombstone")
+	// Deleting the same legacy user again (imported anew) keeps one
+	// tombstone with its latest identifiers.
+	must(s.CreateUser(ctx, store.User{Tenant: a.ID, Connection: "db", ExternalID: "legacy-1", Username: "alice2", Source: store.SourceImport}))(t)
+	again := must(s.GetUserByExternalID(ctx, a.ID, "db", "legacy-1"))(t)
+	if err := s.DeleteUser(ctx, a.ID, "db", again.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ts := must(s.FindTombstone(ctx, a.ID, "db", store.Tombstone{ExternalID: "legacy-1"}))(t); ts.Username != "alice2" || ts.Email != "" {
+		t.Fatalf("tombstone after a second delete = %+v", ts)
+	}
 }
 
 func must3(t *testing.T) func(l []store.User, n int, err error) ([]store.User, int) {

@@ -177,6 +177,25 @@ var migrations = []migration{{
 	statements: []string{
 		`ALTER TABLE audit_log ADD COLUMN detail TEXT NOT NULL DEFAULT ''`,
 	},
+}, {
+	version: 6,
+	name:    "tombstones of deleted migrated users",
+	statements: []string{
+		`CREATE TABLE user_tombstones (
+			tenant_id TEXT NOT NULL,
+			connection_name TEXT NOT NULL,
+			external_id TEXT NOT NULL,
+			email_norm TEXT,
+			username TEXT,
+			phone TEXT,
+			deleted_at BIGINT NOT NULL,
+			PRIMARY KEY (tenant_id, connection_name, external_id),
+			FOREIGN KEY (tenant_id, connection_name) REFERENCES connections(tenant_id, name) ON DELETE CASCADE
+		)`,
+		`CREATE INDEX user_tombstones_email ON user_tombstones(tenant_id, connection_name, email_norm)`,
+		`CREATE INDEX user_tombstones_username ON user_tombstones(tenant_id, connection_name, username)`,
+		`CREATE INDEX user_tombstones_phone ON user_tombstones(tenant_id, connection_name, phone)`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

@@ -93,7 +93,14 @@ type UserStore interface {
 	GetUserByLogin(ctx context.Context, tenantID, connection string, field LoginField, value string) (User, error)
 	// UpdateUser replaces the user's stored fields (by Tenant, Connection, ID).
 	UpdateUser(ctx context.Context, u User) (User, error)
+	// DeleteUser removes a user. A user with an ExternalID (migrated or
+	// imported from the connector) leaves a Tombstone in the same
+	// transaction, so that its legacy record is never migrated again.
 	DeleteUser(ctx context.Context, tenantID, connection, id string) error
+	// FindTombstone returns a tombstone of the connection that matches any
+	// non-empty field of q: ExternalID, Email (case-insensitive), Username
+	// or Phone; ErrNotFound when none does.
+	FindTombstone(ctx context.Context, tenantID, connection string, q Tombstone) (Tombstone, error)
 	// ListUsers returns page (1-based) of limit users, oldest first, and the total.
 	ListUsers(ctx context.Context, tenantID, connection string, page, limit int) ([]User, int, error)
 	// SearchUsers matches keyword (case-insensitive substring) against
@@ -245,6 +252,16 @@ type User struct {
 	MigratedAt   time.Time       `json:"migratedAt,omitzero"`
 	CreatedAt    time.Time       `json:"createdAt"`
 	UpdatedAt    time.Time       `json:"updatedAt"`
+}
+
+// Tombstone remembers a deleted user that came from the connector: its
+// ExternalID and the email, username and phone it had when deleted.
+type Tombstone struct {
+	ExternalID string    `json:"externalId"`
+	Email      string    `json:"email,omitempty"`
+	Username   string    `json:"username,omitempty"`
+	Phone      string    `json:"phone,omitempty"`
+	DeletedAt  time.Time `json:"deletedAt"`
 }
 
 // UserStats summarises a connection's local users.

@@ -134,14 +134,53 @@ func (s *sqlStore) UpdateUser(ctx context.Context, u User) (User, error) {
 }
 
 func (s *sqlStore) DeleteUser(ctx context.Context, tenantID, connection, id string) error {
-	res, err := s.db.ExecContext(ctx, s.d.q(`DELETE FROM users WHERE tenant_id = ? AND connection_name = ? AND id = ?`), tenantID, connection, id)
-	if err == nil {
-		err = affected(res)
-	}
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var ext, email, username, phone sql.NullString
+		err := tx.QueryRowContext(ctx, s.d.q(`DELETE FROM users WHERE tenant_id = ? AND connection_name = ? AND id = ?
+			RETURNING external_id, email_norm, username, phone`), tenantID, connection, id).Scan(&ext, &email, &username, &phone)
+		if err != nil || ext.String == "" {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.d.q(`INSERT INTO user_tombstones
+				(tenant_id, connection_name, external_id, email_norm, username, phone, deleted_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant_id, connection_name, external_id) DO UPDATE SET
+				email_norm = excluded.email_norm, username = excluded.username, phone = excluded.phone,
+				deleted_at = excluded.deleted_at`),
+			tenantID, connection, ext.String, email, username, phone, dbTime(s.now()))
+		return err
+	})
 	if err != nil {
 		return s.fail("delete user", err, ErrUserExists)
 	}
 	return nil
+}
+
+func (s *sqlStore) FindTombstone(ctx context.Context, tenantID, connection string, q Tombstone) (Tombstone, error) {
+	var conds []string
+	args := []any{tenantID, connection}
+	for _, c := range []struct{ col, v string }{
+		{"external_id", q.ExternalID}, {"email_norm", strings.ToLower(q.Email)}, {"username", q.Username}, {"phone", q.Phone},
+	} {
+		if c.v != "" {
+			conds = append(conds, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if len(conds) == 0 {
+		return Tombstone{}, invalid("tombstone", "give an external id, email, username or phone")
+	}
+	var t Tombstone
+	var email, username, phone sql.NullString
+	var deleted int64
+	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT external_id, email_norm, username, phone, deleted_at FROM user_tombstones
+		WHERE tenant_id = ? AND connection_name = ? AND (`+strings.Join(conds, " OR ")+`)
+		ORDER BY deleted_at DESC LIMIT 1`), args...).Scan(&t.ExternalID, &email, &username, &phone, &deleted)
+	if err != nil {
+		return Tombstone{}, s.fail("find tombstone", err, ErrConflict)
+	}
+	t.Email, t.Username, t.Phone, t.DeletedAt = email.String, username.String, phone.String, goTime(deleted)
+	return t, nil
 }
 
 func (s *sqlStore) ListUsers(ctx context.Context, tenantID, connection string, page, limit int) ([]User, int, error) {

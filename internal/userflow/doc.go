@@ -5,7 +5,11 @@
 //     store; a user who is not is verified by the connector's login, then
 //     saved locally with a fresh argon2id hash of the password just typed,
 //     and never sent to the connector again. FinishMigration imports the
-//     profiles of users who never logged in, without passwords.
+//     profiles of users who never logged in, without passwords. The mode
+//     fails closed (a registration is refused while getUser cannot
+//     answer), deleted users leave tombstones and never migrate again,
+//     and each local user keeps the connector's id as its ExternalID:
+//     docs/lazy-migration.md is the threat model.
 //   - CUSTOM_USER_STORE: every operation goes to the connector and nothing
 //     of the user is kept locally.
 //

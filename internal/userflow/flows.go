@@ -3,6 +3,7 @@ package userflow
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sluice-dev/sluice/engine"
@@ -18,10 +19,22 @@ func (s *Service) Login(ctx context.Context, c Conn, req LoginRequest) (res *Log
 	if err != nil {
 		return nil, err
 	}
-	defer func() { s.audit(ctx, c, "login", field+":"+value, start, err) }()
+	defer func() {
+		audited := err
+		if err == nil && ctx.Err() != nil {
+			audited = &engine.Error{Code: CodeAnswerLost, Message: "the client went away before the answer"}
+		}
+		s.audit(ctx, c, "login", field+":"+value, start, audited)
+	}()
 	if c.Mode == engine.ModeCustomUserStore {
+		if ctx.Err() != nil {
+			return nil, ErrClientCanceled
+		}
 		p, err := s.connectorLogin(ctx, c, field, value, req.Password)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ErrClientCanceled
+			}
 			return nil, err
 		}
 		return &LoginResult{User: p, Source: "connector"}, nil
@@ -38,41 +51,87 @@ func (s *Service) Login(ctx context.Context, c Conn, req LoginRequest) (res *Log
 			return nil, preciseBadCredentials(engine.CodeWrongPassword)
 		}
 		return &LoginResult{User: localProfile(local), Source: "local"}, nil
+	case lerr != nil && ctx.Err() != nil:
+		return nil, ErrClientCanceled
 	case lerr != nil && !errors.Is(lerr, store.ErrNotFound):
 		return nil, lerr
 	}
+	var imported *store.User
+	if lerr == nil {
+		imported = &local
+	}
+	return s.firstLogin(ctx, c, field, value, req.Password, imported)
+}
 
-	// Not migrated yet (or imported without a password): ask the connector.
-	p, err := s.connectorLogin(ctx, c, field, value, req.Password)
-	if err != nil {
-		return nil, err
+// firstLogin asks the connector about a user not migrated yet (imported,
+// when FinishMigration stored it without a password) and migrates it on
+// success. Once the connector is asked, the client going away changes
+// nothing: the migration runs to its end (bounded by DetachedTimeout and
+// the tenant's timeout), so it is either done or not started, never half.
+func (s *Service) firstLogin(ctx context.Context, c Conn, field, value, pw string, imported *store.User) (*LoginResult, error) {
+	if ctx.Err() != nil {
+		return nil, ErrClientCanceled
 	}
-	hash, err := s.hash(req.Password)
-	if err != nil {
-		return nil, err
-	}
-	if lerr == nil { // imported earlier: it gets its password now
-		u, err := toStoreUser(c, p)
-		if err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DetachedTimeout)
+	defer cancel()
+	if imported == nil {
+		// Deleted users stay deleted: not even the connector is asked.
+		if err := s.checkTombstone(ctx, c, tombstoneOf(field, value)); err != nil {
 			return nil, err
 		}
-		local.Email, local.Username, local.Phone, local.Profile = u.Email, u.Username, u.Phone, u.Profile
-		local.PasswordHash, local.PasswordSet, local.MigratedAt = hash, true, time.Now()
-		if local, err = s.cfg.Store.UpdateUser(ctx, local); err != nil {
-			return nil, storeErr(err)
+	}
+	p, err := s.connectorLogin(ctx, c, field, value, pw)
+	if err != nil {
+		return nil, err
+	}
+	if imported != nil && imported.ExternalID != "" && imported.ExternalID != p.ID {
+		return nil, preciseBadCredentials(CodeExternalIDMismatch)
+	}
+	if imported == nil {
+		// The legacy user may have been deleted under other identifiers
+		// (changed locally before the delete): its id says.
+		if err := s.checkTombstone(ctx, c, store.Tombstone{ExternalID: p.ID, Email: p.Email, Username: p.Username, Phone: p.Phone}); err != nil {
+			return nil, err
 		}
-		return &LoginResult{User: localProfile(local), Source: "connector"}, nil
+	}
+	hash, err := s.hash(pw)
+	if err != nil {
+		return nil, err
 	}
 	u, err := toStoreUser(c, p)
 	if err != nil {
 		return nil, err
 	}
+	if imported != nil { // imported earlier: it gets its password now
+		local := *imported
+		local.Email, local.Username, local.Phone, local.Profile = u.Email, u.Username, u.Phone, u.Profile
+		local.ExternalID = p.ID
+		local.PasswordHash, local.PasswordSet, local.MigratedAt = hash, true, time.Now()
+		local, err = s.cfg.Store.UpdateUser(ctx, local)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, preciseBadCredentials(CodeUserDeleted) // deleted meanwhile
+		}
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		return &LoginResult{User: localProfile(local), Source: "connector"}, nil
+	}
 	u.ExternalID, u.PasswordHash, u.PasswordSet, u.Source = p.ID, hash, true, store.SourceConnector
 	created, err := s.cfg.Store.CreateUser(ctx, u)
 	if errors.Is(err, store.ErrConflict) {
-		// A concurrent first login migrated the same user: use that one.
-		if existing, gerr := s.cfg.Store.GetUserByExternalID(ctx, c.Tenant, c.Name, p.ID); gerr == nil {
+		// A concurrent first login of the same user won the insert: its
+		// user has the identifier this login named and the same legacy id.
+		// Anything else is refused: the legacy user was migrated and then
+		// renamed locally (its legacy password no longer opens it), or the
+		// connector's profile claims the email, username or phone of
+		// another local user (the connector never picks the local account
+		// a login lands in).
+		existing, gerr := s.cfg.Store.GetUserByLogin(ctx, c.Tenant, c.Name, store.LoginField(field), value)
+		if gerr == nil && existing.ExternalID == p.ID {
 			return &LoginResult{User: localProfile(existing), Source: "connector"}, nil
+		}
+		if _, gerr := s.cfg.Store.GetUserByExternalID(ctx, c.Tenant, c.Name, p.ID); gerr == nil {
+			return nil, preciseBadCredentials(CodeAlreadyMigrated)
 		}
 		return nil, storeErr(err)
 	}
@@ -80,6 +139,29 @@ func (s *Service) Login(ctx context.Context, c Conn, req LoginRequest) (res *Log
 		return nil, err
 	}
 	return &LoginResult{User: localProfile(created), Source: "connector"}, nil
+}
+
+func tombstoneOf(field, value string) store.Tombstone {
+	switch field {
+	case "email":
+		return store.Tombstone{Email: value}
+	case "phone":
+		return store.Tombstone{Phone: value}
+	}
+	return store.Tombstone{Username: value}
+}
+
+// checkTombstone answers the generic bad credentials (audited
+// user_deleted) when a tombstone matches q.
+func (s *Service) checkTombstone(ctx context.Context, c Conn, q store.Tombstone) error {
+	_, err := s.cfg.Store.FindTombstone(ctx, c.Tenant, c.Name, q)
+	switch {
+	case err == nil:
+		return preciseBadCredentials(CodeUserDeleted)
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	}
+	return err
 }
 
 // badCredentials carries the precise code for the audit log while its
@@ -148,40 +230,24 @@ func subjectOf(u NewUser) string {
 	return "phone:" + u.Phone
 }
 
+type ident struct{ field, value string }
+
+func idents(email, username, phone string) []ident {
+	return []ident{{"email", email}, {"username", username}, {"phone", phone}}
+}
+
 func (s *Service) create(ctx context.Context, c Conn, u NewUser) (*Profile, error) {
-	ids := []struct{ field, value string }{{"email", u.Email}, {"username", u.Username}, {"phone", u.Phone}}
+	if ctx.Err() != nil {
+		return nil, ErrClientCanceled
+	}
+	ids := idents(u.Email, u.Username, u.Phone)
 	if c.Mode == engine.ModeLazyMigration {
-		for _, id := range ids {
-			if id.value == "" {
-				continue
-			}
-			_, err := s.cfg.Store.GetUserByLogin(ctx, c.Tenant, c.Name, store.LoginField(id.field), id.value)
-			if err == nil {
-				return nil, errUserExists(id.field)
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return nil, err
-			}
+		if err := s.localFree(ctx, c, ids, ""); err != nil {
+			return nil, err
 		}
 	}
-	// The legacy side: getUser by each identifier given (unless the
-	// connection is disabled in LAZY_MIGRATION: then Sluice's own store
-	// is the only user store).
-	for _, id := range ids {
-		if id.value == "" || (c.Disabled && c.Mode == engine.ModeLazyMigration) {
-			continue
-		}
-		out, err := call(ctx, c, "getUser", map[string]any{"query": map[string]string{id.field: id.value}})
-		if err != nil {
-			return nil, err
-		}
-		found, err := parseOptionalProfile("getUser", out)
-		if err != nil {
-			return nil, err
-		}
-		if found != nil {
-			return nil, errUserExists(id.field)
-		}
+	if err := s.legacyFree(ctx, c, ids, ""); err != nil {
+		return nil, err
 	}
 	if c.Mode == engine.ModeCustomUserStore {
 		out, err := call(ctx, c, "createUser", map[string]any{"user": u})
@@ -208,7 +274,91 @@ func (s *Service) create(ctx context.Context, c Conn, u NewUser) (*Profile, erro
 	return &p, nil
 }
 
-// Get returns one user by id.
+// localFree answers user_exists when a local user other than self has
+// one of ids.
+func (s *Service) localFree(ctx context.Context, c Conn, ids []ident, self string) error {
+	for _, id := range ids {
+		if id.value == "" {
+			continue
+		}
+		u, err := s.cfg.Store.GetUserByLogin(ctx, c.Tenant, c.Name, store.LoginField(id.field), id.value)
+		if err == nil && u.ID != self {
+			return errUserExists(id.field)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// legacyFree asks the connector's getUser about each identifier given and
+// answers user_exists when the legacy database has a user with one of
+// them (other than the legacy user selfExternal). In LAZY_MIGRATION it
+// fails closed: when the connector cannot answer, the answer is
+// legacy_unavailable, never "free".
+func (s *Service) legacyFree(ctx context.Context, c Conn, ids []ident, selfExternal string) error {
+	for _, id := range ids {
+		if id.value == "" {
+			continue
+		}
+		out, err := call(ctx, c, "getUser", map[string]any{"query": map[string]string{id.field: id.value}})
+		var found *Profile
+		if err == nil {
+			found, err = parseOptionalProfile("getUser", out)
+		}
+		if err != nil {
+			if c.Mode == engine.ModeLazyMigration {
+				return s.failClosed(ctx, c, err)
+			}
+			return err
+		}
+		if found != nil && (selfExternal == "" || found.ID != selfExternal) {
+			return errUserExists(id.field)
+		}
+	}
+	return nil
+}
+
+// failClosed is the answer of a LAZY_MIGRATION flow whose getUser could
+// not say whether a user exists. The caller's own bad input stays
+// invalid_input and a platform refusal (a quota, a shutdown) stays what
+// it is; anything the connector could not answer is legacy_unavailable.
+func (s *Service) failClosed(ctx context.Context, c Conn, err error) error {
+	if ctx.Err() != nil {
+		return ErrClientCanceled
+	}
+	var ee *engine.Error
+	if !errors.As(err, &ee) {
+		return err
+	}
+	switch ee.Code {
+	case engine.CodeInvalidInput, engine.CodeQuotaExceeded:
+		return err
+	}
+	s.cfg.Logger.Warn("legacy user check failed: refused", "tenant", c.Tenant, "connection", c.Name, "err", err)
+	why := "getUser answered " + string(ee.Code)
+	if ee.Code == ErrDisabled.Code {
+		why = "the connection is disabled"
+	}
+	return &engine.Error{
+		Code:    CodeLegacyUnavailable,
+		Message: "the legacy user store cannot be asked whether this user exists (" + why + "): refused until it can",
+		Details: map[string]string{"cause": string(ee.Code)},
+	}
+}
+
+// user finds a local user by its id or, failing that, its externalId.
+func (s *Service) user(ctx context.Context, c Conn, id string) (store.User, error) {
+	u, err := s.cfg.Store.GetUserByID(ctx, c.Tenant, c.Name, id)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = s.cfg.Store.GetUserByExternalID(ctx, c.Tenant, c.Name, id)
+	}
+	return u, storeErr(err)
+}
+
+// Get returns one user by id; in LAZY_MIGRATION by its id or its
+// externalId.
 func (s *Service) Get(ctx context.Context, c Conn, id string) (*Profile, error) {
 	if c.Mode == engine.ModeCustomUserStore {
 		out, err := call(ctx, c, "getUser", map[string]any{"query": map[string]string{"id": id}})
@@ -221,9 +371,9 @@ func (s *Service) Get(ctx context.Context, c Conn, id string) (*Profile, error) 
 		}
 		return p, err
 	}
-	u, err := s.cfg.Store.GetUserByID(ctx, c.Tenant, c.Name, id)
+	u, err := s.user(ctx, c, id)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	p := localProfile(u)
 	return &p, nil
@@ -289,9 +439,28 @@ func (s *Service) Update(ctx context.Context, c Conn, id string, up Updates) (p 
 		p, err := parseProfile("updateUser", out)
 		return &p, err
 	}
-	u, err := s.cfg.Store.GetUserByID(ctx, c.Tenant, c.Name, id)
+	u, err := s.user(ctx, c, id)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
+	}
+	// A new email, username or phone must be free locally and, like a
+	// registration's, in the legacy database (fail closed): else a user
+	// could take a legacy user's identifier before it migrates.
+	var changed []ident
+	for _, ch := range []struct {
+		field string
+		to    *string
+		from  string
+	}{{"email", up.Email, u.Email}, {"username", up.Username, u.Username}, {"phone", up.Phone, u.Phone}} {
+		if ch.to != nil && *ch.to != "" && !strings.EqualFold(*ch.to, ch.from) {
+			changed = append(changed, ident{ch.field, *ch.to})
+		}
+	}
+	if err := s.localFree(ctx, c, changed, u.ID); err != nil {
+		return nil, err
+	}
+	if err := s.legacyFree(ctx, c, changed, u.ExternalID); err != nil {
+		return nil, err
 	}
 	prof := localProfile(u)
 	up.apply(&prof)
@@ -313,21 +482,95 @@ func (s *Service) Update(ctx context.Context, c Conn, id string, up Updates) (p 
 	return &out, nil
 }
 
-// Delete removes a user.
-func (s *Service) Delete(ctx context.Context, c Conn, id string) (err error) {
+// DeleteResult is what a delete did.
+type DeleteResult struct {
+	Deleted bool `json:"deleted"`
+	// Legacy is, in LAZY_MIGRATION, what happened to the legacy record of
+	// a user that came from the connector.
+	Legacy *LegacyDelete `json:"legacy,omitempty"`
+}
+
+// LegacyDelete is the outcome of the connector's deleteUser for a deleted
+// migrated user.
+type LegacyDelete struct {
+	// Status: "deleted"; "not_found" (the legacy database no longer had
+	// it); "not_implemented" (the connector has no deleteUser: the legacy
+	// record stays); "skipped" (the connection is disabled or has no
+	// active version: the legacy record stays); "failed" (deleteUser
+	// failed: the legacy record may stay; Code says why). In every case
+	// the local user is deleted and its tombstone keeps it from being
+	// migrated again.
+	Status string `json:"status"`
+	// Code is the error code of a failed deleteUser.
+	Code string `json:"code,omitempty"`
+}
+
+// Delete removes a user (by id or, in LAZY_MIGRATION, externalId). In
+// LAZY_MIGRATION a user that came from the connector leaves a tombstone,
+// and the connector's deleteUser, when implemented, deletes the legacy
+// record; the result says how that went.
+func (s *Service) Delete(ctx context.Context, c Conn, id string) (res *DeleteResult, err error) {
 	start := time.Now()
 	defer func() { s.audit(ctx, c, "deleteUser", "id:"+id, start, err) }()
 	if c.Mode == engine.ModeCustomUserStore {
 		out, err := call(ctx, c, "deleteUser", map[string]any{"id": id})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ok, err := parseBool("deleteUser", out); err != nil || !ok {
-			return badResult("deleteUser", "%s, want true", out)
+			return nil, badResult("deleteUser", "%s, want true", out)
 		}
-		return nil
+		return &DeleteResult{Deleted: true}, nil
 	}
-	return storeErr(s.cfg.Store.DeleteUser(ctx, c.Tenant, c.Name, id))
+	u, err := s.user(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Store.DeleteUser(ctx, c.Tenant, c.Name, u.ID); err != nil {
+		return nil, storeErr(err)
+	}
+	res = &DeleteResult{Deleted: true}
+	if u.ExternalID == "" {
+		return res, nil
+	}
+	// The local delete is done: the legacy one runs to its end even if
+	// the client goes away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DetachedTimeout)
+	defer cancel()
+	res.Legacy = s.deleteLegacy(ctx, c, u.ExternalID)
+	return res, nil
+}
+
+func (s *Service) deleteLegacy(ctx context.Context, c Conn, externalID string) *LegacyDelete {
+	if c.Disabled {
+		return &LegacyDelete{Status: "skipped"}
+	}
+	if !c.Connector.Implements("deleteUser") {
+		return &LegacyDelete{Status: "not_implemented"}
+	}
+	start := time.Now()
+	out, err := call(ctx, c, "deleteUser", map[string]any{"id": externalID})
+	if err == nil {
+		if ok, perr := parseBool("deleteUser", out); perr != nil || !ok {
+			err = badResult("deleteUser", "%s, want true", out)
+		}
+	}
+	s.audit(ctx, c, "deleteLegacyUser", "externalId:"+externalID, start, err)
+	switch code := codeOf(err); {
+	case err == nil:
+		return &LegacyDelete{Status: "deleted"}
+	case code == engine.CodeUserNotFound:
+		return &LegacyDelete{Status: "not_found"}
+	case code == engine.CodeNotImplemented:
+		// No active version: flowConnector answers the seed's message.
+		return &LegacyDelete{Status: "skipped"}
+	case code == "":
+		s.cfg.Logger.Warn("legacy deleteUser failed", "tenant", c.Tenant, "connection", c.Name, "err", err)
+		return &LegacyDelete{Status: "failed", Code: "internal"}
+	default:
+		s.cfg.Logger.Warn("legacy deleteUser failed", "tenant", c.Tenant, "connection", c.Name, "err", err)
+		return &LegacyDelete{Status: "failed", Code: string(code)}
+	}
 }
 
 // ValidatePassword checks a user's current password (before a change).
@@ -344,9 +587,9 @@ func (s *Service) ValidatePassword(ctx context.Context, c Conn, id, pw string) (
 		}
 		return parseBool("validatePassword", out)
 	}
-	u, err := s.cfg.Store.GetUserByID(ctx, c.Tenant, c.Name, id)
+	u, err := s.user(ctx, c, id)
 	if err != nil {
-		return false, storeErr(err)
+		return false, err
 	}
 	if !u.PasswordSet {
 		return false, nil

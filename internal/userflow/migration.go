@@ -95,7 +95,8 @@ func (s *Service) StartFinish(ctx context.Context, c Conn) (store.MigrationJob, 
 }
 
 // RunFinish walks the connector's listUsers from the job's next page and
-// imports every profile not yet in the local store, without a password:
+// imports every profile not yet in the local store and not deleted from
+// it (a tombstone matches), without a password:
 // such users set theirs on their next login, which still goes to the
 // connector. Progress is saved after every page, so a job stopped by ctx
 // or a crash resumes where it stopped.
@@ -133,6 +134,13 @@ func (s *Service) RunFinish(ctx context.Context, c Conn, job store.MigrationJob)
 		for _, p := range l.List {
 			if _, err := s.cfg.Store.GetUserByExternalID(ctx, c.Tenant, c.Name, p.ID); err == nil {
 				continue
+			}
+			// A deleted user is not imported again.
+			switch err := s.checkTombstone(ctx, c, store.Tombstone{ExternalID: p.ID, Email: p.Email, Username: p.Username, Phone: p.Phone}); {
+			case errors.Is(err, ErrBadCredentials):
+				continue
+			case err != nil:
+				return save(store.JobFailed, err)
 			}
 			u, err := toStoreUser(c, p)
 			if err != nil {

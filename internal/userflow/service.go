@@ -50,6 +50,12 @@ type Config struct {
 	// StaleAfter: a running migration job not updated for this long is
 	// taken to have died with its node and may be resumed. Default 1 minute.
 	StaleAfter time.Duration
+	// DetachedTimeout bounds the work a flow finishes after its client
+	// went away: a first login that reached the connector (the connector's
+	// answer and the local write), a delete's call of the connector's
+	// deleteUser. Each connector call is also bounded by the tenant's
+	// timeoutMs. Default 1 minute.
+	DetachedTimeout time.Duration
 }
 
 // Service runs the user flows.
@@ -70,6 +76,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = time.Minute
+	}
+	if cfg.DetachedTimeout <= 0 {
+		cfg.DetachedTimeout = time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -92,6 +101,45 @@ var ErrDisabled = &engine.Error{Code: "connection_disabled", Message: "the conne
 // ErrNotFound is a user that does not exist.
 var ErrNotFound = &engine.Error{Code: engine.CodeUserNotFound, Message: "no such user"}
 
+// CodeLegacyUnavailable refuses, in LAZY_MIGRATION, a registration (or a
+// change of email, username or phone) while the connector cannot be asked
+// whether the legacy database has that user: the connection is disabled,
+// has no active version, lacks getUser, or getUser failed or timed out.
+// Creating the user anyway could shadow a legacy user not migrated yet
+// and hand its account to whoever registered first. Details "cause" is
+// the reason: connection_disabled or getUser's error code.
+const CodeLegacyUnavailable engine.Code = "legacy_unavailable"
+
+// CodeClientCanceled is a flow whose client went away before it could
+// do anything that outlives the client: in LAZY_MIGRATION before a first
+// login reached the connector, or before a registration's checks passed
+// (nothing was asked of the connector or written); in CUSTOM_USER_STORE
+// while the connector's login ran (Sluice writes nothing there).
+const CodeClientCanceled engine.Code = "client_canceled"
+
+// ErrClientCanceled answers (to nobody: the client is gone) and audits a
+// flow that CodeClientCanceled describes.
+var ErrClientCanceled = &engine.Error{Code: CodeClientCanceled, Message: "the client went away before the request started"}
+
+// Audit-only codes of logins: the caller sees the generic
+// ErrBadCredentials or, for CodeAnswerLost, nothing.
+const (
+	// CodeUserDeleted: the login names a user deleted from the local
+	// store (a tombstone matches): it is not migrated again.
+	CodeUserDeleted engine.Code = "user_deleted"
+	// CodeAlreadyMigrated: the connector accepted the login, but its
+	// legacy user was migrated already and the local user no longer has
+	// the identifier the login named (changed locally): the legacy
+	// password no longer opens the account.
+	CodeAlreadyMigrated engine.Code = "already_migrated"
+	// CodeExternalIDMismatch: an imported user's login was accepted by
+	// the connector for another legacy id than the imported one.
+	CodeExternalIDMismatch engine.Code = "external_id_mismatch"
+	// CodeAnswerLost: the login succeeded (a first login: the user is
+	// migrated) but the client had gone before the answer.
+	CodeAnswerLost engine.Code = "answer_lost"
+)
+
 func errUserExists(what string) error {
 	return engine.Errorf(engine.CodeUserExists, "a user with this %s already exists", what)
 }
@@ -113,10 +161,12 @@ func (s *Service) audit(ctx context.Context, c Conn, action, subject string, sta
 		Time: time.Now(), Tenant: c.Tenant, Connection: c.Name, RequestID: c.Context.RequestID,
 		Action: action, Subject: subject, DurationMs: time.Since(start).Milliseconds(),
 	}
-	var ee *engine.Error
-	if errors.As(err, &ee) {
-		e.Code = string(ee.Code)
-	} else if err != nil {
+	switch code := Precise(err); {
+	case code != "":
+		e.Code = string(code)
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		e.Code = string(CodeClientCanceled)
+	case err != nil:
 		e.Code = "internal"
 	}
 	e.Detail = Detail(err)
@@ -156,13 +206,13 @@ func codeOf(err error) engine.Code {
 func localProfile(u store.User) Profile {
 	var p Profile
 	_ = json.Unmarshal(u.Profile, &p)
-	p.ID, p.Email, p.Username, p.Phone = u.ID, u.Email, u.Username, u.Phone
+	p.ID, p.ExternalID, p.Email, p.Username, p.Phone = u.ID, u.ExternalID, u.Email, u.Username, u.Phone
 	return p
 }
 
 func toStoreUser(c Conn, p Profile) (store.User, error) {
 	keep := p
-	keep.ID = ""
+	keep.ID, keep.ExternalID = "", ""
 	b, err := json.Marshal(keep)
 	if err != nil {
 		return store.User{}, err

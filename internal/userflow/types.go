@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sluice-dev/sluice/engine"
 )
@@ -37,8 +39,9 @@ type Conn struct {
 	Name   string
 	Mode   engine.Mode
 	// Disabled connections never call their connector: in LAZY_MIGRATION
-	// local users still log in and register; anything else answers
-	// ErrDisabled.
+	// local users still log in; registrations and renames, which must ask
+	// the connector whether a legacy user exists, answer
+	// CodeLegacyUnavailable; anything else answers ErrDisabled.
 	Disabled  bool
 	Connector Connector
 	Context   CallContext
@@ -48,7 +51,11 @@ type Conn struct {
 // into it, so fields it does not know (a password hash a careless
 // connector returns, say) never reach the caller.
 type Profile struct {
-	ID            string         `json:"id"`
+	ID string `json:"id"`
+	// ExternalID is, in LAZY_MIGRATION, the id the connector knows a
+	// migrated or imported user by (empty for users registered locally).
+	// It is never read from a connector's result: Sluice sets it.
+	ExternalID    string         `json:"externalId,omitempty"`
 	Email         string         `json:"email,omitempty"`
 	EmailVerified bool           `json:"emailVerified,omitempty"`
 	Phone         string         `json:"phone,omitempty"`
@@ -139,14 +146,11 @@ const (
 	MinPassword    = 1   // for logins: legacy passwords may be short
 	MinNewPassword = 8   // for passwords Sluice stores
 	MaxPassword    = 128 // bcrypt ignores bytes past 72; nobody types 128
-	MaxUsername    = 64
+	MaxUsername    = 128 // bytes of UTF-8
 	MaxKeyword     = 128
 )
 
-var (
-	e164       = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-	usernameRe = regexp.MustCompile(`^[\p{L}\p{N}._-]+$`)
-)
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 func invalid(format string, args ...any) error {
 	return engine.Errorf(engine.CodeInvalidInput, format, args...)
@@ -170,9 +174,24 @@ func checkPhone(field, s string) error {
 	return nil
 }
 
+// checkUsername accepts any username a legacy table may hold: 1 to
+// MaxUsername bytes of valid UTF-8, not only spaces, without control,
+// format (zero-width, bidi) or line-separator characters. Spaces, '@',
+// '+', '*', quotes and letters of any script are fine.
 func checkUsername(field, s string) error {
-	if len(s) > MaxUsername || !usernameRe.MatchString(s) {
-		return invalid("%s %q must be 1 to %d letters, digits, '.', '_' or '-'", field, s, MaxUsername)
+	if s == "" || len(s) > MaxUsername {
+		return invalid("%s must be 1 to %d bytes", field, MaxUsername)
+	}
+	if !utf8.ValidString(s) {
+		return invalid("%s is not valid UTF-8", field)
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return invalid("%s has a control or invisible character (U+%04X)", field, r)
+		}
+	}
+	if strings.TrimSpace(s) == "" {
+		return invalid("%s is only spaces", field)
 	}
 	return nil
 }
@@ -197,10 +216,13 @@ func (r LoginRequest) identify() (field, value string, err error) {
 		return "", "", invalid("give exactly one of account, email, username and phone")
 	}
 	if field == "account" {
+		// An account that is an email address or an E.164 number is one;
+		// anything else is a username (legacy usernames may hold '@' or
+		// '+': "bob@home", "+bob").
 		switch {
-		case strings.Contains(value, "@"):
+		case strings.Contains(value, "@") && checkEmail(field, value) == nil:
 			field = "email"
-		case strings.HasPrefix(value, "+"):
+		case e164.MatchString(value):
 			field = "phone"
 		default:
 			field = "username"
@@ -350,6 +372,7 @@ func parseProfile(function string, b json.RawMessage) (Profile, error) {
 	if p.ID == "" {
 		return p, badResult(function, "a user without an \"id\"")
 	}
+	p.ExternalID = "" // Sluice's to set, never the connector's
 	return p, nil
 }
 

@@ -236,7 +236,7 @@ func TestLazyManagesMigratedUsersLocally(t *testing.T) {
 	if ok, _ := f.svc.ValidatePassword(ctx, f.c, id, "wonderland"); ok {
 		t.Fatal("the old password still validates")
 	}
-	if err := f.svc.Delete(ctx, f.c, id); err != nil {
+	if _, err := f.svc.Delete(ctx, f.c, id); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Get(ctx, f.c, id); code(err) != engine.CodeUserNotFound {
@@ -333,7 +333,7 @@ func TestCustomUserStoreKeepsNothingLocally(t *testing.T) {
 	if ok, err := f.svc.ValidatePassword(ctx, f.c, p.ID, "longenough"); err != nil || !ok {
 		t.Fatalf("validate %v %v", ok, err)
 	}
-	if err := f.svc.Delete(ctx, f.c, p.ID); err != nil {
+	if _, err := f.svc.Delete(ctx, f.c, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Get(ctx, f.c, p.ID); code(err) != engine.CodeUserNotFound {
@@ -341,5 +341,43 @@ func TestCustomUserStoreKeepsNothingLocally(t *testing.T) {
 	}
 	if _, total, _ := f.store.ListUsers(ctx, f.c.Tenant, "legacy", 1, 100); total != 0 {
 		t.Fatalf("%d users stored locally in CUSTOM_USER_STORE mode", total)
+	}
+}
+
+// A flow whose client is gone before it starts asks nothing of the
+// connector and writes nothing: audited client_canceled.
+func TestClientGoneBeforeStart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		action string
+		run    func(ctx context.Context, f *fixture) error
+	}{
+		{"first login", "login", func(ctx context.Context, f *fixture) error {
+			_, err := f.svc.Login(ctx, f.c, userflow.LoginRequest{Account: "alice@example.com", Password: "wonderland"})
+			return err
+		}},
+		{"register", "register", func(ctx context.Context, f *fixture) error {
+			_, err := f.svc.Register(ctx, f.c, userflow.NewUser{Email: "erin@example.com", Password: "longenough"})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t, engine.ModeLazyMigration)
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if err := tc.run(ctx, f); code(err) != userflow.CodeClientCanceled {
+				t.Fatalf("err %v, want client_canceled", err)
+			}
+			if n := f.conn.count("login") + f.conn.count("getUser"); n != 0 {
+				t.Fatalf("%d connector calls", n)
+			}
+			if _, total, _ := f.store.ListUsers(t.Context(), f.c.Tenant, "legacy", 1, 10); total != 0 {
+				t.Fatalf("%d users stored", total)
+			}
+			audit, _ := f.store.ListAudit(t.Context(), f.c.Tenant, store.AuditQuery{})
+			if len(audit) != 1 || audit[0].Action != tc.action || audit[0].Code != "client_canceled" {
+				t.Fatalf("audit %+v", audit)
+			}
+		})
 	}
 }

@@ -1,0 +1,3 @@
+module sluice.test/rawprofile
+
+go 1.24
