@@ -322,8 +322,9 @@ func (s *Service) legacyFree(ctx context.Context, c Conn, ids []ident, selfExter
 
 // failClosed is the answer of a LAZY_MIGRATION flow whose getUser could
 // not say whether a user exists. The caller's own bad input stays
-// invalid_input and a platform refusal (a quota, a shutdown) stays what
-// it is; anything the connector could not answer is legacy_unavailable.
+// invalid_input, a platform refusal (a quota, a shutdown) stays what it
+// is, and a missing getUser is not_implemented as on every route;
+// anything else the connector could not answer is legacy_unavailable.
 func (s *Service) failClosed(ctx context.Context, c Conn, err error) error {
 	if ctx.Err() != nil {
 		return ErrClientCanceled
@@ -334,6 +335,10 @@ func (s *Service) failClosed(ctx context.Context, c Conn, err error) error {
 	}
 	switch ee.Code {
 	case engine.CodeInvalidInput, engine.CodeQuotaExceeded:
+		return err
+	case engine.CodeNotImplemented:
+		// No getUser (or no active version, the seed): the answer every
+		// route gives for a missing function, 501, refuses as well.
 		return err
 	}
 	s.cfg.Logger.Warn("legacy user check failed: refused", "tenant", c.Tenant, "connection", c.Name, "err", err)
