@@ -91,10 +91,28 @@ func postgresConfig(t *hostconn.Target) (*pgxpool.Config, error) {
 	if t.MaxOpenConns > 0 {
 		cfg.MaxConns = int32(t.MaxOpenConns)
 	}
+	cfg.AfterConnect = checkClientConnection
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = time.Minute
 	return cfg, nil
+}
+
+// checkClientConnection asks a PostgreSQL 14 or later server to check,
+// every second while a statement runs, that the connection is still
+// there, and to stop the statement when it is not. The cancel request
+// sent at a call's deadline misses a statement that had not started yet
+// when it arrived (PostgreSQL's protocol); without the check the server
+// would run such a statement to its end on the closed connection.
+// Older servers do not know the setting and go without.
+func checkClientConnection(ctx context.Context, c *pgx.Conn) error {
+	v := c.PgConn().ParameterStatus("server_version")
+	major, _, _ := strings.Cut(v, ".")
+	if n, err := strconv.Atoi(major); err != nil || n < 14 {
+		return nil
+	}
+	_, err := c.Exec(ctx, "SET client_connection_check_interval = 1000")
+	return err
 }
 
 // pgDialFunc dials through the gate. When a statement's context ends,
