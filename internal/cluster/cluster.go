@@ -16,15 +16,10 @@ import (
 	"github.com/sluice-dev/sluice/store"
 )
 
-// Store is what a Membership needs of the store; a store.Store is one.
+// Store is what a Membership needs of the store: its membership rows and
+// shared quota pools. A store.Store is one.
 type Store interface {
-	Heartbeat(ctx context.Context, nodeID string, now time.Time) error
-	LiveNodes(ctx context.Context, since time.Time) ([]string, error)
-	LeaveNode(ctx context.Context, nodeID string) error
-	PruneNodes(ctx context.Context, before time.Time) (int64, error)
-	AcquireQuotaSlot(ctx context.Context, l store.SlotLease) (bool, error)
-	ReleaseQuotaSlot(ctx context.Context, tenantID, leaseID string) error
-	TakeQuotaToken(ctx context.Context, tenantID string, perMinute int, now time.Time) (bool, time.Duration, error)
+	store.ClusterStore
 }
 
 // Defaults of Config.
