@@ -58,7 +58,7 @@ func (e *env) attackTenant(name string, c hostile.Case, concurrency int) (string
 	e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{
 		"timeoutMs": c.Limit().Milliseconds(), "memoryMB": c.Memory(), "maxConcurrency": concurrency,
 		"allowPrivateNetworks": true, "privateNetworks": []string{"127.0.0.1/32"},
-		"callsPerMinute": hostile.AttackerRate(), "maxHostCalls": 100,
+		"callsPerMinute": hostile.AttackerRate(), "uploadsPerMinute": hostile.AttackerUploadRate(), "maxHostCalls": 100,
 	}).must(e.t, 200)
 	db := hostile.DBConn(c)
 	e.req("PUT", "/v1/connections/c", key, map[string]any{

@@ -306,3 +306,34 @@ func TestUploadsCountAgainstTheRateQuota(t *testing.T) {
 	_, other := e.setup("neighbour", "c", wasm)
 	e.upload(other, "c", wasm, "").must(t, 200)
 }
+
+// TestUploadQuota: uploads have a quota of their own, counted in the
+// store, beside the call quotas they also take: past uploadsPerMinute an
+// upload is refused before its body is read, while the tenant's calls go
+// on; 0 is unlimited.
+func TestUploadQuota(t *testing.T) {
+	wasm := staticWasm(t)
+	eachStore(t, func(t *testing.T, spec storeSpec) {
+		e := newEnv(t, spec)
+		tid, key := e.setup("uploader", "c", wasm) // the first upload
+		e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{"uploadsPerMinute": 3}).must(t, 200)
+		e.upload(key, "c", wasm, "").must(t, 200)
+		e.upload(key, "c", []byte("not a module"), "").must(t, 400) // refused uploads count too
+		r := e.upload(key, "c", wasm, "").must(t, 429)
+		body := r.json(t)["error"].(map[string]any)
+		if body["code"] != "quota_exceeded" || !strings.Contains(body["message"].(string), "upload quota of 3") || r.header.Get("Retry-After") == "" {
+			t.Fatalf("fourth upload: %s (Retry-After %q)", r.body, r.header.Get("Retry-After"))
+		}
+		// Calls are not uploads.
+		e.req("POST", "/v1/connections/c/debug", key, map[string]any{"function": "getUser", "input": map[string]any{"query": map[string]any{"email": "alice@example.com"}}}).must(t, 200)
+		// Another tenant's uploads are its own.
+		_, other := e.setup("neighbour", "c", wasm)
+		e.upload(other, "c", wasm, "").must(t, 200)
+		// 0 is unlimited.
+		e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{"uploadsPerMinute": 0}).must(t, 200)
+		for range 3 {
+			e.upload(key, "c", wasm, "").must(t, 200)
+		}
+		e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{"uploadsPerMinute": -1}).must(t, 400)
+	})
+}

@@ -99,10 +99,10 @@ func (s *Server) uploadVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// An upload runs the tenant's code (the probe) and costs the node
-	// like a call: it takes a call of the tenant's quotas before its body
-	// is even read, so an upload flood is refused cheaply.
-	release, err := s.cfg.Runner.Admit(t)
+	// An upload compiles and runs the tenant's code (the probe): it takes
+	// one of the tenant's uploadsPerMinute and a call of its quotas before
+	// its body is even read, so an upload flood is refused cheaply.
+	release, err := s.cfg.Runner.AdmitUpload(t)
 	if err != nil {
 		return err
 	}

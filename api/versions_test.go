@@ -41,7 +41,9 @@ func (e *env) activeVersion(key, conn string) int {
 func TestActivationNeedsTheModesFunctions(t *testing.T) {
 	static, probe, noLogin := staticWasm(t), probeWasm(t), noLoginWasm(t)
 	e := newEnv(t, sqliteSpec(t))
-	_, key := e.newTenant("acme")
+	tid, key := e.newTenant("acme")
+	// Many uploads in a minute: the upload quota is TestUploadQuota's.
+	e.req("PUT", "/v1/admin/tenants/"+tid+"/quotas", operatorToken, map[string]any{"uploadsPerMinute": 0}).must(t, 200)
 	conn := func(name, mode string) {
 		t.Helper()
 		cfg := pgConn("pw")

@@ -196,6 +196,12 @@ var migrations = []migration{{
 		`CREATE INDEX user_tombstones_username ON user_tombstones(tenant_id, connection_name, username)`,
 		`CREATE INDEX user_tombstones_phone ON user_tombstones(tenant_id, connection_name, phone)`,
 	},
+}, {
+	version: 7,
+	name:    "tenant upload quota",
+	statements: []string{
+		`ALTER TABLE tenants ADD COLUMN uploads_per_minute INTEGER NOT NULL DEFAULT 10`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

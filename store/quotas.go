@@ -16,6 +16,11 @@ type Quotas struct {
 	// CPUMsPerMinute is the guest CPU time, in milliseconds, all of the
 	// tenant's calls together may use per minute; 0 is unlimited.
 	CPUMsPerMinute int `json:"cpuMsPerMinute"`
+	// UploadsPerMinute is how many modules the tenant may upload per
+	// minute, on all nodes together (counted in the store); 0 is
+	// unlimited. An upload compiles and probes a module, which costs the
+	// node far more than a call, and a console uploads a few an hour.
+	UploadsPerMinute int `json:"uploadsPerMinute"`
 	// AllowPrivateNetworks grants the tenant's connections egress to
 	// private networks (the deny-list ranges not always refused);
 	// PrivateNetworks, when not empty, limits the grant to those
@@ -31,7 +36,7 @@ type Quotas struct {
 func (q Quotas) Equal(o Quotas) bool {
 	return q.MemoryMB == o.MemoryMB && q.TimeoutMs == o.TimeoutMs && q.MaxConcurrency == o.MaxConcurrency &&
 		q.CallsPerMinute == o.CallsPerMinute && q.MaxModuleBytes == o.MaxModuleBytes && q.MaxHostCalls == o.MaxHostCalls &&
-		q.CPUMsPerMinute == o.CPUMsPerMinute && q.AllowPrivateNetworks == o.AllowPrivateNetworks &&
+		q.CPUMsPerMinute == o.CPUMsPerMinute && q.UploadsPerMinute == o.UploadsPerMinute && q.AllowPrivateNetworks == o.AllowPrivateNetworks &&
 		slices.Equal(q.PrivateNetworks, o.PrivateNetworks)
 }
 
@@ -50,13 +55,14 @@ func DefaultQuotas() Quotas {
 		CallsPerMinute: 600,
 		MaxModuleBytes: 16 << 20,
 		MaxHostCalls:   200,
-		// No CPU quota, no private networks.
-		PrivateNetworks: []string{},
+		// Ten uploads a minute; no CPU quota, no private networks.
+		UploadsPerMinute: 10,
+		PrivateNetworks:  []string{},
 	}
 }
 
 // Quota maxima (inclusive); every quota must be at least 1, but
-// cpuMsPerMinute, which may be 0 (unlimited).
+// cpuMsPerMinute and uploadsPerMinute, which may be 0 (unlimited).
 const (
 	MaxMemoryMB       = 4096             // the wasm32 address space
 	MaxTimeoutMs      = 10 * 60 * 1000   // ten minutes
@@ -66,7 +72,8 @@ const (
 	MaxHostCalls      = 100_000          //
 	// MaxCPUMsPerMinute: every instance of the largest concurrency busy
 	// for the whole minute.
-	MaxCPUMsPerMinute = 60_000 * MaxConcurrency
+	MaxCPUMsPerMinute   = 60_000 * MaxConcurrency
+	MaxUploadsPerMinute = MaxCallsPerMinute
 	// MaxPrivateNetworks bounds privateNetworks; each entry is at most
 	// maxNetworkLen characters (its syntax is the API's to check, with
 	// hostfuncs/egress).
@@ -94,6 +101,9 @@ func (q Quotas) Validate() error {
 	}
 	if q.CPUMsPerMinute < 0 || q.CPUMsPerMinute > MaxCPUMsPerMinute {
 		return invalid("cpuMsPerMinute", "must be between 0 (unlimited) and %d milliseconds of CPU time per minute, got %d", MaxCPUMsPerMinute, q.CPUMsPerMinute)
+	}
+	if q.UploadsPerMinute < 0 || q.UploadsPerMinute > MaxUploadsPerMinute {
+		return invalid("uploadsPerMinute", "must be between 0 (unlimited) and %d uploads per minute, got %d", MaxUploadsPerMinute, q.UploadsPerMinute)
 	}
 	if len(q.PrivateNetworks) > MaxPrivateNetworks {
 		return invalid("privateNetworks", "has %d entries, more than %d", len(q.PrivateNetworks), MaxPrivateNetworks)

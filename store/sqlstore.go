@@ -118,7 +118,7 @@ func pageArgs(page, limit int) (lim, offset int) {
 
 // ---- tenants ----
 
-const tenantCols = `t.id, t.name, t.created_at, t.memory_mb, t.timeout_ms, t.max_concurrency, t.calls_per_minute, t.max_module_bytes, t.max_host_calls, t.cpu_ms_per_minute, t.allow_private_networks, t.private_networks`
+const tenantCols = `t.id, t.name, t.created_at, t.memory_mb, t.timeout_ms, t.max_concurrency, t.calls_per_minute, t.max_module_bytes, t.max_host_calls, t.cpu_ms_per_minute, t.uploads_per_minute, t.allow_private_networks, t.private_networks`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -128,7 +128,7 @@ func scanTenant(r scanner) (Tenant, error) {
 	var networks string
 	q := &t.Quotas
 	err := r.Scan(&t.ID, &t.Name, &created, &q.MemoryMB, &q.TimeoutMs, &q.MaxConcurrency, &q.CallsPerMinute, &q.MaxModuleBytes, &q.MaxHostCalls,
-		&q.CPUMsPerMinute, &q.AllowPrivateNetworks, &networks)
+		&q.CPUMsPerMinute, &q.UploadsPerMinute, &q.AllowPrivateNetworks, &networks)
 	t.CreatedAt = goTime(created)
 	if err != nil {
 		return t, err
@@ -159,10 +159,10 @@ func (s *sqlStore) CreateTenant(ctx context.Context, name, apiKeyHash string) (T
 	q := t.Quotas
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO tenants (id, name, created_at, memory_mb, timeout_ms, max_concurrency, calls_per_minute, max_module_bytes, max_host_calls,
-				cpu_ms_per_minute, allow_private_networks, private_networks)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				cpu_ms_per_minute, uploads_per_minute, allow_private_networks, private_networks)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			t.ID, t.Name, dbTime(t.CreatedAt), q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.CallsPerMinute, q.MaxModuleBytes, q.MaxHostCalls,
-			q.CPUMsPerMinute, q.AllowPrivateNetworks, networksJSON(q)); err != nil {
+			q.CPUMsPerMinute, q.UploadsPerMinute, q.AllowPrivateNetworks, networksJSON(q)); err != nil {
 			return err
 		}
 		if apiKeyHash == "" {
@@ -210,9 +210,9 @@ func (s *sqlStore) UpdateQuotas(ctx context.Context, tenantID string, q Quotas) 
 		return Tenant{}, err
 	}
 	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE tenants SET memory_mb = ?, timeout_ms = ?, max_concurrency = ?, calls_per_minute = ?, max_module_bytes = ?, max_host_calls = ?,
-			cpu_ms_per_minute = ?, allow_private_networks = ?, private_networks = ?
+			cpu_ms_per_minute = ?, uploads_per_minute = ?, allow_private_networks = ?, private_networks = ?
 		WHERE id = ?`), q.MemoryMB, q.TimeoutMs, q.MaxConcurrency, q.CallsPerMinute, q.MaxModuleBytes, q.MaxHostCalls,
-		q.CPUMsPerMinute, q.AllowPrivateNetworks, networksJSON(q), tenantID)
+		q.CPUMsPerMinute, q.UploadsPerMinute, q.AllowPrivateNetworks, networksJSON(q), tenantID)
 	if err == nil {
 		err = affected(res)
 	}

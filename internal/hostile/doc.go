@@ -28,5 +28,6 @@
 //	SLUICE_HOSTILE_RUNS        runs per shape in the deadline benchmark (10)
 //	SLUICE_HOSTILE_ATTACKERS   concurrent attacker calls in the neighbour benchmarks (2)
 //	SLUICE_HOSTILE_RATE        the attacking tenant's callsPerMinute in the server tests (1000000)
+//	SLUICE_HOSTILE_UPLOAD_RATE the attacking tenant's uploadsPerMinute in the server tests (1000000)
 //	SLUICE_HOSTILE_ONLY        a regexp: run only the cases whose name matches
 package hostile

@@ -68,6 +68,11 @@ func Attackers() int { return envInt("SLUICE_HOSTILE_ATTACKERS", 2) }
 // calls that fail at once is not stopped by the rate quota.
 func AttackerRate() int { return envInt("SLUICE_HOSTILE_RATE", 1_000_000) }
 
+// AttackerUploadRate is the attacking tenant's uploadsPerMinute in the
+// server tests: unlimited unless SLUICE_HOSTILE_UPLOAD_RATE says (10 is
+// the default quota of a tenant).
+func AttackerUploadRate() int { return envInt("SLUICE_HOSTILE_UPLOAD_RATE", 1_000_000) }
+
 // asLimitKiB is the child's address-space limit in KiB, or 0 for none.
 func asLimitKiB() uint64 {
 	v := os.Getenv("SLUICE_HOSTILE_AS_LIMIT")

@@ -41,20 +41,25 @@ type Reason string
 const (
 	ReasonConcurrency Reason = "concurrency"
 	ReasonRate        Reason = "rate"
+	ReasonUploads     Reason = "uploads"
 )
 
-// QuotaError is a call refused by the tenant's concurrency or rate quota
-// on this node. Its Error is a sentence a tenant can be shown.
+// QuotaError is a call refused by the tenant's concurrency or rate
+// quota, or an upload by its upload quota. Its Error is a sentence a
+// tenant can be shown.
 type QuotaError struct {
 	Reason Reason
-	// Limit is the quota that was reached: MaxConcurrency calls, or
-	// CallsPerMinute.
+	// Limit is the quota that was reached: MaxConcurrency calls,
+	// CallsPerMinute or UploadsPerMinute.
 	Limit int
 	// RetryAfter is how long to wait before the call may pass.
 	RetryAfter time.Duration
 }
 
 func (e *QuotaError) Error() string {
+	if e.Reason == ReasonUploads {
+		return "the tenant's upload quota of " + strconv.Itoa(e.Limit) + " modules per minute is used up"
+	}
 	if e.Reason == ReasonRate {
 		return "the tenant's rate quota of " + strconv.Itoa(e.Limit) + " calls per minute is used up"
 	}

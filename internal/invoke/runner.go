@@ -15,10 +15,12 @@ import (
 )
 
 // Store is what a Runner reads of the control-plane store: the module
-// SHA-256 of a version and a module's bytes. A store.Store is one.
+// SHA-256 of a version and a module's bytes; and the rate buckets it
+// keeps there (the upload quota). A store.Store is one.
 type Store interface {
 	GetVersion(ctx context.Context, tenantID, connection string, version int) (store.Version, error)
 	ModuleBytes(ctx context.Context, sha256 string) ([]byte, error)
+	TakeQuotaToken(ctx context.Context, tenantID string, perMinute int, now time.Time) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Config wires a Runner. Engine, Store and Hosts are required; the Runner
@@ -99,14 +101,30 @@ type Call struct {
 	Input []byte
 }
 
-// Admit takes one call of the tenant's quotas for work other than a
-// connector call that runs the tenant's code (an upload): the caller
-// releases it when done. It refuses with a *QuotaError as Call does.
-func (r *Runner) Admit(t store.Tenant) (release func(), err error) {
+// AdmitUpload admits a module upload, which runs the tenant's code (the
+// probe): one of the tenant's uploadsPerMinute, counted in the store so
+// that the quota holds on all nodes together, then one call of its
+// concurrency and rate quotas, which the caller releases when done. It
+// refuses with a *QuotaError.
+func (r *Runner) AdmitUpload(t store.Tenant) (release func(), err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), admitTimeout)
 	defer cancel()
+	if n := t.Quotas.UploadsPerMinute; n > 0 {
+		ok, wait, err := r.cfg.Store.TakeQuotaToken(ctx, uploadBucket(t.ID), n, r.cfg.Now())
+		if err != nil {
+			return nil, fmt.Errorf("upload quota: %w", err)
+		}
+		if !ok {
+			r.metrics.observeRejection(t.ID, ReasonUploads)
+			return nil, &QuotaError{Reason: ReasonUploads, Limit: n, RetryAfter: wait}
+		}
+	}
 	return r.admit(ctx, t)
 }
+
+// uploadBucket names a tenant's upload bucket among the store's rate
+// buckets, beside the cluster's call buckets (named by the tenant id).
+func uploadBucket(tenantID string) string { return "uploads/" + tenantID }
 
 // admitTimeout bounds Admit's look at the cluster's shared pools.
 const admitTimeout = 5 * time.Second
