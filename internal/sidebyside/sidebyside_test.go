@@ -177,6 +177,7 @@ func BenchmarkSideBySide(b *testing.B) {
 Routes: lookup by id: Sluice GET /v1/connections/{name}/users/{id} (getUser {"query":{"id"}}), Go and Node GET /users/{id};
 lookup by email: Sluice POST /v1/connections/{name}/debug {"function":"getUser","input":{"query":{"email"}}}, Go and Node GET /users?email=;
 login: Sluice POST /v1/connections/{name}/login {"email","password"} (CUSTOM_USER_STORE: the connector's login, bcrypt on the host), Go POST /login.
+Each server holds a pool of 4 PostgreSQL connections (Sluice's default per connection; -pool and POOL for Go and Node).
 CPU is the server process's user+system time (PostgreSQL's and the load generator's not counted).
 
 `)
