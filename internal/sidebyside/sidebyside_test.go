@@ -56,6 +56,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	duration := envDuration(b, "SLUICE_SIDEBYSIDE_DURATION", 5*time.Second)
 	rounds := envInt(b, "SLUICE_SIDEBYSIDE_ROUNDS", 2)
 	clients := envInts(b, "SLUICE_SIDEBYSIDE_CLIENTS", []int{16, 64})
+	perfDir := os.Getenv("SLUICE_SIDEBYSIDE_PERF")
 
 	dsn := testpg.LegacyUsers(b, users)
 	bin := b.TempDir()
@@ -128,11 +129,16 @@ func BenchmarkSideBySide(b *testing.B) {
 					if sc.slow {
 						d *= 3
 					}
+					stopPerf := func() {}
+					if perfDir != "" && v == sluice {
+						stopPerf = perfRecord(b, filepath.Join(perfDir, fmt.Sprintf("sluice-%d-%dclients-round%d.data", si, c, round+1)), v.cmd.Process.Pid)
+					}
 					res, err := Run(context.Background(), Load{
 						Clients: c, Warmup: min(time.Second, d/5), Duration: d, Users: users,
 						Request: func(n int) (*http.Request, []byte) { return sc.request(v, n) },
 						Status:  http.StatusOK, PID: v.cmd.Process.Pid,
 					})
+					stopPerf()
 					if err != nil {
 						b.Fatalf("round %d, %s, %d clients, %s: %v", round+1, sc.name, c, v.name, err)
 					}
@@ -230,6 +236,29 @@ func rate(v float64) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// perfRecord samples process pid's stacks with perf into file until the
+// returned function is called (SLUICE_SIDEBYSIDE_PERF=DIR: a profile of
+// Sluice's side of each run; perf's overhead makes those runs' figures
+// no measurement). Read one with perf report -i FILE.
+func perfRecord(b *testing.B, file string, pid int) (stop func()) {
+	b.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command("perf", "record", "-q", "-g", "-F", "499", "-o", file, "-p", strconv.Itoa(pid))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("perf record (SLUICE_SIDEBYSIDE_PERF): %v", err)
+	}
+	return func() {
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil && stderr.Len() > 0 {
+			b.Logf("perf record: %v: %s", err, stderr.String())
+		}
+	}
+}
 
 // goBuild builds the package pkg of the root module into dir.
 func goBuild(b *testing.B, dir, pkg string) string {
