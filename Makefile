@@ -16,8 +16,10 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 TEST_TIMEOUT ?= 12m
 BENCHTIME ?= 1s
-# Which benchmarks `make bench` runs (a -bench pattern), e.g. make bench BENCH=Hostile.
+# Which benchmarks `make bench` runs (a -bench pattern), e.g. make bench BENCH=Hostile,
+# and in which packages, e.g. make bench BENCH=SideBySide BENCHPKG=./internal/sidebyside.
 BENCH ?= .
+BENCHPKG ?= ./...
 # Extra flags for every `go test`, e.g. make test TESTFLAGS='-run TestLogin -v'.
 TESTFLAGS ?=
 
@@ -104,12 +106,12 @@ services-up: ## start PostgreSQL, MariaDB and FerretDB for tests
 services-down: ## stop the FerretDB started by services-up
 	$(SERVICES) down
 
-bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s, BENCH=.
+bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s, BENCH=., BENCHPKG=./...
 	@trap '$(SERVICES) down' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	$(TOOLS); \
 	$(SERVICES) up; \
-	$(GO) test -count=1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime=$(BENCHTIME) -timeout 30m $(TESTFLAGS) ./...
+	$(GO) test -count=1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime=$(BENCHTIME) -timeout 30m $(TESTFLAGS) $(BENCHPKG)
 
 clean: ## stop test services and remove build outputs (bin/, .cache/, examples/*/*.wasm)
 	$(SERVICES) down
