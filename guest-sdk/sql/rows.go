@@ -27,6 +27,10 @@ type Rows struct {
 	types   []string
 	rows    [][]json.RawMessage
 	next    int // index of the row Next moves to
+
+	// profile maps each column to the User field ScanUser fills (a
+	// profileField), or to notProfile; made by the first ScanUser.
+	profile []profileField
 }
 
 // decodeRows decodes a sql.query result. The Rows keep raw: the cells
@@ -185,12 +189,19 @@ type cell struct {
 
 func (c cell) isNull() bool { return len(c.raw) == 0 || string(c.raw) == "null" }
 
-// str returns the cell's string value, if it is a JSON string.
+// str returns the cell's string value, if it is a JSON string. A string
+// without escapes shares the Rows' memory, which nothing writes to.
 func (c cell) str() (string, bool) {
 	if len(c.raw) == 0 || c.raw[0] != '"' {
 		return "", false
 	}
 	if end, plain, ok := jsonx.String(c.raw, 0); ok && end == len(c.raw) {
+		if plain {
+			if len(c.raw) == 2 {
+				return "", true
+			}
+			return unsafe.String(&c.raw[1], len(c.raw)-2), true
+		}
 		return jsonx.Unquote(c.raw, plain), true
 	}
 	var s string
@@ -261,7 +272,9 @@ func scanCell(raw json.RawMessage, typ string, dest any) error {
 			*d = string(b)
 			return nil
 		}
-		*d = string(c.raw) // numbers, booleans, JSON documents: their JSON text
+		// Numbers, booleans, JSON documents: their JSON text, sharing the
+		// Rows' memory.
+		*d = unsafe.String(&c.raw[0], len(c.raw))
 		return nil
 	case *int64:
 		n, err := c.int(64)

@@ -59,7 +59,7 @@ type BatchResult struct {
 // byte for byte as json.Marshal would encode it.
 func appendRequest(dst []byte, query string, args []any, isQuery bool) ([]byte, error) {
 	dst = append(dst, `{"sql":`...)
-	dst = jsonx.AppendString(dst, query, true)
+	dst = appendQuery(dst, query)
 	dst = append(dst, `,"args":[`...)
 	for i, a := range args {
 		if i > 0 {
@@ -75,6 +75,30 @@ func appendRequest(dst []byte, query string, args []any, isQuery bool) ([]byte, 
 		dst = append(dst, `,"query":true`...)
 	}
 	return append(dst, '}'), nil
+}
+
+// quoted holds the JSON text of the statements sent last: a connector
+// sends the same few statements again and again, and quoting a long
+// statement costs more in wasm than finding it here. An instance runs
+// one call at a time.
+var quoted struct {
+	texts [8]string
+	json  [8][]byte
+	next  int
+}
+
+// appendQuery appends query as a JSON string.
+func appendQuery(dst []byte, query string) []byte {
+	for i, t := range quoted.texts {
+		if len(t) == len(query) && t == query {
+			return append(dst, quoted.json[i]...)
+		}
+	}
+	q := jsonx.AppendString(nil, query, true)
+	n := quoted.next
+	quoted.texts[n], quoted.json[n] = query, q
+	quoted.next = (n + 1) % len(quoted.texts)
+	return append(dst, q...)
 }
 
 // Query runs a statement that returns rows.
@@ -230,7 +254,7 @@ func appendArg(dst []byte, a any) ([]byte, error) {
 			return nil, errors.New("json.RawMessage is not valid JSON")
 		}
 		// JSON documents travel as their text, so scalars stay documents.
-		return jsonx.AppendString(dst, v, true), nil
+		return jsonx.AppendStringBytes(dst, v, true), nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return jsonx.AppendString(dst, strconv.FormatFloat(v, 'g', -1, 64), true), nil

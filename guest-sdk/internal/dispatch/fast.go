@@ -159,12 +159,9 @@ func (d *decoder) context(at int, c *sluice.CallContext) (int, bool) {
 }
 
 // appendUser appends u as the SDK's encoder (SetEscapeHTML(false))
-// writes it, but for CustomData, which the caller encodes; ok is false
-// when u has CustomData.
+// writes it; ok is false when CustomData holds a value jsonx.AppendAny
+// leaves to encoding/json.
 func appendUser(dst []byte, u *sluice.User) ([]byte, bool) {
-	if u.CustomData != nil {
-		return dst, false
-	}
 	dst = append(dst, `{"id":`...)
 	dst = jsonx.AppendString(dst, u.ID, false)
 	str := func(name, v string) {
@@ -195,5 +192,12 @@ func appendUser(dst []byte, u *sluice.User) ([]byte, bool) {
 	str(`,"company":`, u.Company)
 	str(`,"website":`, u.Website)
 	boolean(`,"blocked":`, u.Blocked)
+	if len(u.CustomData) > 0 {
+		dst = append(dst, `,"customData":`...)
+		var ok bool
+		if dst, ok = jsonx.AppendAny(dst, u.CustomData); !ok {
+			return dst, false
+		}
+	}
 	return append(dst, '}'), true
 }

@@ -3,6 +3,7 @@ package jsonx
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds the nesting SkipValue follows; deeper documents take
@@ -32,7 +33,14 @@ func String(b []byte, i int) (end int, plain bool, ok bool) {
 		return 0, false, false
 	}
 	plain = true
+	p := unsafe.Pointer(unsafe.SliceData(b))
 	for i++; i < len(b); i++ {
+		for i+8 <= len(b) && special(load(at(p, i))) == 0 {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
