@@ -70,12 +70,12 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 			if !once(0) {
 				return 0, false
 			}
-			return stringList(raw, at, &r.columns)
+			return lastColumns.list(raw, at, &r.columns, &r.profile)
 		case "types":
 			if !once(1) {
 				return 0, false
 			}
-			return stringList(raw, at, &r.types)
+			return lastTypes.list(raw, at, &r.types, nil)
 		case "rows":
 			if !once(2) {
 				return 0, false
@@ -105,6 +105,42 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 		return nil, false
 	}
 	return r, true
+}
+
+// listCache keeps the last list of column names or types a result
+// held: a connector runs the same statements again and again, and
+// finding the list's JSON equal to the last one's costs less in wasm
+// than decoding it. An instance runs one call at a time.
+type listCache struct {
+	json    []byte
+	names   []string
+	profile []profileField // for columns: what ScanUser made of them
+}
+
+var lastColumns, lastTypes listCache
+
+// list decodes the array of strings at raw[at:] into *dst, reusing the
+// last decoded list (and the ScanUser mapping made for it, into
+// *profile) when the array's JSON is the same.
+func (c *listCache) list(raw []byte, at int, dst *[]string, profile *[]profileField) (int, bool) {
+	if n := len(c.json); n > 0 && len(raw)-at >= n && bytes.Equal(raw[at:at+n], c.json) {
+		*dst = c.names
+		if profile != nil {
+			*profile = c.profile
+		}
+		return at + n, true
+	}
+	end, ok := stringList(raw, at, dst)
+	if ok {
+		// The list's strings share raw, which nothing writes to: they
+		// stay valid however long the cache keeps them.
+		c.json, c.names, c.profile = raw[at:end:end], *dst, nil
+		if profile != nil {
+			c.profile = profileOf(*dst)
+			*profile = c.profile
+		}
+	}
+	return end, ok
 }
 
 // stringList decodes the array of strings at raw[at:] into *dst.
@@ -241,7 +277,10 @@ func (c cell) bytes() ([]byte, bool) {
 }
 
 func scanCell(raw json.RawMessage, typ string, dest any) error {
-	c := cell{raw: bytes.TrimSpace(raw)}
+	c := cell{raw: raw}
+	if n := len(raw); n == 0 || raw[0] <= ' ' || raw[n-1] <= ' ' {
+		c.raw = bytes.TrimSpace(raw) // only encoding/json's slow path leaves space
+	}
 	if c.isNull() {
 		switch d := dest.(type) {
 		case *any:

@@ -71,6 +71,15 @@ func fieldOf(column string) profileField {
 	return notProfile
 }
 
+// profileOf maps columns to the User fields they fill.
+func profileOf(columns []string) []profileField {
+	p := make([]profileField, len(columns))
+	for i, c := range columns {
+		p[i] = fieldOf(c)
+	}
+	return p
+}
+
 // ScanUser reads the current row as a user profile into u. Each column
 // named like a field of sluice.User fills that field: its JSON name or
 // the same in snake_case, in any case (emailVerified, email_verified,
@@ -93,18 +102,13 @@ func (r *Rows) ScanUser(u *sluice.User, extra ...any) error {
 	}
 	row := r.rows[r.next-1]
 	if r.profile == nil {
-		r.profile = make([]profileField, len(row))
-		for i := range row {
-			r.profile[i] = notProfile
-			if i < len(r.columns) {
-				r.profile[i] = fieldOf(r.columns[i])
-			}
-		}
+		r.profile = profileOf(r.columns)
 	}
 	if len(r.profile) != len(row) {
 		return fmt.Errorf("sql: ScanUser: a row of %d columns in a result of %d", len(row), len(r.profile))
 	}
-	if others := r.others(); len(others) != len(extra) {
+	if n := r.countOthers(); n != len(extra) {
+		others := r.others()
 		return fmt.Errorf("sql: ScanUser: %d destinations for the %d columns that are no profile field (%s): name columns like the profile's fields, or pass one destination for each of the others",
 			len(extra), len(others), strings.Join(others, ", "))
 	}
@@ -131,6 +135,17 @@ func (r *Rows) ScanUser(u *sluice.User, extra ...any) error {
 		}
 	}
 	return nil
+}
+
+// countOthers counts the columns that are no profile field.
+func (r *Rows) countOthers() int {
+	n := 0
+	for _, f := range r.profile {
+		if f == notProfile {
+			n++
+		}
+	}
+	return n
 }
 
 // others names the columns that are no profile field.
@@ -163,9 +178,19 @@ func (r *Row) ScanUser(u *sluice.User, extra ...any) error {
 
 // scanProfile stores one cell in field f of u.
 func scanProfile(u *sluice.User, f profileField, raw json.RawMessage) error {
-	c := cell{raw: bytes.TrimSpace(raw)}
+	c := cell{raw: raw}
+	if n := len(raw); n == 0 || raw[0] <= ' ' || raw[n-1] <= ' ' {
+		c.raw = bytes.TrimSpace(raw) // only encoding/json's slow path leaves space
+	}
 	if c.isNull() {
 		return nil
+	}
+	if c.raw[0] == '"' && f != fieldCustomData && f != fieldEmailVerified && f != fieldPhoneVerified && f != fieldBlocked {
+		// The usual text cell: one scan, no copy.
+		if end, plain, ok := jsonx.String(c.raw, 0); ok && plain && end == len(c.raw) {
+			*textField(u, f) = unsafe.String(unsafe.SliceData(c.raw[1:]), len(c.raw)-2)
+			return nil
+		}
 	}
 	switch f {
 	case fieldEmailVerified:
@@ -182,37 +207,22 @@ func scanProfile(u *sluice.User, f profileField, raw json.RawMessage) error {
 	return scanCell(c.raw, "", textField(u, f))
 }
 
-// textField returns the string field f of u.
+// textOffsets are the offsets in a User of its string fields, by
+// profileField (zero for the others).
+var textOffsets = [...]uintptr{
+	fieldID: unsafe.Offsetof(sluice.User{}.ID), fieldEmail: unsafe.Offsetof(sluice.User{}.Email),
+	fieldPhone: unsafe.Offsetof(sluice.User{}.Phone), fieldUsername: unsafe.Offsetof(sluice.User{}.Username),
+	fieldNickname: unsafe.Offsetof(sluice.User{}.Nickname), fieldName: unsafe.Offsetof(sluice.User{}.Name),
+	fieldGivenName: unsafe.Offsetof(sluice.User{}.GivenName), fieldFamilyName: unsafe.Offsetof(sluice.User{}.FamilyName),
+	fieldPhoto: unsafe.Offsetof(sluice.User{}.Photo), fieldGender: unsafe.Offsetof(sluice.User{}.Gender),
+	fieldBirthdate: unsafe.Offsetof(sluice.User{}.Birthdate), fieldAddress: unsafe.Offsetof(sluice.User{}.Address),
+	fieldCompany: unsafe.Offsetof(sluice.User{}.Company), fieldWebsite: unsafe.Offsetof(sluice.User{}.Website),
+	fieldCustomData: 0,
+}
+
+// textField returns the string field f of u (f is one of them).
 func textField(u *sluice.User, f profileField) *string {
-	switch f {
-	case fieldID:
-		return &u.ID
-	case fieldEmail:
-		return &u.Email
-	case fieldPhone:
-		return &u.Phone
-	case fieldUsername:
-		return &u.Username
-	case fieldNickname:
-		return &u.Nickname
-	case fieldName:
-		return &u.Name
-	case fieldGivenName:
-		return &u.GivenName
-	case fieldFamilyName:
-		return &u.FamilyName
-	case fieldPhoto:
-		return &u.Photo
-	case fieldGender:
-		return &u.Gender
-	case fieldBirthdate:
-		return &u.Birthdate
-	case fieldAddress:
-		return &u.Address
-	case fieldCompany:
-		return &u.Company
-	}
-	return &u.Website
+	return (*string)(unsafe.Add(unsafe.Pointer(u), textOffsets[f]))
 }
 
 // customData decodes a custom_data cell: a JSON object, or a string
