@@ -63,7 +63,7 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 		seen[k] = true
 		return true
 	}
-	cells := make([]json.RawMessage, 0, 16)
+	cells := make([]json.RawMessage, 0, 32)
 	end, ok := jsonx.Object(raw, jsonx.SkipWS(raw, 0), func(key []byte, at int) (int, bool) {
 		switch string(key) {
 		case "columns":
@@ -83,14 +83,9 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 			r.rows = [][]json.RawMessage{}
 			return jsonx.Array(raw, at, func(at int) (int, bool) {
 				start := len(cells)
-				end, ok := jsonx.Array(raw, at, func(at int) (int, bool) {
-					end, ok := jsonx.Value(raw, at)
-					if ok {
-						cells = append(cells, raw[at:end:end])
-					}
-					return end, ok
-				})
-				if ok {
+				var end int
+				var ok bool
+				if cells, end, ok = appendCells(cells, raw, at); ok {
 					r.rows = append(r.rows, cells[start:len(cells):len(cells)])
 				}
 				return end, ok
@@ -105,6 +100,46 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 		return nil, false
 	}
 	return r, true
+}
+
+// appendCells appends the cells of the row array at raw[at:] (no
+// leading whitespace) and returns the index just past it: jsonx.Array
+// written out, without a call per cell.
+func appendCells(cells []json.RawMessage, raw []byte, at int) ([]json.RawMessage, int, bool) {
+	if at >= len(raw) || raw[at] != '[' {
+		return cells, 0, false
+	}
+	i := jsonx.SkipWS(raw, at+1)
+	if i < len(raw) && raw[i] == ']' {
+		return cells, i + 1, true
+	}
+	for {
+		end, ok := jsonx.Value(raw, i)
+		if !ok {
+			return cells, 0, false
+		}
+		cells = append(cells, raw[i:end:end])
+		i = end
+		if i < len(raw) && raw[i] > ' ' {
+			// compact JSON: no whitespace to skip
+		} else {
+			i = jsonx.SkipWS(raw, i)
+		}
+		if i >= len(raw) {
+			return cells, 0, false
+		}
+		switch raw[i] {
+		case ']':
+			return cells, i + 1, true
+		case ',':
+			i++
+			if i < len(raw) && raw[i] <= ' ' {
+				i = jsonx.SkipWS(raw, i)
+			}
+		default:
+			return cells, 0, false
+		}
+	}
 }
 
 // listCache keeps the last list of column names or types a result

@@ -87,6 +87,10 @@ var quoted struct {
 	next  int
 }
 
+// reqBuf is reused for every request: the host copies it during the
+// host call and nothing keeps it.
+var reqBuf []byte
+
 // appendQuery appends query as a JSON string.
 func appendQuery(dst []byte, query string) []byte {
 	for i, t := range quoted.texts {
@@ -106,7 +110,8 @@ func Query(ctx context.Context, query string, args ...any) (*Rows, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	body, err := appendRequest(make([]byte, 0, 64+len(query)), query, args, false)
+	body, err := appendRequest(reqBuf[:0], query, args, false)
+	reqBuf = body[:0]
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +157,8 @@ func Exec(ctx context.Context, query string, args ...any) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	body, err := appendRequest(make([]byte, 0, 64+len(query)), query, args, false)
+	body, err := appendRequest(reqBuf[:0], query, args, false)
+	reqBuf = body[:0]
 	if err != nil {
 		return Result{}, err
 	}
