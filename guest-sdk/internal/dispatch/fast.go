@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/sluice-dev/sluice/guest-sdk/internal/jsonx"
 	"github.com/sluice-dev/sluice/guest-sdk/sluice"
@@ -117,6 +118,11 @@ func (d *decoder) str(at int, dst *string) (int, bool) {
 	end, plain, ok := jsonx.String(d.b, at)
 	if !ok {
 		return 0, false
+	}
+	if plain && end-at > 2 {
+		// The input is the call's own and never written to: share it.
+		*dst = unsafe.String(&d.b[at+1], end-at-2)
+		return end, true
 	}
 	*dst = jsonx.Unquote(d.b[at:end], plain)
 	return end, true
