@@ -6,11 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
@@ -181,3 +187,115 @@ func BenchmarkShippedPostgres(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkShippedPostgresGuestCalls profiles the same getUser on a bare
+// wazero interpreter with a function listener: the wasm function calls
+// one call makes (the engine meters each function entry) and, among
+// them, the allocations (runtime.mallocgc), with the functions called
+// most. Both counts are exact, unlike times on a shared machine; -v
+// prints the top of the list.
+func BenchmarkShippedPostgresGuestCalls(b *testing.B) {
+	wasm := wasmbuild.Test(b, "../examples/postgres")
+	host := &shippedPGHost{}
+	input := []byte(`{"query":{"email":"ada@example.com"},"context":{"tenant":"t_1234_1","connection":"pg","requestId":"r-8f3a"}}`)
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	b.Cleanup(func() { r.Close(ctx) })
+	wasi_snapshot_preview1.MustInstantiate(ctx, r)
+	i32 := api.ValueTypeI32
+	var resp, out []byte
+	hb := r.NewHostModuleBuilder("sluice")
+	fn := func(name string, f api.GoModuleFunc, params, results []api.ValueType) {
+		hb.NewFunctionBuilder().WithGoModuleFunction(f, params, results).Export(name)
+	}
+	fn("input_read", func(ctx context.Context, m api.Module, s []uint64) { m.Memory().Write(uint32(s[0]), input) }, []api.ValueType{i32}, nil)
+	fn("output_write", func(ctx context.Context, m api.Module, s []uint64) {
+		o, _ := m.Memory().Read(uint32(s[0]), uint32(s[1]))
+		out = append(out[:0], o...)
+	}, []api.ValueType{i32, i32}, nil)
+	fn("log", func(ctx context.Context, m api.Module, s []uint64) {}, []api.ValueType{i32, i32, i32}, nil)
+	fn("host_call", func(ctx context.Context, m api.Module, s []uint64) {
+		op, _ := m.Memory().Read(uint32(s[0]), uint32(s[1]))
+		req, _ := m.Memory().Read(uint32(s[2]), uint32(s[3]))
+		res, err := host.HostCall(ctx, string(op), req, &engine.HostCall{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp = append(append([]byte(`{"result":`), res...), '}')
+		s[0] = uint64(len(resp))
+	}, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	fn("host_response_read", func(ctx context.Context, m api.Module, s []uint64) { m.Memory().Write(uint32(s[0]), resp) }, []api.ValueType{i32}, nil)
+	if _, err := hb.Instantiate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	counts := &callCounter{byName: map[string]*int{}}
+	compiled, err := r.CompileModule(experimental.WithFunctionListenerFactory(ctx, counts), wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mod, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	getUser := mod.ExportedFunction("getUser")
+	call := func() {
+		if res, err := getUser.Call(ctx, uint64(len(input))); err != nil || res[0] != 0 {
+			b.Fatalf("getUser: %v %v %s", res, err, out)
+		}
+	}
+	call()
+	counts.reset()
+	for b.Loop() {
+		call()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(counts.total)/n, "wasm-calls/op")
+	if m := counts.byName["runtime.mallocgc"]; m != nil {
+		b.ReportMetric(float64(*m)/n, "mallocgc/op")
+	}
+	type entry struct {
+		name  string
+		calls int
+	}
+	var top []entry
+	for name, c := range counts.byName {
+		top = append(top, entry{name, *c})
+	}
+	sort.Slice(top, func(i, j int) bool { return top[i].calls > top[j].calls })
+	for _, e := range top[:min(25, len(top))] {
+		b.Logf("%7.1f %s", float64(e.calls)/n, e.name)
+	}
+}
+
+// callCounter counts wasm function calls by name.
+type callCounter struct {
+	byName map[string]*int
+	total  int
+}
+
+func (c *callCounter) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
+	name := strings.TrimPrefix(def.DebugName(), ".") // the module has no name
+	if _, ok := c.byName[name]; !ok {
+		c.byName[name] = new(int)
+	}
+	return &countListener{c: c, n: c.byName[name]}
+}
+
+func (c *callCounter) reset() {
+	for _, n := range c.byName {
+		*n = 0
+	}
+	c.total = 0
+}
+
+type countListener struct {
+	c *callCounter
+	n *int
+}
+
+func (l *countListener) Before(context.Context, api.Module, api.FunctionDefinition, []uint64, experimental.StackIterator) {
+	*l.n++
+	l.c.total++
+}
+func (l *countListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+func (l *countListener) Abort(context.Context, api.Module, api.FunctionDefinition, error)    {}
