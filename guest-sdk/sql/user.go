@@ -194,17 +194,30 @@ func scanProfile(u *sluice.User, f profileField, raw json.RawMessage) error {
 	}
 	switch f {
 	case fieldEmailVerified:
-		return scanCell(c.raw, "", &u.EmailVerified)
+		return scanBool(c.raw, &u.EmailVerified)
 	case fieldPhoneVerified:
-		return scanCell(c.raw, "", &u.PhoneVerified)
+		return scanBool(c.raw, &u.PhoneVerified)
 	case fieldBlocked:
-		return scanCell(c.raw, "", &u.Blocked)
+		return scanBool(c.raw, &u.Blocked)
 	case fieldCustomData:
 		m, err := customData(c)
 		u.CustomData = m
 		return err
 	}
 	return scanCell(c.raw, "", textField(u, f))
+}
+
+// scanBool is scanCell for a boolean field: true/false, or MySQL's 1/0.
+func scanBool(raw []byte, dst *bool) error {
+	switch string(raw) {
+	case "true", "1":
+		*dst = true
+		return nil
+	case "false", "0":
+		*dst = false
+		return nil
+	}
+	return scanCell(raw, "", dst) // its error
 }
 
 // textOffsets are the offsets in a User of its string fields, by

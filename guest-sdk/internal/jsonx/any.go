@@ -130,7 +130,16 @@ func appendAny(dst []byte, v any, depth int) ([]byte, bool) {
 		for k := range v {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
+		if len(keys) <= len(small) {
+			// Insertion sort: a few keys, no calls.
+			for i := 1; i < len(keys); i++ {
+				for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+					keys[j], keys[j-1] = keys[j-1], keys[j]
+				}
+			}
+		} else {
+			slices.Sort(keys)
+		}
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
