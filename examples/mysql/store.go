@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -19,13 +20,11 @@ const (
 	maxLimit     = 100
 )
 
-// columns reads a row of the table as a profile, in the order scanUser
-// scans it; NULLs read as empty values.
-const columns = `id, coalesce(email, ''), email_verified, coalesce(username, ''),
-	coalesce(phone, ''), phone_verified, coalesce(nickname, ''), coalesce(name, ''),
-	coalesce(given_name, ''), coalesce(family_name, ''), coalesce(photo, ''),
-	coalesce(gender, ''), coalesce(birthdate, ''), coalesce(address, ''),
-	coalesce(company, ''), coalesce(website, ''), blocked, coalesce(custom_data, '{}')`
+// columns are the table's profile columns: sql.ScanUser fills the field
+// of sluice.User each is named after (custom_data is customData), and
+// leaves a NULL one empty.
+const columns = `id, email, email_verified, username, phone, phone_verified, nickname, name,
+	given_name, family_name, photo, gender, birthdate, address, company, website, blocked, custom_data`
 
 // store is the users table of the connection's database.
 type store struct {
@@ -58,22 +57,6 @@ func isIdentifier(s string) bool {
 	return s != "" && len(s) <= 64
 }
 
-// scanUser reads the current row: the columns above, then extra.
-func scanUser(rows *sql.Rows, extra ...any) (*sluice.User, error) {
-	var u sluice.User
-	var custom json.RawMessage
-	dest := append([]any{&u.ID, &u.Email, &u.EmailVerified, &u.Username, &u.Phone, &u.PhoneVerified,
-		&u.Nickname, &u.Name, &u.GivenName, &u.FamilyName, &u.Photo, &u.Gender, &u.Birthdate,
-		&u.Address, &u.Company, &u.Website, &u.Blocked, &custom}, extra...)
-	if err := rows.Scan(dest...); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(custom, &u.CustomData); err != nil {
-		return nil, fmt.Errorf("custom_data of user %s is not a JSON object: %w", u.ID, err)
-	}
-	return &u, nil
-}
-
 // find returns the user q names and its password hash ("" when it has
 // none), or a nil user when there is no such user.
 func (s store) find(ctx context.Context, q sluice.UserQuery) (*sluice.User, string, error) {
@@ -95,14 +78,17 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (*sluice.User, stri
 	default:
 		return nil, "", sluice.InvalidInput("the query needs an id, email, username or phone")
 	}
-	rows, err := sql.Query(ctx, "SELECT "+columns+", coalesce(password_hash, '') FROM "+s.table+
-		" WHERE "+cond+" ORDER BY id LIMIT 1", arg)
-	if err != nil || !rows.Next() {
+	var u sluice.User
+	var hash string
+	err := sql.QueryRow(ctx, "SELECT "+columns+", coalesce(password_hash, '') FROM "+s.table+
+		" WHERE "+cond+" ORDER BY id LIMIT 1", arg).ScanUser(&u, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", nil
+	}
+	if err != nil {
 		return nil, "", err
 	}
-	var hash string
-	u, err := scanUser(rows, &hash)
-	return u, hash, err
+	return &u, hash, nil
 }
 
 func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*sluice.User, error) {
@@ -183,11 +169,11 @@ func (s store) list(ctx context.Context, keyword string, page, limit int) (*slui
 		}
 	}
 	for rows := res[1].Rows; rows.Next(); {
-		u, err := scanUser(rows)
-		if err != nil {
+		var u sluice.User
+		if err := rows.ScanUser(&u); err != nil {
 			return nil, err
 		}
-		list.List = append(list.List, *u)
+		list.List = append(list.List, u)
 	}
 	return list, nil
 }
@@ -227,9 +213,10 @@ func (s store) create(ctx context.Context, n sluice.NewUser) (*sluice.User, erro
 	if err != nil {
 		return nil, dbError(err)
 	}
+	var u sluice.User
 	rows := res[1].Rows
 	rows.Next()
-	return scanUser(rows)
+	return &u, rows.ScanUser(&u)
 }
 
 // update changes the fields present in up; a field set to "" becomes NULL.
@@ -305,7 +292,8 @@ func (s store) update(ctx context.Context, id string, up sluice.UserUpdates) (*s
 	if !rows.Next() {
 		return nil, sluice.ErrUserNotFound
 	}
-	return scanUser(rows)
+	var u sluice.User
+	return &u, rows.ScanUser(&u)
 }
 
 func (s store) delete(ctx context.Context, id string) error {

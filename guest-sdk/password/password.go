@@ -1,6 +1,12 @@
 package password
 
-import "github.com/sluice-dev/sluice/guest-sdk/sluice"
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/sluice-dev/sluice/guest-sdk/internal/jsonx"
+	"github.com/sluice-dev/sluice/guest-sdk/sluice"
+)
 
 // Algorithms Hash makes; ABI.md gives their parameters.
 const (
@@ -59,9 +65,28 @@ func VerifyDigest(spec Digest, hash, pw string) (bool, error) {
 }
 
 func verify(req verifyRequest) (bool, error) {
-	var res verifyResult
-	if err := sluice.HostCall("password.verify", req, &res); err != nil {
+	var body any = req
+	if req.Digest == nil {
+		// The usual request, written as json.Marshal writes it.
+		b := append(make([]byte, 0, 32+len(req.Hash)+len(req.Password)), `{"hash":`...)
+		b = jsonx.AppendString(b, req.Hash, true)
+		b = append(b, `,"password":`...)
+		b = jsonx.AppendString(b, req.Password, true)
+		body = json.RawMessage(append(b, '}'))
+	}
+	var raw json.RawMessage
+	if err := sluice.HostCall("password.verify", body, &raw); err != nil {
 		return false, err
+	}
+	switch string(raw) {
+	case `{"valid":true}`:
+		return true, nil
+	case `{"valid":false}`:
+		return false, nil
+	}
+	var res verifyResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return false, fmt.Errorf("sluice: host call password.verify: decode result: %w", err)
 	}
 	return res.Valid, nil
 }

@@ -59,7 +59,14 @@ func decodeHostResponse(op string, raw []byte, resp any) error {
 // envelope without decoding them. ok is false for anything unusual (a
 // key that differs from "result" or "error" only by case, a repeated
 // key, invalid JSON): encoding/json then decodes it.
+//
+// The host writes a result as {"result":<its JSON>} (ABI.md), which is
+// taken apart without a scan: the decoder of the result checks it.
 func splitEnvelope(raw []byte) (result, errSpan []byte, ok bool) {
+	const prefix = `{"result":`
+	if len(raw) > len(prefix)+1 && string(raw[:len(prefix)]) == prefix && raw[len(raw)-1] == '}' {
+		return raw[len(prefix) : len(raw)-1], nil, true
+	}
 	i := jsonx.SkipWS(raw, 0)
 	end, ok := jsonx.Object(raw, i, func(key []byte, at int) (int, bool) {
 		end, ok := jsonx.Value(raw, at)

@@ -22,6 +22,19 @@
 // pointer to one of them (**string, ...) for a column that may be NULL.
 // Integers are exact to 64 bits.
 //
+// Rows.ScanUser and Row.ScanUser read a row as a user profile, each
+// column into the sluice.User field it is named after (snake_case or
+// camelCase), the other columns into the destinations given:
+//
+//	var u sluice.User
+//	var hash string
+//	err := sql.QueryRow(ctx, "SELECT id, email, email_verified, custom_data, password_hash FROM users WHERE email = $1", email).
+//		ScanUser(&u, &hash)
+//
+// Text read by Scan and ScanUser shares the result's memory, which the
+// Rows own and nothing writes to; the SDK decodes results, profiles and
+// custom data without reflection (see RATIONALE.md, "The guest path").
+//
 // A failed statement returns an *sluice.Error with code "db_error"; use
 // SQLState, MySQLErrno and IsUniqueViolation to look at it.
 package sql

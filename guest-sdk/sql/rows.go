@@ -27,6 +27,10 @@ type Rows struct {
 	types   []string
 	rows    [][]json.RawMessage
 	next    int // index of the row Next moves to
+
+	// profile maps each column to the User field ScanUser fills (a
+	// profileField), or to notProfile; made by the first ScanUser.
+	profile []profileField
 }
 
 // decodeRows decodes a sql.query result. The Rows keep raw: the cells
@@ -59,19 +63,19 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 		seen[k] = true
 		return true
 	}
-	cells := make([]json.RawMessage, 0, 16)
+	cells := make([]json.RawMessage, 0, 32)
 	end, ok := jsonx.Object(raw, jsonx.SkipWS(raw, 0), func(key []byte, at int) (int, bool) {
 		switch string(key) {
 		case "columns":
 			if !once(0) {
 				return 0, false
 			}
-			return stringList(raw, at, &r.columns)
+			return lastColumns.list(raw, at, &r.columns, &r.profile)
 		case "types":
 			if !once(1) {
 				return 0, false
 			}
-			return stringList(raw, at, &r.types)
+			return lastTypes.list(raw, at, &r.types, nil)
 		case "rows":
 			if !once(2) {
 				return 0, false
@@ -79,14 +83,9 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 			r.rows = [][]json.RawMessage{}
 			return jsonx.Array(raw, at, func(at int) (int, bool) {
 				start := len(cells)
-				end, ok := jsonx.Array(raw, at, func(at int) (int, bool) {
-					end, ok := jsonx.Value(raw, at)
-					if ok {
-						cells = append(cells, raw[at:end:end])
-					}
-					return end, ok
-				})
-				if ok {
+				var end int
+				var ok bool
+				if cells, end, ok = appendCells(cells, raw, at); ok {
 					r.rows = append(r.rows, cells[start:len(cells):len(cells)])
 				}
 				return end, ok
@@ -101,6 +100,82 @@ func decodeRowsFast(raw []byte) (*Rows, bool) {
 		return nil, false
 	}
 	return r, true
+}
+
+// appendCells appends the cells of the row array at raw[at:] (no
+// leading whitespace) and returns the index just past it: jsonx.Array
+// written out, without a call per cell.
+func appendCells(cells []json.RawMessage, raw []byte, at int) ([]json.RawMessage, int, bool) {
+	if at >= len(raw) || raw[at] != '[' {
+		return cells, 0, false
+	}
+	i := jsonx.SkipWS(raw, at+1)
+	if i < len(raw) && raw[i] == ']' {
+		return cells, i + 1, true
+	}
+	for {
+		end, ok := jsonx.Value(raw, i)
+		if !ok {
+			return cells, 0, false
+		}
+		cells = append(cells, raw[i:end:end])
+		i = end
+		if i < len(raw) && raw[i] > ' ' {
+			// compact JSON: no whitespace to skip
+		} else {
+			i = jsonx.SkipWS(raw, i)
+		}
+		if i >= len(raw) {
+			return cells, 0, false
+		}
+		switch raw[i] {
+		case ']':
+			return cells, i + 1, true
+		case ',':
+			i++
+			if i < len(raw) && raw[i] <= ' ' {
+				i = jsonx.SkipWS(raw, i)
+			}
+		default:
+			return cells, 0, false
+		}
+	}
+}
+
+// listCache keeps the last list of column names or types a result
+// held: a connector runs the same statements again and again, and
+// finding the list's JSON equal to the last one's costs less in wasm
+// than decoding it. An instance runs one call at a time.
+type listCache struct {
+	json    []byte
+	names   []string
+	profile []profileField // for columns: what ScanUser made of them
+}
+
+var lastColumns, lastTypes listCache
+
+// list decodes the array of strings at raw[at:] into *dst, reusing the
+// last decoded list (and the ScanUser mapping made for it, into
+// *profile) when the array's JSON is the same.
+func (c *listCache) list(raw []byte, at int, dst *[]string, profile *[]profileField) (int, bool) {
+	if n := len(c.json); n > 0 && len(raw)-at >= n && bytes.Equal(raw[at:at+n], c.json) {
+		*dst = c.names
+		if profile != nil {
+			*profile = c.profile
+		}
+		return at + n, true
+	}
+	end, ok := stringList(raw, at, dst)
+	if ok {
+		// The list's strings share raw, which nothing writes to: they
+		// stay valid however long the cache keeps them.
+		c.json, c.names, c.profile = raw[at:end:end], *dst, nil
+		if profile != nil {
+			c.profile = profileOf(*dst)
+			*profile = c.profile
+		}
+	}
+	return end, ok
 }
 
 // stringList decodes the array of strings at raw[at:] into *dst.
@@ -185,12 +260,19 @@ type cell struct {
 
 func (c cell) isNull() bool { return len(c.raw) == 0 || string(c.raw) == "null" }
 
-// str returns the cell's string value, if it is a JSON string.
+// str returns the cell's string value, if it is a JSON string. A string
+// without escapes shares the Rows' memory, which nothing writes to.
 func (c cell) str() (string, bool) {
 	if len(c.raw) == 0 || c.raw[0] != '"' {
 		return "", false
 	}
 	if end, plain, ok := jsonx.String(c.raw, 0); ok && end == len(c.raw) {
+		if plain {
+			if len(c.raw) == 2 {
+				return "", true
+			}
+			return unsafe.String(&c.raw[1], len(c.raw)-2), true
+		}
 		return jsonx.Unquote(c.raw, plain), true
 	}
 	var s string
@@ -230,7 +312,10 @@ func (c cell) bytes() ([]byte, bool) {
 }
 
 func scanCell(raw json.RawMessage, typ string, dest any) error {
-	c := cell{raw: bytes.TrimSpace(raw)}
+	c := cell{raw: raw}
+	if n := len(raw); n == 0 || raw[0] <= ' ' || raw[n-1] <= ' ' {
+		c.raw = bytes.TrimSpace(raw) // only encoding/json's slow path leaves space
+	}
 	if c.isNull() {
 		switch d := dest.(type) {
 		case *any:
@@ -261,7 +346,9 @@ func scanCell(raw json.RawMessage, typ string, dest any) error {
 			*d = string(b)
 			return nil
 		}
-		*d = string(c.raw) // numbers, booleans, JSON documents: their JSON text
+		// Numbers, booleans, JSON documents: their JSON text, sharing the
+		// Rows' memory.
+		*d = unsafe.String(&c.raw[0], len(c.raw))
 		return nil
 	case *int64:
 		n, err := c.int(64)

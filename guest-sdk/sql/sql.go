@@ -59,7 +59,7 @@ type BatchResult struct {
 // byte for byte as json.Marshal would encode it.
 func appendRequest(dst []byte, query string, args []any, isQuery bool) ([]byte, error) {
 	dst = append(dst, `{"sql":`...)
-	dst = jsonx.AppendString(dst, query, true)
+	dst = appendQuery(dst, query)
 	dst = append(dst, `,"args":[`...)
 	for i, a := range args {
 		if i > 0 {
@@ -77,12 +77,41 @@ func appendRequest(dst []byte, query string, args []any, isQuery bool) ([]byte, 
 	return append(dst, '}'), nil
 }
 
+// quoted holds the JSON text of the statements sent last: a connector
+// sends the same few statements again and again, and quoting a long
+// statement costs more in wasm than finding it here. An instance runs
+// one call at a time.
+var quoted struct {
+	texts [8]string
+	json  [8][]byte
+	next  int
+}
+
+// reqBuf is reused for every request: the host copies it during the
+// host call and nothing keeps it.
+var reqBuf []byte
+
+// appendQuery appends query as a JSON string.
+func appendQuery(dst []byte, query string) []byte {
+	for i, t := range quoted.texts {
+		if len(t) == len(query) && t == query {
+			return append(dst, quoted.json[i]...)
+		}
+	}
+	q := jsonx.AppendString(nil, query, true)
+	n := quoted.next
+	quoted.texts[n], quoted.json[n] = query, q
+	quoted.next = (n + 1) % len(quoted.texts)
+	return append(dst, q...)
+}
+
 // Query runs a statement that returns rows.
 func Query(ctx context.Context, query string, args ...any) (*Rows, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	body, err := appendRequest(make([]byte, 0, 64+len(query)), query, args, false)
+	body, err := appendRequest(reqBuf[:0], query, args, false)
+	reqBuf = body[:0]
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +157,8 @@ func Exec(ctx context.Context, query string, args ...any) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	body, err := appendRequest(make([]byte, 0, 64+len(query)), query, args, false)
+	body, err := appendRequest(reqBuf[:0], query, args, false)
+	reqBuf = body[:0]
 	if err != nil {
 		return Result{}, err
 	}
@@ -230,7 +260,7 @@ func appendArg(dst []byte, a any) ([]byte, error) {
 			return nil, errors.New("json.RawMessage is not valid JSON")
 		}
 		// JSON documents travel as their text, so scalars stay documents.
-		return jsonx.AppendString(dst, v, true), nil
+		return jsonx.AppendStringBytes(dst, v, true), nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return jsonx.AppendString(dst, strconv.FormatFloat(v, 'g', -1, 64), true), nil

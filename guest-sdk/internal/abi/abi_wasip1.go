@@ -20,21 +20,17 @@ func hostCall(opPtr unsafe.Pointer, opLen int32, reqPtr unsafe.Pointer, reqLen i
 //go:wasmimport sluice host_response_read
 func hostResponseRead(ptr unsafe.Pointer)
 
-var (
-	inBuf   []byte // the current call's input
-	respBuf []byte // the last host call's response
-)
+// respBuf holds the last host call's response.
+var respBuf []byte
 
-// ReadInput copies the current call's input of n bytes into a reused
-// buffer and returns it; it is valid until the next call.
+// ReadInput copies the current call's input of n bytes into a new
+// buffer and returns it. The buffer is the call's: strings decoded from
+// the input share it, so it is never reused.
 func ReadInput(n int32) []byte {
 	if n <= 0 {
 		return nil
 	}
-	if cap(inBuf) < int(n) {
-		inBuf = make([]byte, n)
-	}
-	b := inBuf[:n]
+	b := make([]byte, n)
 	inputRead(unsafe.Pointer(unsafe.SliceData(b)))
 	return b
 }

@@ -21,7 +21,8 @@ const (
 // Runner runs one connector function on raw input.
 type Runner interface {
 	// Run returns the output JSON, valid until the next Run, and the
-	// export's status.
+	// export's status. input must not change afterwards: strings of the
+	// decoded input share its memory.
 	Run(ctx context.Context, input []byte) ([]byte, int32)
 }
 

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/sluice-dev/sluice/guest-sdk/internal/jsonx"
 	"github.com/sluice-dev/sluice/guest-sdk/sluice"
@@ -118,6 +119,11 @@ func (d *decoder) str(at int, dst *string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
+	if plain && end-at > 2 {
+		// The input is the call's own and never written to: share it.
+		*dst = unsafe.String(&d.b[at+1], end-at-2)
+		return end, true
+	}
 	*dst = jsonx.Unquote(d.b[at:end], plain)
 	return end, true
 }
@@ -159,12 +165,9 @@ func (d *decoder) context(at int, c *sluice.CallContext) (int, bool) {
 }
 
 // appendUser appends u as the SDK's encoder (SetEscapeHTML(false))
-// writes it, but for CustomData, which the caller encodes; ok is false
-// when u has CustomData.
+// writes it; ok is false when CustomData holds a value jsonx.AppendAny
+// leaves to encoding/json.
 func appendUser(dst []byte, u *sluice.User) ([]byte, bool) {
-	if u.CustomData != nil {
-		return dst, false
-	}
 	dst = append(dst, `{"id":`...)
 	dst = jsonx.AppendString(dst, u.ID, false)
 	str := func(name, v string) {
@@ -195,5 +198,12 @@ func appendUser(dst []byte, u *sluice.User) ([]byte, bool) {
 	str(`,"company":`, u.Company)
 	str(`,"website":`, u.Website)
 	boolean(`,"blocked":`, u.Blocked)
+	if len(u.CustomData) > 0 {
+		dst = append(dst, `,"customData":`...)
+		var ok bool
+		if dst, ok = jsonx.AppendAny(dst, u.CustomData); !ok {
+			return dst, false
+		}
+	}
 	return append(dst, '}'), true
 }

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 
@@ -93,6 +94,9 @@ func TestAppendUserMatchesEncoder(t *testing.T) {
 		{ID: `a"b<c>&d`, Nickname: "<Alice & co>", Name: "line\u2028sep\x01", GivenName: "bad\xffutf8",
 			EmailVerified: true, Phone: "+1", PhoneVerified: true, FamilyName: "f", Photo: "https://x/p.png?a=1&b=2",
 			Gender: "g", Birthdate: "2000-01-01", Address: "a", Company: "c", Website: "w", Blocked: true},
+		{ID: "1", CustomData: map[string]any{}},
+		{ID: "1", Email: "e", CustomData: map[string]any{"plan": "pro", "logins": 7.0, "n": 3, "big": 1e21, "tiny": 1e-7,
+			"ok": true, "none": nil, "tags": []any{"a", 1.5, map[string]any{"<k>": "v&"}}, "b": map[string]any{}}},
 	}
 	for _, u := range users {
 		var buf bytes.Buffer
@@ -107,7 +111,9 @@ func TestAppendUserMatchesEncoder(t *testing.T) {
 			t.Errorf("appendUser = %s, %v; want %s", got, ok, want)
 		}
 	}
-	if _, ok := appendUser(nil, &sluice.User{ID: "1", CustomData: map[string]any{}}); ok {
-		t.Error("appendUser encoded CustomData")
+	for _, v := range []any{struct{ A int }{1}, math.NaN(), float32(1.5), json.Number("1")} {
+		if _, ok := appendUser(nil, &sluice.User{ID: "1", CustomData: map[string]any{"x": v}}); ok {
+			t.Errorf("appendUser encoded a %T, which it leaves to encoding/json", v)
+		}
 	}
 }

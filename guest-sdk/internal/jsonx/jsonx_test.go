@@ -28,7 +28,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 			if got := AppendString(nil, tt.s, true); !bytes.Equal(got, want) {
 				t.Errorf("escapeHTML: got %s, want %s", got, want)
 			}
-			if got := AppendString([]byte("x"), []byte(tt.s), true); !bytes.Equal(got[1:], want) {
+			if got := AppendString([]byte("x"), tt.s, true); !bytes.Equal(got[1:], want) {
 				t.Errorf("[]byte: got %s, want %s", got[1:], want)
 			}
 			var buf bytes.Buffer
@@ -138,6 +138,88 @@ func TestAppendStringMapMatchesMarshal(t *testing.T) {
 		}
 		if got := AppendStringMap(nil, m); !bytes.Equal(got, want) {
 			t.Errorf("AppendStringMap(%q) = %s, want %s", m, got, want)
+		}
+	}
+}
+
+func TestDecodeObjectMatchesUnmarshal(t *testing.T) {
+	docs := []string{
+		`{}`, ` {"plan":"pro","logins":7} `, `{"a":{"b":[1,2.5,-0,1e300,"x",true,false,null,{}]},"c":[]}`,
+		`{"s":"esc\"aped\u00e9","u":"héllo","dup":1,"dup":2}`, `{"n":12345678901234567890}`,
+	}
+	for _, doc := range docs {
+		got, ok := DecodeObject([]byte(doc))
+		if !ok {
+			t.Errorf("DecodeObject(%s) not taken", doc)
+			continue
+		}
+		var want map[string]any
+		if err := json.Unmarshal([]byte(doc), &want); err != nil {
+			t.Fatal(err)
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if !bytes.Equal(g, w) {
+			t.Errorf("DecodeObject(%s) = %s, json.Unmarshal %s", doc, g, w)
+		}
+	}
+	// Left to encoding/json: not an object, escaped or non-ASCII keys,
+	// numbers out of range, invalid JSON, trailing data.
+	for _, doc := range []string{`[]`, `"x"`, `null`, `{"k\u00e9":1}`, `{"clé":1}`, `{"n":1e400}`, `{"a":}`, `{} x`, `{"a":1`,
+		`{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`} {
+		if _, ok := DecodeObject([]byte(doc)); ok {
+			t.Errorf("DecodeObject(%s) taken", doc)
+		}
+	}
+}
+
+func TestAppendAnyMatchesEncoder(t *testing.T) {
+	values := []any{
+		nil, true, "a<b>&\u2028", 0.0, -0.0, 1.0, 7.0, 0.1, 1e20, 1e21, 123456789e30, 1e-6, 1e-7, -2.5e-9, 3, int64(-9007199254740993), int32(5),
+		map[string]any{}, map[string]any{"z": 1.0, "a": "x", "m": map[string]any{"<": []any{}}, "l": []any{nil, false, 2.5}},
+		[]any{}, map[string]any(nil), []any(nil),
+	}
+	for _, v := range values {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		got, ok := AppendAny(nil, v)
+		if !ok || !bytes.Equal(got, want) {
+			t.Errorf("AppendAny(%#v) = %s, %v; want %s", v, got, ok, want)
+		}
+	}
+}
+
+// TestWordScanEveryPosition puts each byte the word-at-a-time scans
+// must stop at at every offset of strings longer than a word.
+func TestWordScanEveryPosition(t *testing.T) {
+	for _, special := range []string{`"`, `\`, "\x01", "\x1f", "<", ">", "&", "é", "\xff", "\u2028"} {
+		for n := 0; n < 20; n++ {
+			for at := 0; at <= n; at++ {
+				s := strings.Repeat("a", at) + special + strings.Repeat("b", n-at)
+				want, _ := json.Marshal(s)
+				if got := AppendString(nil, s, true); !bytes.Equal(got, want) {
+					t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
+				}
+				end, plain, ok := String(want, 0)
+				if !ok || end != len(want) || plain != (bytes.IndexByte(want, '\\') < 0 && !strings.ContainsFunc(string(want), func(r rune) bool { return r >= 0x80 })) {
+					t.Fatalf("String(%s) = %d, %v, %v", want, end, plain, ok)
+				}
+				if special == `"` || special == `\` {
+					continue // unescaped, they end the string or start an escape
+				}
+				raw := []byte(`"` + s + `"`) // unescaped: invalid when it holds a control byte
+				_, _, ok = String(raw, 0)
+				var v string
+				valid := json.Unmarshal(raw, &v) == nil
+				if ok != valid {
+					t.Fatalf("String(%q) ok %v, encoding/json valid %v", raw, ok, valid)
+				}
+			}
 		}
 	}
 }

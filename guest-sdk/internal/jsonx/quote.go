@@ -3,6 +3,7 @@ package jsonx
 import (
 	"slices"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -10,10 +11,25 @@ const hexDigits = "0123456789abcdef"
 // AppendString appends s as a JSON string exactly as encoding/json
 // writes it: json.Marshal when escapeHTML, an Encoder with
 // SetEscapeHTML(false) otherwise.
-func AppendString[S ~string | ~[]byte](dst []byte, s S, escapeHTML bool) []byte {
+func AppendString(dst []byte, s string, escapeHTML bool) []byte {
 	dst = append(dst, '"')
 	start := 0
+	p := unsafe.Pointer(unsafe.StringData(s))
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) {
+			x := load(at(p, i))
+			m := special(x)
+			if escapeHTML {
+				m |= hasByteWord(x, '<') | hasByteWord(x, '>') | hasByteWord(x, '&')
+			}
+			if m != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
@@ -42,7 +58,7 @@ func AppendString[S ~string | ~[]byte](dst []byte, s S, escapeHTML bool) []byte 
 			continue
 		}
 		n := min(len(s)-i, utf8.UTFMax)
-		r, size := utf8.DecodeRuneInString(string(s[i : i+n]))
+		r, size := utf8.DecodeRuneInString(s[i : i+n])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
@@ -84,4 +100,9 @@ func AppendStringMap(dst []byte, m map[string]string) []byte {
 		dst = AppendString(dst, m[k], true)
 	}
 	return append(dst, '}')
+}
+
+// AppendStringBytes is AppendString of b's text.
+func AppendStringBytes(dst, b []byte, escapeHTML bool) []byte {
+	return AppendString(dst, asString(b), escapeHTML)
 }

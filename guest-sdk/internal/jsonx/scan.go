@@ -3,6 +3,7 @@ package jsonx
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds the nesting SkipValue follows; deeper documents take
@@ -32,7 +33,14 @@ func String(b []byte, i int) (end int, plain bool, ok bool) {
 		return 0, false, false
 	}
 	plain = true
+	p := unsafe.Pointer(unsafe.SliceData(b))
 	for i++; i < len(b); i++ {
+		for i+8 <= len(b) && special(load(at(p, i))) == 0 {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -138,7 +146,23 @@ func Number(b []byte, i int) (end int, ok bool) {
 // Value scans the JSON value starting at b[i] (no leading whitespace)
 // and returns the index just past it.
 func Value(b []byte, i int) (end int, ok bool) {
-	return value(b, i, 0)
+	// Scalars, most values, without the recursive scanner's frame.
+	if i < len(b) {
+		switch b[i] {
+		case '"':
+			end, _, ok := String(b, i)
+			return end, ok
+		case '{', '[':
+			return value(b, i, 0)
+		case 't':
+			return literal(b, i, "true")
+		case 'f':
+			return literal(b, i, "false")
+		case 'n':
+			return literal(b, i, "null")
+		}
+	}
+	return Number(b, i)
 }
 
 func value(b []byte, i, depth int) (int, bool) {
