@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 )
 
 // WorkerStats are what one compile-worker run cost.
@@ -21,3 +22,7 @@ var CompileRuntimeConfigForTest = compileRuntimeConfig
 func DefaultMemoryLimitPagesForTest() uint32 {
 	return uint32(Config{}.withDefaults().MaxMemoryBytes / 65536)
 }
+
+// EvictIdleForTest closes the instances idle since before cutoff, as the
+// janitor does every IdleTimeout/4.
+func EvictIdleForTest(e *Engine, cutoff time.Time) { e.evictIdle(cutoff) }
