@@ -72,6 +72,14 @@ func BenchmarkThousandConnections(b *testing.B) {
 		elapsed := time.Since(start)
 		peak := procStatusKiB(b, "VmHWM")
 		after := procStatusKiB(b, "VmRSS")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-inuse-MB")
+		b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "heap-resident-MB")
+		b.ReportMetric(float64(e.MemoryInUse())/(1<<20), "guest-memory-MB")
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "live-heap-MB")
 		engine.EvictIdleForTest(e, time.Now())
 		if n := e.Stats().Idle; n > 0 {
 			b.Fatalf("%d instances still idle after eviction", n)

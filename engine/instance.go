@@ -124,7 +124,7 @@ func (inst *instance) start(st *callState) error {
 func (inst *instance) close(ctx context.Context) {
 	if inst.mod != nil {
 		inst.mod.Close(ctx)
-		inst.mod = nil
+		inst.mod, inst.fns, inst.meter, inst.flags = nil, nil, nil, nil
 		inst.e.free(int64(inst.tableBytes))
 	}
 }

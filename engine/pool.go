@@ -61,6 +61,7 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	e.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		inst := p.idle[n-1]
+		p.idle[n-1] = nil // the backing array must not keep it past its close
 		p.idle = p.idle[:n-1]
 		e.idle--
 		e.mu.Unlock()
@@ -179,7 +180,12 @@ func (e *Engine) evictOneIdle() bool {
 		return false
 	}
 	inst := lru.idle[0]
-	lru.idle = append(lru.idle[:0], lru.idle[1:]...)
+	n := copy(lru.idle, lru.idle[1:])
+	// Clear the vacated slot: the pool outlives its instances, and a
+	// closed instance kept in its backing array kept the whole module
+	// instance (over 1 MiB of heap) alive.
+	lru.idle[n] = nil
+	lru.idle = lru.idle[:n]
 	lru.total--
 	e.idle--
 	e.mu.Unlock()
