@@ -26,3 +26,21 @@ func DefaultMemoryLimitPagesForTest() uint32 {
 // EvictIdleForTest closes the instances idle since before cutoff, as the
 // janitor does every IdleTimeout/4.
 func EvictIdleForTest(e *Engine, cutoff time.Time) { e.evictIdle(cutoff) }
+
+// HasMemoryImageForTest reports whether the module's instances start from
+// a memory image (image.go) rather than wazero's copy of its data.
+func HasMemoryImageForTest(m *Module) bool { return m.image != nil }
+
+// CopyMemoryImageForTest makes the module's instances copy its memory
+// image, as where it cannot be mapped (no memfd, not Linux).
+func CopyMemoryImageForTest(m *Module) {
+	im := m.image
+	if im.fd >= 0 {
+		flat := make([]byte, im.end)
+		if !readImageFile(im.fd, flat) {
+			panic("cannot read the image file")
+		}
+		im.close()
+		im.flat = flat
+	}
+}

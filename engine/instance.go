@@ -196,11 +196,16 @@ func (inst *instance) allocate(capacity, max uint64) experimental.LinearMemory {
 		capacity = inst.startBytes
 	}
 	m.reserved = capacity
+	im := inst.m.image
 	if m.region, m.unmap = reserveAddressSpace(max); m.region != nil {
 		m.buf = m.region[:0]
+		if im != nil && im.fd >= 0 && mapImage(m.region, im.fd, im.size) {
+			im = nil // the memory starts as the image
+		}
 	} else {
 		m.buf = make([]byte, 0, capacity)
 	}
+	m.pending = im
 	return m
 }
 
@@ -216,9 +221,21 @@ type cappedMemory struct {
 	region   []byte // the mapping, or nil
 	unmap    func()
 	reserved uint64 // bytes of the node budget this memory holds
+	// pending is the module's memory image when it could not be mapped:
+	// it is copied in as the memory first reaches its size.
+	pending *memImage
 }
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
+	buf := m.reallocate(size)
+	if im := m.pending; im != nil && uint64(len(buf)) >= im.end {
+		im.copyInto(buf)
+		m.pending = nil
+	}
+	return buf
+}
+
+func (m *cappedMemory) reallocate(size uint64) []byte {
 	if size > m.max {
 		m.inst.memHit.Store(true)
 		return nil

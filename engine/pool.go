@@ -283,7 +283,7 @@ func (e *Engine) evictModules(cutoff time.Time) {
 	}
 	e.mu.Unlock()
 	for _, m := range drop {
-		m.compiled.Close(context.Background())
+		m.release(context.Background())
 	}
 }
 
