@@ -27,9 +27,12 @@ func DefaultMemoryLimitPagesForTest() uint32 {
 // janitor does every IdleTimeout/4.
 func EvictIdleForTest(e *Engine, cutoff time.Time) { e.evictIdle(cutoff) }
 
-// HasMemoryImageForTest reports whether the module's instances start from
-// a memory image (image.go) rather than wazero's copy of its data.
-func HasMemoryImageForTest(m *Module) bool { return m.image != nil }
+// MemoryImageForTest reports whether the module's instances start from a
+// memory image (image.go) rather than wazero's copy of its data, and
+// whether that image is mapped rather than copied.
+func MemoryImageForTest(m *Module) (image, mapped bool) {
+	return m.image != nil, m.image != nil && m.image.fd >= 0
+}
 
 // CopyMemoryImageForTest makes the module's instances copy its memory
 // image, as where it cannot be mapped (no memfd, not Linux).

@@ -32,7 +32,9 @@ func newMemImage(segs []wasmbin.DataSegment) *memImage {
 	for _, s := range segs {
 		copy(flat[s.Offset:], s.Data)
 	}
-	if fd, ok := newImageFile(flat, im.size); ok {
+	if im.end < minMappedImage {
+		im.flat = flat // copied: cheaper than a mapping's system calls
+	} else if fd, ok := newImageFile(flat, im.size); ok {
 		im.fd = fd
 	} else {
 		im.flat = flat
@@ -42,6 +44,9 @@ func newMemImage(segs []wasmbin.DataSegment) *memImage {
 
 // osPage is the granularity of a mapping.
 const osPage = 4096
+
+// minMappedImage is the smallest image mapped rather than copied.
+const minMappedImage = 64 << 10
 
 // copyInto writes the image to the start of buf, which holds zeros and
 // is at least im.end long: for a memory that could not map it.

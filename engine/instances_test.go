@@ -2,9 +2,6 @@ package engine_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,31 +63,13 @@ func TestIdleCapEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 }
 
-// buildWAT assembles a WAT file of testdata/wat with wabt's wat2wasm.
-func buildWAT(t *testing.T, name string) []byte {
-	t.Helper()
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
-	}
-	out := filepath.Join(t.TempDir(), name+".wasm")
-	if b, err := exec.Command(tool, filepath.Join("testdata", "wat", name+".wat"), "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	wasm, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wasm
-}
-
 // TestMemoryImage: instances of a module start from one shared image of
 // its data (mapped copy-on-write, or copied where it cannot be mapped),
 // and each behaves as a fresh instance: what one writes over the image,
 // or a trap, is never seen by another; globals and _initialize are its
 // own.
 func TestMemoryImage(t *testing.T) {
-	wasm := buildWAT(t, "image")
+	wasm := watGuest(t, "image")
 	for _, mode := range []string{"mapped", "copied"} {
 		t.Run(mode, func(t *testing.T) {
 			e := newEngine(t, engine.Config{})
@@ -98,8 +77,8 @@ func TestMemoryImage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !engine.HasMemoryImageForTest(m) {
-				t.Fatal("the module's data did not become a memory image")
+			if image, mapped := engine.MemoryImageForTest(m); !image || !mapped {
+				t.Fatalf("the module's data became an image: %v, mapped: %v", image, mapped)
 			}
 			if mode == "copied" {
 				engine.CopyMemoryImageForTest(m)
@@ -154,8 +133,8 @@ func TestMemoryImageGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, m := range map[string]*engine.Module{"basic": basic, "static": static} {
-		if !engine.HasMemoryImageForTest(m) {
-			t.Fatalf("%s: the module's data did not become a memory image", name)
+		if image, mapped := engine.MemoryImageForTest(m); !image || !mapped {
+			t.Fatalf("%s: the module's data became an image: %v, mapped: %v", name, image, mapped)
 		}
 	}
 	t.Run("env per connection", func(t *testing.T) {

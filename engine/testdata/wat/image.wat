@@ -7,13 +7,13 @@
   (memory (export "memory") 2)
   ;; A JSON string, 10 bytes, in the image.
   (data (i32.const 1024) "\"pristine\"")
-  ;; Far from the first: a second page of the image.
-  (data (i32.const 40000) "[")
+  ;; Far from the first (the image is mapped from 64 KiB on).
+  (data (i32.const 100000) "[")
   (global $calls (mut i32) (i32.const 0))
   (func (export "sluice_abi_version") (result i32) (i32.const 1))
   ;; _initialize counts into a byte beyond the image: 1 in every instance.
   (func (export "_initialize")
-    (i32.store8 (i32.const 70000) (i32.add (i32.load8_u (i32.const 70000)) (i32.const 1))))
+    (i32.store8 (i32.const 120000) (i32.add (i32.load8_u (i32.const 120000)) (i32.const 1))))
   ;; getUser answers the string in the image.
   (func (export "getUser") (param i32) (result i32)
     (call $output_write (i32.const 1024) (i32.const 10))
@@ -27,11 +27,11 @@
   ;; instance's calls, the byte _initialize's runs.
   (func (export "login") (param i32) (result i32)
     (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
-    (i32.store8 (i32.const 40001) (i32.add (i32.const 48) (global.get $calls)))
-    (i32.store8 (i32.const 40002) (i32.const 44))
-    (i32.store8 (i32.const 40003) (i32.add (i32.const 48) (i32.load8_u (i32.const 70000))))
-    (i32.store8 (i32.const 40004) (i32.const 93))
-    (call $output_write (i32.const 40000) (i32.const 5))
+    (i32.store8 (i32.const 100001) (i32.add (i32.const 48) (global.get $calls)))
+    (i32.store8 (i32.const 100002) (i32.const 44))
+    (i32.store8 (i32.const 100003) (i32.add (i32.const 48) (i32.load8_u (i32.const 120000))))
+    (i32.store8 (i32.const 100004) (i32.const 93))
+    (call $output_write (i32.const 100000) (i32.const 5))
     (i32.const 0))
   ;; validatePassword scribbles over the image, then traps.
   (func (export "validatePassword") (param i32) (result i32)
