@@ -23,7 +23,7 @@ type instance struct {
 	e           *Engine
 	m           *Module
 	mod         api.Module
-	fns         map[string]api.Function
+	fns         map[string]api.Function // made at a function's first call: each has a stack
 	meter       api.Global // fuel and the estimate of the call stack (wasmbin.MeterExport)
 	flags       api.Global // limits the code hit (wasmbin.FlagsExport)
 	memLimit    uint64     // the call's memory quota
@@ -62,7 +62,7 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		return nil, e.nodeMemoryError()
 	}
 	inst := &instance{e: e, m: m, memLimit: memLimit, linearMax: linearMax, tableBytes: tableBytes, startBytes: minBytes,
-		fns: make(map[string]api.Function, len(m.info.Functions))}
+		fns: make(map[string]api.Function, 2)}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStdout(&logWriter{inst: inst, stream: streamStdout}).
@@ -95,10 +95,18 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	inst.mod = mod
 	inst.meter = mod.ExportedGlobal(wasmbin.MeterExport)
 	inst.flags = mod.ExportedGlobal(wasmbin.FlagsExport)
-	for _, fn := range m.info.Functions {
-		inst.fns[fn] = mod.ExportedFunction(fn)
-	}
 	return inst, nil
+}
+
+// function returns the exported function name, made once per instance:
+// wazero gives each its own call stack, so only those called are made.
+func (inst *instance) function(name string) api.Function {
+	f := inst.fns[name]
+	if f == nil {
+		f = inst.mod.ExportedFunction(name)
+		inst.fns[name] = f
+	}
+	return f
 }
 
 // memoryError is an instance that cannot be made within a memory limit.
