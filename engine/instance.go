@@ -24,10 +24,10 @@ type instance struct {
 	m           *Module
 	mod         api.Module
 	fns         map[string]api.Function // made at a function's first call: each has a stack
-	meter       api.Global // fuel and the estimate of the call stack (wasmbin.MeterExport)
-	flags       api.Global // limits the code hit (wasmbin.FlagsExport)
-	memLimit    uint64     // the call's memory quota
-	linearMax   uint64     // memLimit less what the tables can take
+	meter       api.Global              // fuel and the estimate of the call stack (wasmbin.MeterExport)
+	flags       api.Global              // limits the code hit (wasmbin.FlagsExport)
+	memLimit    uint64                  // the call's memory quota
+	linearMax   uint64                  // memLimit less what the tables can take
 	memHit      atomic.Bool
 	nodeMemHit  atomic.Bool // the node's memory budget refused a grow
 	tableBytes  uint64      // reserved in the node budget for the tables
