@@ -80,7 +80,10 @@ func BenchmarkThousandConnections(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "live-heap-MB")
+		evictStart, cpuEvict := time.Now(), cpuTime()
 		engine.EvictIdleForTest(e, time.Now())
+		b.ReportMetric(float64(time.Since(evictStart).Microseconds())/1000, "eviction-ms")
+		b.ReportMetric(float64((cpuTime()-cpuEvict).Microseconds())/1000, "eviction-cpu-ms")
 		if n := e.Stats().Idle; n > 0 {
 			b.Fatalf("%d instances still idle after eviction", n)
 		}

@@ -224,6 +224,11 @@ func (e *Engine) janitor() {
 	}
 }
 
+// scavengeAfter is how many instances one eviction must close before it
+// returns the freed heap to the OS at once; fewer free too little to pay
+// for a forced GC, and the background scavenger returns it.
+const scavengeAfter = 16
+
 // evictIdle closes every idle instance last used before cutoff.
 func (e *Engine) evictIdle(cutoff time.Time) {
 	var stale []*instance
@@ -249,11 +254,11 @@ func (e *Engine) evictIdle(cutoff time.Time) {
 	for _, inst := range stale {
 		inst.close(context.Background())
 	}
-	if len(stale) > 0 {
-		// Closed instances leave their host-side structures (about 1 MiB
-		// each) in the Go heap; the runtime's background scavenger would
-		// return those pages over minutes. Give them back now: a forced
-		// GC at most once per janitor tick (RATIONALE.md).
+	if len(stale) >= scavengeAfter {
+		// Closed instances leave their host-side structures in the Go
+		// heap, and what the calls allocated; the runtime's background
+		// scavenger would return those pages over minutes. Give them back
+		// now: a forced GC at most once per janitor tick (RATIONALE.md).
 		debug.FreeOSMemory()
 	}
 }
