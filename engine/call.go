@@ -179,7 +179,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		started = callErr == nil
 	}
 	if callErr == nil {
-		res, callErr = inst.fns[req.Function].Call(st.ctx, uint64(len(req.Input)))
+		res, callErr = inst.function(req.Function).Call(st.ctx, uint64(len(req.Input)))
 	}
 	inst.cur.Store(nil)
 	if st.ticket != nil {

@@ -8,7 +8,9 @@
 // one function per call under per-call Limits: a wall-clock timeout, a
 // memory cap, input, output and log sizes, and a host-call budget. Each
 // limit hit ends the call with the matching *Error code and discards the
-// instance; the host is never harmed.
+// instance; the host is never harmed. Every instance of a module starts
+// from one copy-on-write image of the module's data (image.go), and still
+// runs its own start function and _initialize, under its own env.
 //
 // Host calls (databases, HTTP, password hashes) are served by a Host the
 // caller passes with each call; the engine counts, times and traces them.

@@ -264,6 +264,17 @@ func (e *Engine) Close(ctx context.Context) error {
 	for _, p := range pools {
 		p.drain(ctx)
 	}
+	e.mu.Lock()
+	for _, ent := range e.modules {
+		select {
+		case <-ent.ready:
+			if ent.mod != nil {
+				ent.mod.image.close()
+			}
+		default: // still compiling: its image file stays open until the process ends
+		}
+	}
+	e.mu.Unlock()
 	return e.closeRuntimes(ctx)
 }
 
@@ -283,6 +294,9 @@ type Module struct {
 	hasInit      bool   // exports _initialize
 	hasStart     bool   // had a start function, now exported (wasmbin.StartExport)
 	tableEntries uint64 // the most entries its tables can hold
+	// image is the memory its data segments lay out, which wazero does
+	// not see (image.go); nil: wazero writes the data itself.
+	image *memImage
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last call
 	evicted  atomic.Bool  // its compiled code was released
@@ -413,13 +427,19 @@ func (e *Engine) compile(ctx context.Context, tenant string, wasm []byte, info *
 		prep = prepared{code: p.Code, tableEntries: p.TableEntries, hasStart: p.HasStart}
 	}
 	m.info.ABIVersion, m.tableEntries, m.hasStart = prep.abiVersion, prep.tableEntries, prep.hasStart
+	code := prep.code
+	if stripped, segs, ok := wasmbin.SplitData(prep.code); ok {
+		code, m.image = stripped, newMemImage(segs)
+	}
 	// Compile in a bounded child process first (compile_worker.go); the
 	// compile below then finds its result in the cache.
-	if err := e.compileInWorker(ctx, prep.code, false, cached); err != nil {
+	if err := e.compileInWorker(ctx, code, false, cached); err != nil {
+		m.image.close()
 		return nil, err
 	}
-	compiled, err := e.runtime.CompileModule(ctx, prep.code)
+	compiled, err := e.runtime.CompileModule(ctx, code)
 	if err != nil {
+		m.image.close()
 		return nil, &ModuleError{Reason: err.Error()}
 	}
 	m.compiled = compiled
@@ -431,7 +451,7 @@ func (e *Engine) compile(ctx context.Context, tenant string, wasm []byte, info *
 			want = nil
 		}
 		if !sameTypes(def.ParamTypes(), want) || !sameTypes(def.ResultTypes(), []api.ValueType{api.ValueTypeI32}) {
-			compiled.Close(ctx)
+			m.release(ctx)
 			return nil, &ModuleError{Reason: fmt.Sprintf("export %s has the wrong signature (see guest-sdk/ABI.md)", fn)}
 		}
 	}
@@ -440,17 +460,23 @@ func (e *Engine) compile(ctx context.Context, tenant string, wasm []byte, info *
 	}
 	version, err := e.probe(ctx, tenant, m)
 	if err != nil {
-		compiled.Close(ctx)
+		m.release(ctx)
 		return nil, err
 	}
 	m.info.ABIVersion = version
 	if version != ABIVersion {
-		compiled.Close(ctx)
+		m.release(ctx)
 		return nil, &ModuleError{Reason: fmt.Sprintf("speaks ABI version %d; this Sluice speaks version %d", version, ABIVersion)}
 	}
 	prep.abiVersion = version
 	e.writePrepared(info.SHA256, prep)
 	return m, nil
+}
+
+// release frees the module's compiled code and memory image.
+func (m *Module) release(ctx context.Context) {
+	m.compiled.Close(ctx)
+	m.image.close()
 }
 
 // probe proves that a module links, starts and speaks an ABI version, in

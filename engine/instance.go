@@ -23,11 +23,11 @@ type instance struct {
 	e           *Engine
 	m           *Module
 	mod         api.Module
-	fns         map[string]api.Function
-	meter       api.Global // fuel and the estimate of the call stack (wasmbin.MeterExport)
-	flags       api.Global // limits the code hit (wasmbin.FlagsExport)
-	memLimit    uint64     // the call's memory quota
-	linearMax   uint64     // memLimit less what the tables can take
+	fns         map[string]api.Function // made at a function's first call: each has a stack
+	meter       api.Global              // fuel and the estimate of the call stack (wasmbin.MeterExport)
+	flags       api.Global              // limits the code hit (wasmbin.FlagsExport)
+	memLimit    uint64                  // the call's memory quota
+	linearMax   uint64                  // memLimit less what the tables can take
 	memHit      atomic.Bool
 	nodeMemHit  atomic.Bool // the node's memory budget refused a grow
 	tableBytes  uint64      // reserved in the node budget for the tables
@@ -62,7 +62,7 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 		return nil, e.nodeMemoryError()
 	}
 	inst := &instance{e: e, m: m, memLimit: memLimit, linearMax: linearMax, tableBytes: tableBytes, startBytes: minBytes,
-		fns: make(map[string]api.Function, len(m.info.Functions))}
+		fns: make(map[string]api.Function, 2)}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStdout(&logWriter{inst: inst, stream: streamStdout}).
@@ -95,10 +95,18 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	inst.mod = mod
 	inst.meter = mod.ExportedGlobal(wasmbin.MeterExport)
 	inst.flags = mod.ExportedGlobal(wasmbin.FlagsExport)
-	for _, fn := range m.info.Functions {
-		inst.fns[fn] = mod.ExportedFunction(fn)
-	}
 	return inst, nil
+}
+
+// function returns the exported function name, made once per instance:
+// wazero gives each its own call stack, so only those called are made.
+func (inst *instance) function(name string) api.Function {
+	f := inst.fns[name]
+	if f == nil {
+		f = inst.mod.ExportedFunction(name)
+		inst.fns[name] = f
+	}
+	return f
 }
 
 // memoryError is an instance that cannot be made within a memory limit.
@@ -124,7 +132,7 @@ func (inst *instance) start(st *callState) error {
 func (inst *instance) close(ctx context.Context) {
 	if inst.mod != nil {
 		inst.mod.Close(ctx)
-		inst.mod = nil
+		inst.mod, inst.fns, inst.meter, inst.flags = nil, nil, nil, nil
 		inst.e.free(int64(inst.tableBytes))
 	}
 }
@@ -196,11 +204,16 @@ func (inst *instance) allocate(capacity, max uint64) experimental.LinearMemory {
 		capacity = inst.startBytes
 	}
 	m.reserved = capacity
+	im := inst.m.image
 	if m.region, m.unmap = reserveAddressSpace(max); m.region != nil {
 		m.buf = m.region[:0]
+		if im != nil && im.fd >= 0 && mapImage(m.region, im.fd, im.size) {
+			im = nil // the memory starts as the image
+		}
 	} else {
 		m.buf = make([]byte, 0, capacity)
 	}
+	m.pending = im
 	return m
 }
 
@@ -216,9 +229,21 @@ type cappedMemory struct {
 	region   []byte // the mapping, or nil
 	unmap    func()
 	reserved uint64 // bytes of the node budget this memory holds
+	// pending is the module's memory image when it could not be mapped:
+	// it is copied in as the memory first reaches its size.
+	pending *memImage
 }
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
+	buf := m.reallocate(size)
+	if im := m.pending; im != nil && uint64(len(buf)) >= im.end {
+		im.copyInto(buf)
+		m.pending = nil
+	}
+	return buf
+}
+
+func (m *cappedMemory) reallocate(size uint64) []byte {
 	if size > m.max {
 		m.inst.memHit.Store(true)
 		return nil

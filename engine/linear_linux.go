@@ -2,7 +2,11 @@
 
 package engine
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // reserveAddressSpace maps n bytes of address space, readable and
 // writable, that the kernel backs with zeroed pages only as they are
@@ -21,3 +25,50 @@ func reserveAddressSpace(n uint64) (region []byte, release func()) {
 	}
 	return b, func() { _ = unix.Munmap(b) }
 }
+
+// newImageFile puts a memory image in an anonymous in-memory file (a
+// memfd) of size bytes, for mapImage.
+func newImageFile(flat []byte, size uint64) (int, bool) {
+	fd, err := unix.MemfdCreate("sluice-memory-image", unix.MFD_CLOEXEC)
+	if err != nil {
+		return -1, false
+	}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		unix.Close(fd)
+		return -1, false
+	}
+	for off := 0; off < len(flat); {
+		n, err := unix.Pwrite(fd, flat[off:], int64(off))
+		if err != nil || n <= 0 {
+			unix.Close(fd)
+			return -1, false
+		}
+		off += n
+	}
+	return fd, true
+}
+
+// mapImage maps the first size bytes of the image file fd over the start
+// of region, privately: the memory reads the image and a write copies
+// only the page it touches. Unmapping region unmaps it too.
+func mapImage(region []byte, fd int, size uint64) bool {
+	if size == 0 || size > uint64(len(region)) {
+		return size == 0
+	}
+	_, err := unix.MmapPtr(fd, 0, unsafe.Pointer(&region[0]), uintptr(size),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	return err == nil
+}
+
+func readImageFile(fd int, buf []byte) bool {
+	for off := 0; off < len(buf); {
+		n, err := unix.Pread(fd, buf[off:], int64(off))
+		if err != nil || n <= 0 {
+			return false
+		}
+		off += n
+	}
+	return true
+}
+
+func closeImageFile(fd int) { _ = unix.Close(fd) }

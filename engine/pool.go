@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"time"
 )
 
@@ -60,6 +61,7 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 	e.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		inst := p.idle[n-1]
+		p.idle[n-1] = nil // the backing array must not keep it past its close
 		p.idle = p.idle[:n-1]
 		e.idle--
 		e.mu.Unlock()
@@ -178,7 +180,12 @@ func (e *Engine) evictOneIdle() bool {
 		return false
 	}
 	inst := lru.idle[0]
-	lru.idle = append(lru.idle[:0], lru.idle[1:]...)
+	n := copy(lru.idle, lru.idle[1:])
+	// Clear the vacated slot: the pool outlives its instances, and a
+	// closed instance kept in its backing array kept the whole module
+	// instance (over 1 MiB of heap) alive.
+	lru.idle[n] = nil
+	lru.idle = lru.idle[:n]
 	lru.total--
 	e.idle--
 	e.mu.Unlock()
@@ -217,6 +224,11 @@ func (e *Engine) janitor() {
 	}
 }
 
+// scavengeAfter is how many instances one eviction must close before it
+// returns the freed heap to the OS at once; fewer free too little to pay
+// for a forced GC, and the background scavenger returns it.
+const scavengeAfter = 16
+
 // evictIdle closes every idle instance last used before cutoff.
 func (e *Engine) evictIdle(cutoff time.Time) {
 	var stale []*instance
@@ -241,6 +253,13 @@ func (e *Engine) evictIdle(cutoff time.Time) {
 	e.mu.Unlock()
 	for _, inst := range stale {
 		inst.close(context.Background())
+	}
+	if len(stale) >= scavengeAfter {
+		// Closed instances leave their host-side structures in the Go
+		// heap, and what the calls allocated; the runtime's background
+		// scavenger would return those pages over minutes. Give them back
+		// now: a forced GC at most once per janitor tick (RATIONALE.md).
+		debug.FreeOSMemory()
 	}
 }
 
@@ -269,7 +288,7 @@ func (e *Engine) evictModules(cutoff time.Time) {
 	}
 	e.mu.Unlock()
 	for _, m := range drop {
-		m.compiled.Close(context.Background())
+		m.release(context.Background())
 	}
 }
 

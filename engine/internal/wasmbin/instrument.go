@@ -78,16 +78,17 @@ type Options struct {
 }
 
 const (
-	secCustom   = 0
-	secType     = 1
-	secFunction = 3
-	secTable    = 4
-	secMemory   = 5
-	secGlobal   = 6
-	secStart    = 8
-	secElement  = 9
-	secCode     = 10
-	secTag      = 13
+	secCustom    = 0
+	secType      = 1
+	secFunction  = 3
+	secTable     = 4
+	secMemory    = 5
+	secGlobal    = 6
+	secStart     = 8
+	secElement   = 9
+	secCode      = 10
+	secDataCount = 12
+	secTag       = 13
 )
 
 // Instrument returns a copy of the module in which the code counts down
@@ -112,6 +113,7 @@ const (
 // calls, ref.func, exports, elements and global initialisers are
 // renumbered. A start function is removed from the start section and
 // exported as StartExport. Tables are capped to opts.MaxTableEntries.
+// Active data segments are merged into contiguous runs (mergeData).
 // Debug and name sections, whose offsets and indices would no longer
 // hold, are dropped.
 func Instrument(b []byte, opts Options) (*Prepared, error) {
@@ -170,6 +172,7 @@ type instrumenter struct {
 	hasImportSec   bool
 	hasTypeSec     bool
 	hasGlobalSec   bool
+	hasDataCount   bool // memory.init and data.drop may name segments
 	hasExportSec   bool
 	hasMemoryDecl  bool
 	memoryImported bool
@@ -227,6 +230,8 @@ func (in *instrumenter) scan() error {
 			for i := uint32(0); i < n && r.err == nil; i++ {
 				in.funcTypes = append(in.funcTypes, r.u32())
 			}
+		case secDataCount:
+			in.hasDataCount = true
 		case secGlobal:
 			in.hasGlobalSec = true
 			in.ownGlobals = r.u32()
@@ -376,6 +381,11 @@ func (in *instrumenter) emit() (*Prepared, error) {
 				return nil, err
 			}
 			emit(s.id, c)
+		case secData:
+			if !in.hasDataCount {
+				content = mergeData(content)
+			}
+			emit(s.id, content)
 		default:
 			emit(s.id, content)
 		}
