@@ -9,9 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -118,15 +116,6 @@ func cannedSelect(query string, row map[string]any, types map[string]string) (js
 	return json.Marshal(map[string]any{"columns": columns, "types": typs, "rows": [][]any{cells}})
 }
 
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // splitTop splits s at the commas outside parentheses and quotes.
 func splitTop(s string) []string {
 	var parts []string
@@ -175,7 +164,7 @@ func BenchmarkShippedPostgres(b *testing.B) {
 			}
 			b.Logf("output %s", res.Output)
 			b.ReportAllocs()
-			cpu0 := cpuTime(b)
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if _, err := e.Call(context.Background(), m, req); err != nil {
 					b.Fatal(err)
@@ -183,7 +172,7 @@ func BenchmarkShippedPostgres(b *testing.B) {
 			}
 			// The machine is shared: CPU time moves less than wall time
 			// when other processes run.
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N)/1e3, "cpu-µs/op")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1e3, "cpu-µs/op")
 		})
 	}
 }
