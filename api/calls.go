@@ -10,17 +10,13 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/internal/invoke"
+	"github.com/sluice-dev/sluice/internal/jsonx"
+	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
 
 // callContext is the "context" every connector input carries.
-type callContext struct {
-	Tenant     string `json:"tenant"`
-	Connection string `json:"connection"`
-	RequestID  string `json:"requestId"`
-	IP         string `json:"ip,omitempty"`
-	UserAgent  string `json:"userAgent,omitempty"`
-}
+type callContext = userflow.CallContext
 
 func (s *Server) callContext(c echo.Context, conn store.Connection) callContext {
 	return callContext{
@@ -123,7 +119,8 @@ func (s *Server) debug(c echo.Context) error {
 }
 
 // withContext adds "context" to an input object that has none. A missing
-// or null input is {}.
+// or null input is {}. input was checked to be JSON when the request
+// was decoded: the context is spliced in, not decoded and encoded again.
 func withContext(input json.RawMessage, cc callContext) ([]byte, error) {
 	trimmed := bytes.TrimSpace(input)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
@@ -132,19 +129,10 @@ func withContext(input json.RawMessage, cc callContext) ([]byte, error) {
 	if trimmed[0] != '{' {
 		return nil, invalidField("input", "must be a JSON object")
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return nil, invalidField("input", "must be a JSON object")
-	}
-	if _, ok := fields["context"]; ok {
+	if jsonx.HasKey(trimmed, "context") {
 		return trimmed, nil
 	}
-	ctxJSON, err := json.Marshal(cc)
-	if err != nil {
-		return nil, err
-	}
-	fields["context"] = ctxJSON
-	return json.Marshal(fields)
+	return cc.WithContext(trimmed), nil
 }
 
 type testRequest struct {
@@ -198,11 +186,11 @@ func (s *Server) test(c echo.Context) error {
 	input, err := json.Marshal(map[string]any{
 		"query":    loginQuery(strings.TrimSpace(*req.Account)),
 		"password": *req.Password,
-		"context":  s.callContext(c, conn),
 	})
 	if err != nil {
 		return err
 	}
+	input = s.callContext(c, conn).WithContext(input)
 	res, err := s.call(c, t, conn, 0, "login", input)
 	if err != nil {
 		return err

@@ -175,7 +175,8 @@ func (s *Service) audit(ctx context.Context, c Conn, action, subject string, sta
 	}
 }
 
-// call runs a connector function with input plus the call context.
+// call runs a connector function with input, a map encoded as a JSON
+// object, plus the call context spliced in (not encoded again).
 func call(ctx context.Context, c Conn, function string, input map[string]any) (json.RawMessage, error) {
 	if c.Disabled {
 		return nil, ErrDisabled
@@ -183,8 +184,11 @@ func call(ctx context.Context, c Conn, function string, input map[string]any) (j
 	if !c.Connector.Implements(function) {
 		return nil, engine.NotImplemented(function)
 	}
-	input["context"] = c.Context
-	out, err := c.Connector.Call(ctx, function, input)
+	in, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.Connector.Call(ctx, function, c.Context.WithContext(in))
 	var ee *engine.Error
 	if errors.As(err, &ee) {
 		return nil, &ConnectorError{Function: function, Err: ee}
