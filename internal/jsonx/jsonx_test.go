@@ -69,3 +69,12 @@ func TestExtend(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
+	for _, f := range []float64{0, 0.001, 0.123, 1, 12.5, 1234.567, 1e-7, 3.5e-9, 1e21, 123456789012345678901234.0, -0.25} {
+		want, _ := json.Marshal(f)
+		if got := jsonx.AppendFloat(nil, f); string(got) != string(want) {
+			t.Errorf("AppendFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
