@@ -63,7 +63,7 @@ func (fc *flowConnector) Call(ctx context.Context, fn string, in json.RawMessage
 		return nil, engine.NotImplemented(fn)
 	}
 	for {
-		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in})
+		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in, Quiet: true})
 		var qe *invoke.QuotaError
 		if fc.wait && errors.As(err, &qe) {
 			select {

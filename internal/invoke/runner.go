@@ -65,6 +65,8 @@ type Runner struct {
 	versions map[versionKey]string     // module sha256 of a connection's version
 
 	inflight inflight
+
+	observe func([]engine.HostCall) // metrics.observeHostCalls, bound once
 }
 
 // New returns a Runner over cfg.
@@ -75,13 +77,15 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Runner{
+	r := &Runner{
 		cfg:      cfg,
 		quotas:   newLimiter(),
 		metrics:  newMetrics(cfg.Engine),
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
-	}, nil
+	}
+	r.observe = r.metrics.observeHostCalls
+	return r, nil
 }
 
 // Call is one connector call.
@@ -97,6 +101,10 @@ type Call struct {
 	Function string
 	// Input is the function's JSON input, "context" included.
 	Input []byte
+	// Quiet: the caller shows neither the call's logs nor its host-call
+	// trace (the user flows), so the engine keeps neither (the metrics
+	// still count the host calls). The debug and test routes are not.
+	Quiet bool
 }
 
 // Admit takes one call of the tenant's quotas for work other than a
@@ -167,6 +175,8 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Env:      hc.Env(conn.Env),
 		Limits:   quotaLimits(r.cfg.Limits, t.Quotas),
 		Host:     host,
+		Quiet:    c.Quiet,
+		Observe:  r.observe,
 	}
 	res, err := r.cfg.Engine.Call(ctx, mod, req)
 	if errors.Is(err, engine.ErrEvicted) {
