@@ -3,7 +3,7 @@ package invoke
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -236,7 +236,7 @@ func (r *Runner) Collect(ch chan<- prometheus.Metric) { r.metrics.collect(ch) }
 // poolName names the engine pool of one configuration of a connection,
 // so a new configuration never reuses instances holding the old env.
 func poolName(c store.Connection) string {
-	return fmt.Sprintf("%s@%d", c.Name, c.ConfigVersion)
+	return c.Name + "@" + strconv.Itoa(c.ConfigVersion)
 }
 
 // hostConnection is what host functions need of a connection of a
