@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/store"
@@ -18,9 +20,10 @@ import (
 // and the host-call trace). (Logins are a password check's cost: the
 // static template hashes in the guest, the postgres one runs bcrypt.) The connectors are
 // examples/static (canned users: what the route itself costs) and
-// examples/postgres on the test PostgreSQL with 5 000 users. ns/op and
-// allocs/op count the client, the server and the engine together
-// (BENCHMARKS.md, "Lean routes").
+// examples/postgres on the test PostgreSQL with 5 000 users. ns/op,
+// allocs/op and cpu-µs/op (the process's user and system CPU time per
+// call) count the client, the server and the engine together, not
+// PostgreSQL (BENCHMARKS.md, "Lean routes").
 func BenchmarkRoutes(b *testing.B) {
 	spec := storeSpec{name: "sqlite", cfg: store.Config{DataDir: b.TempDir(), MasterKey: testKey()}}
 	e := newEnv(b, spec, func(c *envConfig) { c.logTo = io.Discard })
@@ -77,12 +80,23 @@ func BenchmarkRoutes(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
+				cpu0 := processCPU()
 				for b.Loop() {
 					if err := do(); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 			})
 		}
 	}
+}
+
+// processCPU is the CPU time (user and system) the process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
