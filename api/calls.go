@@ -4,23 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/internal/invoke"
+	"github.com/sluice-dev/sluice/internal/jsonx"
+	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
 
 // callContext is the "context" every connector input carries.
-type callContext struct {
-	Tenant     string `json:"tenant"`
-	Connection string `json:"connection"`
-	RequestID  string `json:"requestId"`
-	IP         string `json:"ip,omitempty"`
-	UserAgent  string `json:"userAgent,omitempty"`
-}
+type callContext = userflow.CallContext
 
 func (s *Server) callContext(c echo.Context, conn store.Connection) callContext {
 	return callContext{
@@ -59,35 +56,69 @@ type debugRequest struct {
 	Version  int             `json:"version"`
 }
 
-// debugResponse is what the console shows beside the script editor.
-type debugResponse struct {
-	OK          bool              `json:"ok"`
-	Result      json.RawMessage   `json:"result,omitempty"`
-	Error       *engine.Error     `json:"error,omitempty"`
-	Logs        []engine.LogEntry `json:"logs"`
-	HostCalls   []engine.HostCall `json:"hostCalls"`
-	DurationMs  float64           `json:"durationMs"`
-	MemoryBytes uint64            `json:"memoryBytes"`
-}
-
-func debugDTO(res *engine.Result) debugResponse {
-	out := debugResponse{
-		OK: res.Error == nil, Error: res.Error, Logs: res.Logs, HostCalls: res.Trace,
-		DurationMs: float64(res.Duration.Microseconds()) / 1000, MemoryBytes: res.MemoryBytes,
+// debugAnswer writes the answer of the debug and test routes, what the
+// console shows beside the script editor:
+// {"ok","result"?,"error"?,"logs","hostCalls","durationMs","memoryBytes"}.
+// It is written by hand, not through encoding/json: the result is the
+// connector's output as the engine checked it (valid JSON), copied
+// rather than checked and compacted again.
+func debugAnswer(c echo.Context, res *engine.Result) error {
+	n := 128 + len(res.Output) + 96*len(res.Trace)
+	for _, l := range res.Logs {
+		n += 48 + len(l.Message)
 	}
-	if out.OK {
-		out.Result = res.Output
-		if len(out.Result) == 0 {
-			out.Result = json.RawMessage("null")
+	b := make([]byte, 0, n)
+	if res.Error == nil {
+		b = append(b, `{"ok":true,"result":`...)
+		if len(res.Output) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, res.Output...)
 		}
+	} else {
+		errJSON, err := json.Marshal(res.Error)
+		if err != nil {
+			return err
+		}
+		b = append(b, `{"ok":false,"error":`...)
+		b = append(b, errJSON...)
 	}
-	if out.Logs == nil {
-		out.Logs = []engine.LogEntry{}
+	b = append(b, `,"logs":[`...)
+	for i, l := range res.Logs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"stream":`...)
+		b = jsonx.AppendString(b, l.Stream)
+		b = append(b, `,"level":`...)
+		b = jsonx.AppendString(b, l.Level)
+		b = append(b, `,"message":`...)
+		b = jsonx.AppendString(b, l.Message)
+		b = append(b, '}')
 	}
-	if out.HostCalls == nil {
-		out.HostCalls = []engine.HostCall{}
+	b = append(b, `],"hostCalls":`...)
+	if len(res.Trace) == 0 {
+		b = append(b, "[]"...)
+	} else {
+		trace, err := json.Marshal(res.Trace)
+		if err != nil {
+			return err
+		}
+		b = append(b, trace...)
 	}
-	return out
+	b = append(b, `,"durationMs":`...)
+	b = jsonx.AppendFloat(b, float64(res.Duration.Microseconds())/1000)
+	b = append(b, `,"memoryBytes":`...)
+	b = strconv.AppendUint(b, res.MemoryBytes, 10)
+	b = append(b, '}')
+	if c.Request().URL.RawQuery != "" && c.QueryParams().Has("pretty") { // as c.JSON does
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", "  "); err != nil {
+			return err
+		}
+		b = out.Bytes()
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, append(b, '\n'))
 }
 
 // POST /v1/connections/{name}/debug {"function","input","version"?}: 200
@@ -119,11 +150,12 @@ func (s *Server) debug(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, debugDTO(res))
+	return debugAnswer(c, res)
 }
 
 // withContext adds "context" to an input object that has none. A missing
-// or null input is {}.
+// or null input is {}. input was checked to be JSON when the request
+// was decoded: the context is spliced in, not decoded and encoded again.
 func withContext(input json.RawMessage, cc callContext) ([]byte, error) {
 	trimmed := bytes.TrimSpace(input)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
@@ -132,19 +164,10 @@ func withContext(input json.RawMessage, cc callContext) ([]byte, error) {
 	if trimmed[0] != '{' {
 		return nil, invalidField("input", "must be a JSON object")
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return nil, invalidField("input", "must be a JSON object")
-	}
-	if _, ok := fields["context"]; ok {
+	if jsonx.HasKey(trimmed, "context") {
 		return trimmed, nil
 	}
-	ctxJSON, err := json.Marshal(cc)
-	if err != nil {
-		return nil, err
-	}
-	fields["context"] = ctxJSON
-	return json.Marshal(fields)
+	return cc.WithContext(trimmed), nil
 }
 
 type testRequest struct {
@@ -198,14 +221,14 @@ func (s *Server) test(c echo.Context) error {
 	input, err := json.Marshal(map[string]any{
 		"query":    loginQuery(strings.TrimSpace(*req.Account)),
 		"password": *req.Password,
-		"context":  s.callContext(c, conn),
 	})
 	if err != nil {
 		return err
 	}
+	input = s.callContext(c, conn).WithContext(input)
 	res, err := s.call(c, t, conn, 0, "login", input)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, debugDTO(res))
+	return debugAnswer(c, res)
 }

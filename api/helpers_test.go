@@ -117,6 +117,8 @@ type envConfig struct {
 	api    api.Config
 	engine engine.Config
 	hosts  hostfuncs.Config
+	// logTo, when set, receives the server log instead of env.logs.
+	logTo io.Writer
 }
 
 type envOption func(*envConfig)
@@ -147,7 +149,11 @@ func newEnv(t testing.TB, spec storeSpec, opts ...envOption) *env {
 	}
 	logs := &syncBuffer{}
 	acfg.Runner, acfg.Store = runner, st
-	acfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	var logTo io.Writer = logs
+	if cfg.logTo != nil {
+		logTo = cfg.logTo
+	}
+	acfg.Logger = slog.New(slog.NewJSONHandler(logTo, nil))
 	srv, err := api.New(acfg)
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func newMetrics(reg *prometheus.Registry, calls prometheus.Collector) (*metrics,
 }
 
 func (m *metrics) observeRequest(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(method, route, statusLabel(status)).Inc()
 	m.requestSeconds.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
@@ -55,4 +55,48 @@ func (m *metrics) observeRequest(method, route string, status int, d time.Durati
 func (s *Server) serveMetrics(c echo.Context) error {
 	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
 	return nil
+}
+
+// statusLabel is strconv.Itoa(status) without an allocation for the
+// statuses the API answers.
+func statusLabel(status int) string {
+	switch status {
+	case 200:
+		return "200"
+	case 201:
+		return "201"
+	case 202:
+		return "202"
+	case 204:
+		return "204"
+	case 400:
+		return "400"
+	case 401:
+		return "401"
+	case 403:
+		return "403"
+	case 404:
+		return "404"
+	case 405:
+		return "405"
+	case 409:
+		return "409"
+	case 413:
+		return "413"
+	case 415:
+		return "415"
+	case 429:
+		return "429"
+	case 500:
+		return "500"
+	case 501:
+		return "501"
+	case 502:
+		return "502"
+	case 503:
+		return "503"
+	case 504:
+		return "504"
+	}
+	return strconv.Itoa(status)
 }

@@ -58,16 +58,12 @@ func (fc *flowConnector) Implements(fn string) bool {
 	return fc.info.Implements(fn)
 }
 
-func (fc *flowConnector) Call(ctx context.Context, fn string, input any) (json.RawMessage, error) {
+func (fc *flowConnector) Call(ctx context.Context, fn string, in json.RawMessage) (json.RawMessage, error) {
 	if fc.conn.ActiveVersion == 0 {
 		return nil, engine.NotImplemented(fn)
 	}
-	in, err := json.Marshal(input)
-	if err != nil {
-		return nil, err
-	}
 	for {
-		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in})
+		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in, Quiet: true})
 		var qe *invoke.QuotaError
 		if fc.wait && errors.As(err, &qe) {
 			select {
@@ -94,16 +90,13 @@ func (s *Server) flowConn(c echo.Context) (userflow.Conn, error) {
 		return userflow.Conn{}, err
 	}
 	t := tenantOf(c)
-	cc := s.callContext(c, conn)
 	return userflow.Conn{
 		Tenant:    t.ID,
 		Name:      conn.Name,
 		Mode:      engine.Mode(conn.Mode),
 		Disabled:  !conn.Enabled,
 		Connector: &flowConnector{run: s.cfg.Runner, t: t, conn: conn},
-		Context: userflow.CallContext{
-			Tenant: cc.Tenant, Connection: cc.Connection, RequestID: cc.RequestID, IP: cc.IP, UserAgent: cc.UserAgent,
-		},
+		Context:   s.callContext(c, conn),
 	}, nil
 }
 

@@ -34,6 +34,7 @@ type callState struct { // reused by its instance, one call at a time
 	partial  [2][]byte // unfinished stdout and stderr lines
 
 	trace     []HostCall
+	traceBuf  []HostCall // reused by quiet calls: their trace is not returned
 	hostResp  []byte
 	hostCalls int
 	hostBytes int // requests and responses of all host calls so far
@@ -168,7 +169,10 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	}
 
 	st := &inst.st
-	*st = callState{inst: inst, req: &req, limits: limits, deadline: deadline, ticket: tk, output: st.output[:0]}
+	*st = callState{inst: inst, req: &req, limits: limits, deadline: deadline, ticket: tk, output: st.output[:0], traceBuf: st.traceBuf}
+	if req.Quiet {
+		st.trace = st.traceBuf[:0]
+	}
 	st.ctx = context.WithValue(ctx, callKey{}, st)
 	inst.cur.Store(st)
 	var res []uint64
@@ -187,7 +191,14 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	}
 	st.flushPartial()
 
+	if req.Observe != nil {
+		req.Observe(st.trace)
+	}
 	result := &Result{Logs: st.logs, Trace: st.trace, Duration: time.Since(start)}
+	if req.Quiet {
+		clear(st.trace) // drop what the entries hold
+		st.traceBuf, result.Trace = st.trace[:0], nil
+	}
 	if result.Logs == nil {
 		result.Logs = []LogEntry{}
 	}
@@ -365,7 +376,9 @@ func (st *callState) log(stream, level string, msg []byte) bool {
 		}
 		return false
 	}
-	st.logs = append(st.logs, LogEntry{Stream: stream, Level: level, Message: string(msg)})
+	if !st.req.Quiet {
+		st.logs = append(st.logs, LogEntry{Stream: stream, Level: level, Message: string(msg)})
+	}
 	return true
 }
 

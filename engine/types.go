@@ -115,6 +115,14 @@ type Request struct {
 	Limits Limits
 	// Host serves the guest's host calls; nil refuses every host call.
 	Host Host
+	// Quiet calls keep no logs and no host-call trace for their Result
+	// (Logs and Trace are empty): for callers that do not show them. Log
+	// lines still count against MaxLogBytes.
+	Quiet bool
+	// Observe, when set, is handed the call's host-call trace just
+	// before Call returns, quiet or not (for metrics). The slice is the
+	// engine's: Observe must not keep or change it.
+	Observe func([]HostCall)
 }
 
 // LogEntry is one line the guest logged.

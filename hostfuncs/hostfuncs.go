@@ -114,6 +114,10 @@ type Manager struct {
 
 	mu      sync.Mutex
 	targets map[string]*hostconn.Target
+	// hosts holds the Host of each current target by the connection's
+	// fields as given, so a call finds its Host without parsing the
+	// grant or formatting a key. Entries go with their targets.
+	hosts map[hostKey]*host
 
 	stop chan struct{}
 	done chan struct{}
@@ -126,6 +130,7 @@ func New(cfg Config) *Manager {
 		cfg:     cfg,
 		kinds:   map[string]hostconn.Kind{},
 		targets: map[string]*hostconn.Target{},
+		hosts:   map[hostKey]*host{},
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -141,6 +146,13 @@ func New(cfg Config) *Manager {
 // tenant's grant: a pool (and its open connections) never serves a call
 // made under another grant.
 func (m *Manager) Host(c Connection) (engine.Host, error) {
+	hk := hostKey{tenant: c.Tenant, name: c.Name, version: c.ConfigVersion, private: c.AllowPrivateNetworks, networks: strings.Join(c.PrivateNetworks, "\x00")}
+	m.mu.Lock()
+	h, ok := m.hosts[hk]
+	m.mu.Unlock()
+	if ok {
+		return h, nil
+	}
 	grant, err := egress.ParseGrant(c.AllowPrivateNetworks, c.PrivateNetworks)
 	if err != nil {
 		return nil, fmt.Errorf("hostfuncs: tenant %s: private networks: %w", c.Tenant, err)
@@ -188,11 +200,35 @@ func (m *Manager) Host(c Connection) (engine.Host, error) {
 					delete(m.targets, k)
 				}
 			}
+			m.forgetHosts(c.Tenant, c.Name)
 			m.targets[key] = t
 		}
 		m.mu.Unlock()
 	}
-	return &host{m: m, t: t}, nil
+	h = &host{m: m, t: t}
+	m.mu.Lock()
+	if m.targets[key] == t { // still current: later calls skip the parsing
+		m.hosts[hk] = h
+	}
+	m.mu.Unlock()
+	return h, nil
+}
+
+// hostKey is a Connection's fields that decide its target.
+type hostKey struct {
+	tenant, name string
+	version      int
+	private      bool
+	networks     string // PrivateNetworks as given, NUL-separated
+}
+
+// forgetHosts drops the Hosts of a connection's targets; m.mu is held.
+func (m *Manager) forgetHosts(tenant, name string) {
+	for k := range m.hosts {
+		if k.tenant == tenant && k.name == name {
+			delete(m.hosts, k)
+		}
+	}
 }
 
 // Evict closes every pool of a connection, of any configuration version:
@@ -205,6 +241,7 @@ func (m *Manager) Evict(tenant, name string) {
 			delete(m.targets, key)
 		}
 	}
+	m.forgetHosts(tenant, name)
 	m.mu.Unlock()
 	for _, k := range m.kinds {
 		k.Evict(prefix)

@@ -525,6 +525,16 @@ func TestHTTPConfigEviction(t *testing.T) {
 		{"same configuration reuses the connection", nil, func() hostfuncs.Connection { return conn }, 1},
 		{"after Evict", func() { m.Evict(conn.Tenant, conn.Name) }, func() hostfuncs.Connection { return conn }, 2},
 		{"new configuration version", nil, func() hostfuncs.Connection { c := conn; c.ConfigVersion = 2; return c }, 3},
+		{"same again", nil, func() hostfuncs.Connection { c := conn; c.ConfigVersion = 2; return c }, 3},
+		// A pool never serves a call made under another grant; the
+		// grant given back finds its pool until Evict closes it.
+		{"another grant", nil, func() hostfuncs.Connection {
+			c := conn
+			c.ConfigVersion, c.PrivateNetworks = 2, append([]string{"10.0.0.0/8"}, conn.PrivateNetworks...)
+			return c
+		}, 4},
+		{"the first grant again", nil, func() hostfuncs.Connection { c := conn; c.ConfigVersion = 2; return c }, 4},
+		{"after Evict again", func() { m.Evict(conn.Tenant, conn.Name) }, func() hostfuncs.Connection { c := conn; c.ConfigVersion = 2; return c }, 5},
 	}
 	for _, st := range steps {
 		if st.before != nil {

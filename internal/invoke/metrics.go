@@ -101,7 +101,12 @@ func (m *metrics) observeCall(tenant, fn string, res *engine.Result, err error) 
 		return
 	}
 	m.callSeconds.WithLabelValues(fn, outcome).Observe(res.Duration.Seconds())
-	for _, hc := range res.Trace {
+}
+
+// observeHostCalls counts the host calls of a call's trace (the engine
+// hands it to Request.Observe, quiet calls included).
+func (m *metrics) observeHostCalls(trace []engine.HostCall) {
+	for _, hc := range trace {
 		o := "ok"
 		switch {
 		case hc.Denied:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -67,6 +68,8 @@ type Runner struct {
 	versions map[versionKey]string     // module sha256 of a connection's version
 
 	inflight inflight
+
+	observe func([]engine.HostCall) // metrics.observeHostCalls, bound once
 }
 
 // New returns a Runner over cfg.
@@ -77,13 +80,15 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Runner{
+	r := &Runner{
 		cfg:      cfg,
 		quotas:   newLimiter(),
 		metrics:  newMetrics(cfg.Engine),
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
-	}, nil
+	}
+	r.observe = r.metrics.observeHostCalls
+	return r, nil
 }
 
 // Call is one connector call.
@@ -99,6 +104,10 @@ type Call struct {
 	Function string
 	// Input is the function's JSON input, "context" included.
 	Input []byte
+	// Quiet: the caller shows neither the call's logs nor its host-call
+	// trace (the user flows), so the engine keeps neither (the metrics
+	// still count the host calls). The debug and test routes are not.
+	Quiet bool
 }
 
 // AdmitUpload admits a module upload, which runs the tenant's code (the
@@ -185,6 +194,8 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Env:      hc.Env(conn.Env),
 		Limits:   quotaLimits(r.cfg.Limits, t.Quotas),
 		Host:     host,
+		Quiet:    c.Quiet,
+		Observe:  r.observe,
 	}
 	res, err := r.cfg.Engine.Call(ctx, mod, req)
 	if errors.Is(err, engine.ErrEvicted) {
@@ -244,7 +255,7 @@ func (r *Runner) Collect(ch chan<- prometheus.Metric) { r.metrics.collect(ch) }
 // poolName names the engine pool of one configuration of a connection,
 // so a new configuration never reuses instances holding the old env.
 func poolName(c store.Connection) string {
-	return fmt.Sprintf("%s@%d", c.Name, c.ConfigVersion)
+	return c.Name + "@" + strconv.Itoa(c.ConfigVersion)
 }
 
 // hostConnection is what host functions need of a connection of a

@@ -34,11 +34,7 @@ type wasmConnector struct {
 
 func (c *wasmConnector) Implements(fn string) bool { return c.m.Info().Implements(fn) }
 
-func (c *wasmConnector) Call(ctx context.Context, fn string, input any) (json.RawMessage, error) {
-	in, err := json.Marshal(input)
-	if err != nil {
-		return nil, err
-	}
+func (c *wasmConnector) Call(ctx context.Context, fn string, in json.RawMessage) (json.RawMessage, error) {
 	res, err := c.e.Call(ctx, c.m, engine.Request{Tenant: "bench", Pool: "legacy", Function: fn, Input: in, Env: c.env, Host: c.host, Limits: engine.Limits{MaxInstances: 4}})
 	if err != nil {
 		return nil, err
@@ -51,9 +47,15 @@ type nativeConnector struct{ pool *pgxpool.Pool }
 
 func (c *nativeConnector) Implements(fn string) bool { return fn == "login" }
 
-func (c *nativeConnector) Call(ctx context.Context, fn string, input any) (json.RawMessage, error) {
-	in := input.(map[string]any)
-	q := in["query"].(map[string]string)
+func (c *nativeConnector) Call(ctx context.Context, fn string, input json.RawMessage) (json.RawMessage, error) {
+	var in struct {
+		Query    map[string]string `json:"query"`
+		Password string            `json:"password"`
+	}
+	if err := json.Unmarshal(input, &in); err != nil {
+		return nil, err
+	}
+	q := in.Query
 	var id int64
 	var email, username, phone, nickname, hash *string
 	err := c.pool.QueryRow(ctx, `SELECT id, email, username, phone, nickname, password_hash FROM users
@@ -62,7 +64,7 @@ func (c *nativeConnector) Call(ctx context.Context, fn string, input any) (json.
 	if err != nil {
 		return nil, engine.Errorf(engine.CodeUserNotFound, "no such user")
 	}
-	if hash == nil || bcrypt.CompareHashAndPassword([]byte(*hash), []byte(in["password"].(string))) != nil {
+	if hash == nil || bcrypt.CompareHashAndPassword([]byte(*hash), []byte(in.Password)) != nil {
 		return nil, engine.Errorf(engine.CodeWrongPassword, "wrong password")
 	}
 	return json.Marshal(userflow.Profile{ID: fmt.Sprint(id), Email: deref(email), Username: deref(username), Phone: deref(phone), Nickname: deref(nickname)})

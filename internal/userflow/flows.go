@@ -188,7 +188,7 @@ func Precise(err error) engine.Code {
 }
 
 func (s *Service) connectorLogin(ctx context.Context, c Conn, field, value, pw string) (Profile, error) {
-	out, err := call(ctx, c, "login", map[string]any{"query": map[string]string{field: value}, "password": pw})
+	out, err := callJSON(ctx, c, "login", loginInput(field, value, pw))
 	if code := codeOf(err); code == engine.CodeWrongPassword || code == engine.CodeUserNotFound {
 		return Profile{}, preciseBadCredentials(code)
 	}
@@ -302,7 +302,7 @@ func (s *Service) legacyFree(ctx context.Context, c Conn, ids []ident, selfExter
 		if id.value == "" {
 			continue
 		}
-		out, err := call(ctx, c, "getUser", map[string]any{"query": map[string]string{id.field: id.value}})
+		out, err := callJSON(ctx, c, "getUser", queryInput(id.field, id.value))
 		var found *Profile
 		if err == nil {
 			found, err = parseOptionalProfile("getUser", out)
@@ -366,7 +366,7 @@ func (s *Service) user(ctx context.Context, c Conn, id string) (store.User, erro
 // externalId.
 func (s *Service) Get(ctx context.Context, c Conn, id string) (*Profile, error) {
 	if c.Mode == engine.ModeCustomUserStore {
-		out, err := call(ctx, c, "getUser", map[string]any{"query": map[string]string{"id": id}})
+		out, err := callJSON(ctx, c, "getUser", queryInput("id", id))
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/jsonx"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -175,21 +176,53 @@ func (s *Service) audit(ctx context.Context, c Conn, action, subject string, sta
 	}
 }
 
-// call runs a connector function with input plus the call context.
+// call runs a connector function with input, a map encoded as a JSON
+// object, plus the call context spliced in (not encoded again).
 func call(ctx context.Context, c Conn, function string, input map[string]any) (json.RawMessage, error) {
+	in, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	return callJSON(ctx, c, function, in)
+}
+
+// callJSON is call with the input object already encoded.
+func callJSON(ctx context.Context, c Conn, function string, in []byte) (json.RawMessage, error) {
 	if c.Disabled {
 		return nil, ErrDisabled
 	}
 	if !c.Connector.Implements(function) {
 		return nil, engine.NotImplemented(function)
 	}
-	input["context"] = c.Context
-	out, err := c.Connector.Call(ctx, function, input)
+	out, err := c.Connector.Call(ctx, function, c.Context.WithContext(in))
 	var ee *engine.Error
 	if errors.As(err, &ee) {
 		return nil, &ConnectorError{Function: function, Err: ee}
 	}
 	return out, err
+}
+
+// queryInput is {"query":{field:value}}, the input of getUser, written
+// without encoding/json.
+func queryInput(field, value string) []byte {
+	b := make([]byte, 0, len(`{"query":{"":""}}`)+len(field)+len(value)+8)
+	b = append(b, `{"query":{`...)
+	b = jsonx.AppendString(b, field)
+	b = append(b, ':')
+	b = jsonx.AppendString(b, value)
+	return append(b, "}}"...)
+}
+
+// loginInput is {"password":pw,"query":{field:value}}, login's input.
+func loginInput(field, value, pw string) []byte {
+	b := make([]byte, 0, len(`{"password":"","query":{"":""}}`)+len(field)+len(value)+len(pw)+8)
+	b = append(b, `{"password":`...)
+	b = jsonx.AppendString(b, pw)
+	b = append(b, `,"query":{`...)
+	b = jsonx.AppendString(b, field)
+	b = append(b, ':')
+	b = jsonx.AppendString(b, value)
+	return append(b, "}}"...)
 }
 
 // codeOf is the contract code of err, or "".

@@ -13,13 +13,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/jsonx"
 )
 
 // Connector calls the functions of one connection's active connector.
 type Connector interface {
-	// Call runs function with input (encoded as JSON) and returns its JSON
-	// result; a failure is an error wrapping *engine.Error.
-	Call(ctx context.Context, function string, input any) (json.RawMessage, error)
+	// Call runs function with input, a JSON object ("context"
+	// included), and returns its JSON result; a failure is an error
+	// wrapping *engine.Error.
+	Call(ctx context.Context, function string, input json.RawMessage) (json.RawMessage, error)
 	// Implements reports whether the connector exports function.
 	Implements(function string) bool
 }
@@ -31,6 +33,38 @@ type CallContext struct {
 	RequestID  string `json:"requestId"`
 	IP         string `json:"ip,omitempty"`
 	UserAgent  string `json:"userAgent,omitempty"`
+}
+
+// AppendJSON appends c encoded as encoding/json encodes it, without
+// reflection.
+func (c CallContext) AppendJSON(b []byte) []byte {
+	b = append(b, `{"tenant":`...)
+	b = jsonx.AppendString(b, c.Tenant)
+	b = append(b, `,"connection":`...)
+	b = jsonx.AppendString(b, c.Connection)
+	b = append(b, `,"requestId":`...)
+	b = jsonx.AppendString(b, c.RequestID)
+	if c.IP != "" {
+		b = append(b, `,"ip":`...)
+		b = jsonx.AppendString(b, c.IP)
+	}
+	if c.UserAgent != "" {
+		b = append(b, `,"userAgent":`...)
+		b = jsonx.AppendString(b, c.UserAgent)
+	}
+	return append(b, '}')
+}
+
+// WithContext returns the JSON object input with the field "context": c
+// added at its end, written into one buffer. input must be a valid JSON
+// object without surrounding space and without a "context" field.
+func (c CallContext) WithContext(input []byte) []byte {
+	n := len(input) + len(`,"context":{"tenant":"","connection":"","requestId":"","ip":"","userAgent":""}}`) +
+		len(c.Tenant) + len(c.Connection) + len(c.RequestID) + len(c.IP) + len(c.UserAgent) + 16
+	out := jsonx.Extend(make([]byte, 0, n), input)
+	out = append(out, `"context":`...)
+	out = c.AppendJSON(out)
+	return append(out, '}')
 }
 
 // Conn is one connection a flow runs on.
