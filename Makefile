@@ -23,7 +23,7 @@ BENCHPKG ?= ./...
 # Extra flags for every `go test`, e.g. make test TESTFLAGS='-run TestLogin -v'.
 TESTFLAGS ?=
 
-# Test service locations (DESIGN.md "Test services"); override from the environment.
+# Test service locations (docs/contract.md "Test services"); override from the environment.
 export SLUICE_TEST_PG_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export SLUICE_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
 export SLUICE_TEST_MONGO_URI ?= mongodb://127.0.0.1:27017/

@@ -11,7 +11,7 @@
 // versions, modules, quotas, host functions and the engine (see
 // internal/invoke). Every error answers {"error":{"code","message"}}
 // through one error handler that maps the Runner's, engine, store and
-// validation errors to the statuses of DESIGN.md (a quota rejection is
+// validation errors to the statuses of docs/contract.md (a quota rejection is
 // 429 quota_exceeded with Retry-After).
 //
 // The routes and their JSON are described by the OpenAPI 3 document

@@ -69,7 +69,7 @@ type errorDetail struct {
 	Details map[string]string `json:"details,omitempty"`
 }
 
-// StatusOf maps a connector error code to its HTTP status (DESIGN.md).
+// StatusOf maps a connector error code to its HTTP status (docs/contract.md).
 func StatusOf(code engine.Code) int {
 	switch code {
 	case engine.CodeUserNotFound:

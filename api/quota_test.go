@@ -247,7 +247,7 @@ func TestReleasedModulesAreReloaded(t *testing.T) {
 
 // TestRunnerErrorAnswers: what stops a call in the Runner (internal/invoke)
 // answers through the one error handler with the status, code, message
-// and Retry-After of DESIGN.md. The steps run in order on one tenant.
+// and Retry-After of docs/contract.md. The steps run in order on one tenant.
 func TestRunnerErrorAnswers(t *testing.T) {
 	e := newEnv(t, sqliteSpec(t))
 	tid, key := e.newTenant("acme")

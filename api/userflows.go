@@ -16,8 +16,8 @@ import (
 	"github.com/sluice-dev/sluice/store"
 )
 
-// userFlowRoutes registers the platform's user flows (DESIGN.md "User
-// flows") on the tenant-key group.
+// userFlowRoutes registers the platform's user flows (docs/contract.md "HTTP API",
+// "User flows") on the tenant-key group.
 func (s *Server) userFlowRoutes(g *echo.Group) {
 	g.POST("/:name/login", flowRoute(s, http.StatusOK, s.login))
 	g.POST("/:name/register", flowRoute(s, http.StatusCreated, s.register))

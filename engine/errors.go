@@ -2,7 +2,7 @@ package engine
 
 import "fmt"
 
-// Code is one of the error codes of the public contract (DESIGN.md).
+// Code is one of the error codes of the public contract (docs/contract.md).
 type Code string
 
 // The error codes a connector or the engine returns.
@@ -23,8 +23,8 @@ const (
 // call failed with one of them and the connector then failed without a
 // contract code of its own (it returned connector_error or another code,
 // trapped, exited or wrote no output), the call's error is the host
-// call's, so the API answers it with its own status (DESIGN.md: "A host
-// function's own code reaches the API unchanged").
+// call's, so the API answers it with its own status (docs/contract.md: "A host
+// function's own code ... reaches the API with its status").
 var hostOwnedCodes = map[Code]bool{
 	CodeEgressDenied:      true,
 	CodeTimeout:           true,

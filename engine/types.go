@@ -31,7 +31,7 @@ func IsFunction(name string) bool {
 // Mode is a connection's mode; it decides which functions are required.
 type Mode string
 
-// The two modes of DESIGN.md.
+// The two modes of docs/contract.md.
 const (
 	ModeLazyMigration   Mode = "LAZY_MIGRATION"
 	ModeCustomUserStore Mode = "CUSTOM_USER_STORE"

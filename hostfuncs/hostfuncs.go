@@ -54,7 +54,7 @@ func (c Config) withDefaults() Config {
 }
 
 // Connection is a tenant connection's configuration as host functions
-// need it (DESIGN.md, "Connection configuration").
+// need it (docs/contract.md, "Connection configuration").
 type Connection struct {
 	Tenant string
 	Name   string

@@ -142,7 +142,7 @@ type APIKey struct {
 // Mode is a connection's mode.
 type Mode string
 
-// The modes of DESIGN.md.
+// The modes of docs/contract.md.
 const (
 	ModeLazyMigration   Mode = "LAZY_MIGRATION"
 	ModeCustomUserStore Mode = "CUSTOM_USER_STORE"
@@ -151,7 +151,7 @@ const (
 // DBType is the kind of database a connection reaches.
 type DBType string
 
-// The database types of DESIGN.md.
+// The database types of docs/contract.md.
 const (
 	DBPostgres DBType = "postgres"
 	DBMySQL    DBType = "mysql"

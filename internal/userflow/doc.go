@@ -1,5 +1,5 @@
 // Package userflow implements the identity platform's user flows on top of
-// a connection's connector, in the two modes of DESIGN.md:
+// a connection's connector, in the two modes of docs/contract.md:
 //
 //   - LAZY_MIGRATION: users are verified locally when they are in the local
 //     store; a user who is not is verified by the connector's login, then

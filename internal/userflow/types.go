@@ -81,7 +81,7 @@ type Conn struct {
 	Context   CallContext
 }
 
-// Profile is the user profile of DESIGN.md. Connector results are decoded
+// Profile is the user profile of docs/contract.md. Connector results are decoded
 // into it, so fields it does not know (a password hash a careless
 // connector returns, say) never reach the caller.
 type Profile struct {
