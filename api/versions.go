@@ -24,8 +24,9 @@ type versionResponse struct {
 	ABIVersion     int       `json:"abiVersion"`
 	Active         bool      `json:"active"`
 	CreatedAt      time.Time `json:"createdAt"`
-	// Upload answers only: why a first version was not activated, and
-	// the versions pruned to stay within the cap.
+	// Upload answers only: why the version is not active (a first
+	// version that cannot serve the mode, or another version serving the
+	// connection), and the versions pruned to stay within the cap.
 	NotActivated string `json:"notActivated,omitempty"`
 	Pruned       []int  `json:"pruned,omitempty"`
 }
@@ -147,6 +148,12 @@ func (s *Server) uploadVersion(c echo.Context) error {
 	}
 	out := versionDTO(v, conn)
 	out.NotActivated, out.Pruned = notActivated, v.Pruned
+	if !out.Active && notActivated == "" {
+		// Another version serves the connection: say so, and how to
+		// put this one live.
+		out.NotActivated = fmt.Sprintf("stored inactive: version %d serves the connection; activate this one with POST /v1/connections/%s/versions/%d/activate, or upload with ?activate=true",
+			conn.ActiveVersion, conn.Name, v.Version)
+	}
 	if out.Active {
 		out.NotActivated = "" // the same bytes, active already
 	}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sluice-dev/sluice/api"
@@ -162,6 +163,11 @@ func TestUploadOfKnownBytes(t *testing.T) {
 	v = e.upload(key, "c", probe, "").must(t, 201).json(t)
 	if v["version"].(float64) != 2 || v["active"] != false {
 		t.Fatalf("probe: %v", v)
+	}
+	// A later upload stays inactive, and the answer says so and how to
+	// put it live.
+	if msg, _ := v["notActivated"].(string); !strings.Contains(msg, "version 1 serves") || !strings.Contains(msg, "/v1/connections/c/versions/2/activate") {
+		t.Fatalf("notActivated of a later upload: %q", msg)
 	}
 	for range 3 {
 		e.upload(key, "c", probe, "").must(t, 200)
