@@ -32,6 +32,10 @@ type callState struct { // reused by its instance, one call at a time
 	logs     []LogEntry
 	logBytes int
 	partial  [2][]byte // unfinished stdout and stderr lines
+	// panicText is the first stderr line of a panic ("panic: ...",
+	// "fatal error: ..."), kept even when the logs are not: a call that
+	// then traps or exits says what the connector said.
+	panicText string
 
 	trace     []HostCall
 	traceBuf  []HostCall // reused by quiet calls: their trace is not returned
@@ -217,6 +221,9 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		result.Error = Errorf(CodeConnectorError, "connector failed to start: %s", firstLine(callErr.Error()))
 	case callErr != nil:
 		result.Error = classify(callErr, inst, limits, ctx)
+		if st.panicText != "" && result.Error.Code == CodeConnectorError {
+			result.Error = Errorf(CodeConnectorError, "the connector panicked: %s (%s)", st.panicText, result.Error.Message)
+		}
 	default:
 		result.Output, result.Error = st.decodeOutput(uint32(res[0]))
 		// The instance reuses its buffer: the result keeps a copy.
@@ -362,6 +369,9 @@ func (st *callState) fail(ctx context.Context, mod api.Module, err *Error) {
 // exitAborted is the exit code of an instance the host ended.
 const exitAborted = 0xdead
 
+// maxPanicText bounds the panic text a call's error carries.
+const maxPanicText = 512
+
 // logLineCost is what a log line costs against MaxLogBytes beside its
 // text: what the host keeps for it. Empty lines are not free, and a
 // call's log holds at most MaxLogBytes/32 lines.
@@ -369,6 +379,9 @@ const logLineCost = 32
 
 // log appends one log line, ending the call when the log limit is hit.
 func (st *callState) log(stream, level string, msg []byte) bool {
+	if st.panicText == "" && stream == "stderr" && (bytes.HasPrefix(msg, []byte("panic: ")) || bytes.HasPrefix(msg, []byte("fatal error: "))) {
+		st.panicText = strings.ToValidUTF8(string(msg[:min(len(msg), maxPanicText)]), "")
+	}
 	st.logBytes += len(msg) + logLineCost
 	if st.logBytes > st.limits.MaxLogBytes {
 		if st.abort == nil {
