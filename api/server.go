@@ -188,6 +188,7 @@ func (s *Server) router() *echo.Echo {
 	conns.POST("/:name/versions/:version/activate", s.activateVersion)
 	conns.POST("/:name/debug", s.debug)
 	conns.POST("/:name/test", s.test)
+	conns.GET("/:name/audit", s.listAudit)
 	s.userFlowRoutes(conns)
 	return e
 }

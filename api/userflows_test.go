@@ -210,3 +210,26 @@ func TestDisabledAndEmptyConnections(t *testing.T) {
 		t.Fatalf("message %v", msg)
 	}
 }
+
+// TestAuditRoute: the tenant reads a connection's audit log, newest
+// first, with the precise codes and the detail the flows' callers never
+// see; another tenant's connection is not found.
+func TestAuditRoute(t *testing.T) {
+	wasm := staticWasm(t)
+	e := newEnv(t, sqliteSpec(t))
+	_, key := e.setup("acme", "c", wasm)
+	e.req("POST", "/v1/connections/c/login", key, map[string]any{"email": "nobody@example.com", "password": "whatever-it-is"}).must(t, 401)
+	e.req("POST", "/v1/connections/c/login", key, map[string]any{"email": "alice@example.com", "password": "wonderland"}).must(t, 200)
+	r := e.req("GET", "/v1/connections/c/audit?limit=10", key, nil).must(t, 200).json(t)
+	entries := r["entries"].([]any)
+	if len(entries) != 2 {
+		t.Fatalf("entries %v", entries)
+	}
+	newest, oldest := entries[0].(map[string]any), entries[1].(map[string]any)
+	if newest["action"] != "login" || newest["code"] != nil || oldest["code"] != "user_not_found" || oldest["subject"] != "email:nobody@example.com" {
+		t.Fatalf("entries %v", entries)
+	}
+	e.req("GET", "/v1/connections/c/audit?limit=0", key, nil).must(t, 400)
+	_, other := e.setup("other", "d", wasm)
+	e.req("GET", "/v1/connections/c/audit", other, nil).must(t, 404)
+}
