@@ -33,10 +33,11 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // parseInterleaved parses flags that may come before, between or after
 // the positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+// The usage and errors go where parseFlags sends them.
+func parseInterleaved(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args, stdout, stderr); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
@@ -50,9 +51,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--env K=V]... [--allow ENTRY]... [--timeout D] [--memory SIZE]")
+		fmt.Fprintf(fs.Output(), "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--env K=V]... [--db-type TYPE] [--allow ENTRY]... [--allow-private] [--timeout D] [--memory SIZE]\n\nFUNCTION is one of %s.\n\n", strings.Join(engine.Functions(), ", "))
 		fs.PrintDefaults()
 	}
 	input := fs.String("input", "{}", "the function's JSON input, @file to read it from a file, or - for standard input")
@@ -63,9 +63,9 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme)")
 	timeout := fs.Duration("timeout", 10*time.Second, "the call's time limit")
 	memory := fs.String("memory", "64MiB", "the instance's memory limit")
-	positional, err := parseInterleaved(fs, args)
+	positional, err := parseInterleaved(fs, args, stdout, stderr)
 	if err != nil {
-		return exitUsage
+		return exitOf(err)
 	}
 	if len(positional) != 2 {
 		fs.Usage()

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// TestHelpAndVersion: every command's -h and --help prints its usage on
+// stdout and exits 0; usage errors print it on stderr and exit 2.
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // a substring of stdout ("" : stdout must be empty)
+		stderr string // a substring of stderr ("" : stderr must be empty)
+	}{
+		{"top -h", []string{"-h"}, 0, "usage: sluice <command>", ""},
+		{"top --help", []string{"--help"}, 0, "usage: sluice <command>", ""},
+		{"help", []string{"help"}, 0, "usage: sluice <command>", ""},
+		{"help call", []string{"help", "call"}, 0, "usage: sluice call FILE.wasm FUNCTION", ""},
+		{"help serve", []string{"help", "serve"}, 0, "usage: sluice serve", ""},
+		{"help unknown", []string{"help", "frobnicate"}, 2, "", "unknown command"},
+		{"serve -h", []string{"serve", "-h"}, 0, "-data-dir", ""},
+		{"serve --help", []string{"serve", "--help"}, 0, "usage: sluice serve", ""},
+		{"call -h", []string{"call", "-h"}, 0, "-db-type", ""},
+		{"call --help after args", []string{"call", "x.wasm", "login", "--help"}, 0, "usage: sluice call", ""},
+		{"inspect -h", []string{"inspect", "-h"}, 0, "usage: sluice inspect [--json] FILE.wasm", ""},
+		{"inspect --help", []string{"inspect", "--help"}, 0, "-json", ""},
+		{"version -h", []string{"version", "-h"}, 0, "usage: sluice version", ""},
+		{"version", []string{"version"}, 0, runtime.Version(), ""},
+		{"--version", []string{"--version"}, 0, "sluice ", ""},
+		{"no command", nil, 2, "", "usage: sluice <command>"},
+		{"serve bad flag", []string{"serve", "--nope"}, 2, "", "usage: sluice serve"},
+		{"serve stray argument", []string{"serve", "now"}, 2, "", "unexpected arguments"},
+		{"call bad flag", []string{"call", "--nope"}, 2, "", "flag provided but not defined: -nope"},
+		{"inspect no file", []string{"inspect"}, 2, "", "usage: sluice inspect"},
+		{"version extra", []string{"version", "now"}, 2, "", "usage: sluice version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			if tt.stdout == "" && stdout != "" || !strings.Contains(stdout, tt.stdout) {
+				t.Errorf("stdout %q, want %q", stdout, tt.stdout)
+			}
+			if tt.stderr == "" && stderr != "" || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q, want %q", stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestVersionString(t *testing.T) {
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"tagged module", &debug.BuildInfo{GoVersion: "go1.23.4", Main: debug.Module{Version: "v1.2.3"}}, "sluice v1.2.3 go1.23.4"},
+		{"go build in a checkout", &debug.BuildInfo{GoVersion: "go1.23.4", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "7afce91"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+		}}, "sluice devel (7afce91, 2026-12-01T10:00:00Z, modified) go1.23.4"},
+		{"no vcs", &debug.BuildInfo{GoVersion: "go1.23.4"}, "sluice devel go1.23.4"},
+		{"no build info", nil, "sluice devel (no build information)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionString(tt.info, tt.info != nil); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
