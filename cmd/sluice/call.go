@@ -60,7 +60,7 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.Var(&envs, "env", "an environment variable K=V of the connector (DB_CONNECTION_URI, DB_HOST, ... or your own); repeatable")
 	fs.Var(&allow, "allow", "an egress allowlist entry (203.0.113.0/24, db.example.com:5432, ...); repeatable")
 	allowPrivate := fs.Bool("allow-private", false, "let allowlisted private and loopback addresses through (a database on this machine or its network)")
-	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme)")
+	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme; required with DB_HOST, DB_PORT, ... and no URI, or a URI without a scheme)")
 	timeout := fs.Duration("timeout", 10*time.Second, "the call's time limit")
 	memory := fs.String("memory", "64MiB", "the instance's memory limit")
 	positional, err := parseInterleaved(fs, args, stdout, stderr)
@@ -253,9 +253,44 @@ func connectionFromEnv(env map[string]string, dbType string, allow []string) (ho
 			c.DBType = "mongodb"
 		case "http", "https":
 			c.DBType = "http"
+		default:
+			return c, fmt.Errorf("DB_CONNECTION_URI %q: its scheme names no database type; pass --db-type postgres, mysql, mongodb or http", redactURI(c.URI))
 		}
 	}
+	if c.DBType == "" {
+		var set []string
+		for _, k := range []string{"DB_HOST", "DB_PORT", "DB_USERNAME", "DB_PASSWORD", "DB_DATABASE"} {
+			if env[k] != "" {
+				set = append(set, k)
+			}
+		}
+		if len(set) > 0 {
+			return c, fmt.Errorf("%s given without DB_CONNECTION_URI: pass --db-type postgres, mysql, mongodb or http to say which database they name", strings.Join(set, ", "))
+		}
+	}
+	switch c.DBType {
+	case "", "postgres", "mysql", "mongodb", "http":
+	default:
+		return c, fmt.Errorf("--db-type %q: want postgres, mysql, mongodb or http", c.DBType)
+	}
 	return c, nil
+}
+
+// redactURI is uri without the password of its user information, for an
+// error message.
+func redactURI(uri string) string {
+	if u, err := url.Parse(uri); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return uri
+	}
+	// A DSN url cannot parse (user:pass@tcp(host)/db): drop what comes
+	// before the last "@".
+	if i := strings.LastIndex(uri, "@"); i >= 0 {
+		return "…" + uri[i:]
+	}
+	return uri
 }
 
 // printReport writes the call's logs and host-call trace for a person.

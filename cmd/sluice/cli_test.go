@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
 // TestHelpAndVersion: every command's -h and --help prints its usage on
@@ -72,6 +74,38 @@ func TestVersionString(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := versionString(tt.info, tt.info != nil); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCallDBType: connection variables whose database type nothing names
+// are refused with directions to --db-type, before the connector runs.
+func TestCallDBType(t *testing.T) {
+	wasm := wasmbuild.TestPath(t, "../../examples/static")
+	login := `{"query":{"email":"alice@example.com"},"password":"wonderland"}`
+	five := []string{"--env", "DB_HOST=127.0.0.1", "--env", "DB_PORT=5432", "--env", "DB_USERNAME=postgres", "--env", "DB_PASSWORD=hunter2", "--env", "DB_DATABASE=test"}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"five DB_* variables", five, exitUsage, "DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD, DB_DATABASE given without DB_CONNECTION_URI: pass --db-type"},
+		{"one DB_* variable", []string{"--env", "DB_HOST=db.example.com"}, exitUsage, "DB_HOST given without DB_CONNECTION_URI: pass --db-type"},
+		{"a DSN without a scheme", []string{"--env", "DB_CONNECTION_URI=root:pw@tcp(127.0.0.1:3306)/test"}, exitUsage, "its scheme names no database type; pass --db-type"},
+		{"an unknown --db-type", append([]string{"--db-type", "oracle"}, five...), exitUsage, `--db-type "oracle": want postgres, mysql, mongodb or http`},
+		{"five DB_* variables and --db-type", append([]string{"--db-type", "postgres"}, five...), exitOK, "duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"call", wasm, "login", "--input", login}, tt.args...)
+			code, stdout, stderr := runCLI(t, "", args...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if strings.Contains(stderr, "hunter2") || strings.Contains(stderr, ":pw@") {
+				t.Errorf("a password on stderr: %s", stderr)
 			}
 		})
 	}
