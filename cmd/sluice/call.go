@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +20,8 @@ import (
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/internal/jsonx"
+	"github.com/sluice-dev/sluice/internal/userflow"
 )
 
 // Exit codes of call and inspect.
@@ -52,10 +57,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stdout, stderr io.Writer)
 func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--env K=V]... [--db-type TYPE] [--allow ENTRY]... [--allow-private] [--timeout D] [--memory SIZE]\n\nFUNCTION is one of %s.\n\n", strings.Join(engine.Functions(), ", "))
+		fmt.Fprintf(fs.Output(), "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--context JSON] [--env K=V]... [--db-type TYPE] [--allow ENTRY]... [--allow-private] [--timeout D] [--memory SIZE]\n\nFUNCTION is one of %s.\n\n", strings.Join(engine.Functions(), ", "))
 		fs.PrintDefaults()
 	}
 	input := fs.String("input", "{}", "the function's JSON input, @file to read it from a file, or - for standard input")
+	callCtx := fs.String("context", "", `the input's "context" object, JSON (default: {"tenant":"local","connection":"local","requestId":RANDOM}, shaped as the server's; an input with its own "context" keeps it)`)
 	var envs, allow multiFlag
 	fs.Var(&envs, "env", "an environment variable K=V of the connector (DB_CONNECTION_URI, DB_HOST, ... or your own); repeatable")
 	fs.Var(&allow, "allow", "an egress allowlist entry (203.0.113.0/24, db.example.com:5432, ...); repeatable")
@@ -79,6 +85,10 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	in, err := readInput(*input, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice call: --input: %v\n", err)
+		return exitUsage
+	}
+	if in, err = withContext(in, *callCtx); err != nil {
+		fmt.Fprintf(stderr, "sluice call: %v\n", err)
 		return exitUsage
 	}
 	memBytes, err := parseSize(*memory)
@@ -137,8 +147,44 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		writeJSON(stdout, ee)
 		return exitConnector
 	}
+	// What the user-flow routes would refuse (a user without an "id", a
+	// numeric "id", ...) fails here too, with the message the tenant sees
+	// in the debug route's terms and the server's log.
+	if err := userflow.CheckResult(function, res.Output); err != nil {
+		errors.As(err, &ee)
+		fmt.Fprintf(stderr, "sluice call: the user-flow routes refuse this result (HTTP 502 %s %q): %s\nthe result was: %s\n",
+			ee.Code, userflow.PlainMessage(ee.Code, function), ee.Message, res.Output)
+		writeJSON(stdout, ee)
+		return exitConnector
+	}
 	writeJSON(stdout, res.Output)
 	return exitOK
+}
+
+// withContext adds "context" to the input object in, as the server does:
+// ctxJSON when given, else a local one shaped as the server's. An input
+// with its own "context" keeps it.
+func withContext(in []byte, ctxJSON string) ([]byte, error) {
+	in = bytes.TrimSpace(in)
+	if len(in) == 0 || in[0] != '{' {
+		return nil, errors.New("--input: must be a JSON object")
+	}
+	if jsonx.HasKey(in, "context") {
+		return in, nil
+	}
+	if ctxJSON == "" {
+		id := make([]byte, 12)
+		rand.Read(id)
+		return userflow.CallContext{Tenant: "local", Connection: "local", RequestID: hex.EncodeToString(id)}.WithContext(in), nil
+	}
+	c := bytes.TrimSpace([]byte(ctxJSON))
+	if !json.Valid(c) || c[0] != '{' {
+		return nil, errors.New("--context: must be a JSON object")
+	}
+	out := jsonx.Extend(make([]byte, 0, len(in)+len(c)+16), in)
+	out = append(out, `"context":`...)
+	out = append(out, c...)
+	return append(out, '}'), nil
 }
 
 // loadModule reads, validates and compiles a module, with a compilation

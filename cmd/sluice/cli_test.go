@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -106,6 +107,92 @@ func TestCallDBType(t *testing.T) {
 			}
 			if strings.Contains(stderr, "hunter2") || strings.Contains(stderr, ":pw@") {
 				t.Errorf("a password on stderr: %s", stderr)
+			}
+		})
+	}
+}
+
+// TestCallChecksResults: a result the user-flow routes refuse with 502
+// connector_error (a user without "id", a numeric "id", ...) fails
+// `sluice call` too, exit 1, with the same message, through the same
+// check (userflow.CheckResult).
+func TestCallChecksResults(t *testing.T) {
+	wasm := wasmbuild.TestPath(t, "testdata/echo")
+	tests := []struct {
+		name, function, result string
+		code                   int
+		stdout                 string // a substring of stdout
+	}{
+		{"login a user", "login", `{"id":"u1","email":"a@example.com"}`, exitOK, `"id": "u1"`},
+		{"login without id", "login", `{"email":"a@example.com"}`, exitConnector, `"message": "login returned a user without an \"id\""`},
+		{"login numeric id", "login", `{"id":42}`, exitConnector, `"message": "login returned \"id\" as a JSON number, want string"`},
+		{"login a string", "login", `"u1"`, exitConnector, `login returned a string, want a user object`},
+		{"getUser null", "getUser", `null`, exitOK, `null`},
+		{"getUser numeric id", "getUser", `{"id":7}`, exitConnector, `"code": "connector_error"`},
+		{"createUser without id", "createUser", `{"username":"n"}`, exitConnector, `createUser returned a user without an \"id\"`},
+		{"updateUser an array", "updateUser", `[]`, exitConnector, `updateUser returned an array, want a user object`},
+		{"listUsers a page", "listUsers", `{"totalCount":1,"list":[{"id":"u1"}]}`, exitOK, `"totalCount": 1`},
+		{"listUsers an item without id", "listUsers", `{"totalCount":1,"list":[{"email":"x@example.com"}]}`, exitConnector, `listUsers returned list[0]: a user without an \"id\"`},
+		{"searchUser without totalCount", "searchUser", `{"list":[]}`, exitConnector, `searchUser returned no \"totalCount\"`},
+		{"deleteUser true", "deleteUser", `true`, exitOK, `true`},
+		{"deleteUser false", "deleteUser", `false`, exitConnector, `deleteUser returned false, want true`},
+		{"validatePassword false", "validatePassword", `false`, exitOK, `false`},
+		{"validatePassword a string", "validatePassword", `"yes"`, exitConnector, `validatePassword returned a string, want true or false`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", "call", wasm, tt.function, "--input", `{"result":`+tt.result+`}`)
+			if code != tt.code || !strings.Contains(stdout, tt.stdout) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if refused := strings.Contains(stderr, "the user-flow routes refuse this result (HTTP 502 connector_error"); refused != (tt.code == exitConnector) {
+				t.Errorf("stderr: %s", stderr)
+			}
+		})
+	}
+}
+
+// TestCallContext: `sluice call` adds the "context" the server adds,
+// with local values, or --context's; an input's own is kept.
+func TestCallContext(t *testing.T) {
+	wasm := wasmbuild.TestPath(t, "testdata/echo")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want map[string]string // context field: value ("*": any non-empty)
+	}{
+		{"default", []string{"--input", `{"query":{"email":"a@example.com"}}`}, exitOK, map[string]string{"tenant": "local", "connection": "local", "requestId": "*"}},
+		{"empty input", []string{"--input", ` { } `}, exitOK, map[string]string{"tenant": "local", "connection": "local", "requestId": "*"}},
+		{"--context", []string{"--context", `{"tenant":"acme","connection":"users","requestId":"r-1","ip":"203.0.113.9"}`}, exitOK, map[string]string{"tenant": "acme", "connection": "users", "requestId": "r-1", "ip": "203.0.113.9"}},
+		{"the input's own", []string{"--input", `{"context":{"tenant":"mine"}}`, "--context", `{"tenant":"acme"}`}, exitOK, map[string]string{"tenant": "mine"}},
+		{"--context not an object", []string{"--context", `[1]`}, exitUsage, nil},
+		{"input not an object", []string{"--input", `[1]`}, exitUsage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", append([]string{"call", wasm, "getUser"}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if tt.want == nil {
+				return
+			}
+			var u struct {
+				CustomData struct {
+					Input struct {
+						Context map[string]string `json:"context"`
+					} `json:"input"`
+				} `json:"customData"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &u); err != nil {
+				t.Fatal(err, stdout)
+			}
+			got := u.CustomData.Input.Context
+			for k, v := range tt.want {
+				if got[k] == "" || v != "*" && got[k] != v {
+					t.Errorf("context %s = %q, want %q (context %v)", k, got[k], v, got)
+				}
 			}
 		})
 	}
