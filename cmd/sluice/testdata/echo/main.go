@@ -1,8 +1,9 @@
 // Command echo is a test connector written against the raw ABI
 // (guest-sdk/ABI.md), so that its results can break the contract: every
-// function answers its input's "result" verbatim, or, without one, a user
-// {"id":"echo","customData":{"input":INPUT}} that shows the input it got
-// ("context" included).
+// function answers its input's "result" verbatim; else a "password" that
+// is a JSON object (what a user-flow login can send), verbatim; else a
+// user {"id":"echo","customData":{"input":INPUT}} that shows the input it
+// got ("context" included).
 package main
 
 import (
@@ -25,10 +26,14 @@ func echo(n int32) int32 {
 		inputRead(unsafe.Pointer(&in[0]))
 	}
 	var req struct {
-		Result json.RawMessage `json:"result"`
+		Result   json.RawMessage `json:"result"`
+		Password string          `json:"password"`
 	}
 	json.Unmarshal(in, &req)
 	out := []byte(req.Result)
+	if len(out) == 0 && len(req.Password) > 0 && req.Password[0] == '{' && json.Valid([]byte(req.Password)) {
+		out = []byte(req.Password)
+	}
 	if len(out) == 0 {
 		out = append(append([]byte(`{"id":"echo","customData":{"input":`), in...), "}}"...)
 	}
