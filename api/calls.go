@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,11 +59,13 @@ type debugRequest struct {
 
 // debugAnswer writes the answer of the debug and test routes, what the
 // console shows beside the script editor:
-// {"ok","result"?,"error"?,"logs","hostCalls","durationMs","memoryBytes"}.
+// {"ok","result"?,"warning"?,"error"?,"logs","hostCalls","durationMs","memoryBytes"}.
+// warning is set when the result of function fn would be refused by the
+// user-flow routes (userflow.CheckResult): the route stays permissive.
 // It is written by hand, not through encoding/json: the result is the
 // connector's output as the engine checked it (valid JSON), copied
 // rather than checked and compacted again.
-func debugAnswer(c echo.Context, res *engine.Result) error {
+func debugAnswer(c echo.Context, fn string, res *engine.Result) error {
 	n := 128 + len(res.Output) + 96*len(res.Trace)
 	for _, l := range res.Logs {
 		n += 48 + len(l.Message)
@@ -74,6 +77,15 @@ func debugAnswer(c echo.Context, res *engine.Result) error {
 			b = append(b, "null"...)
 		} else {
 			b = append(b, res.Output...)
+		}
+		var ee *engine.Error
+		if err := userflow.CheckResult(fn, res.Output); errors.As(err, &ee) {
+			warning, err := json.Marshal(ee)
+			if err != nil {
+				return err
+			}
+			b = append(b, `,"warning":`...)
+			b = append(b, warning...)
 		}
 	} else {
 		errJSON, err := json.Marshal(res.Error)
@@ -150,7 +162,7 @@ func (s *Server) debug(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return debugAnswer(c, res)
+	return debugAnswer(c, *req.Function, res)
 }
 
 // withContext adds "context" to an input object that has none. A missing
@@ -230,5 +242,5 @@ func (s *Server) test(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return debugAnswer(c, res)
+	return debugAnswer(c, "login", res)
 }

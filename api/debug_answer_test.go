@@ -47,7 +47,7 @@ func TestDebugAnswerIsEncodingJSONs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/v1/connections/c/debug?"+tc.query, nil)
 			rec := httptest.NewRecorder()
-			if err := debugAnswer(echo.New().NewContext(req, rec), tc.res); err != nil {
+			if err := debugAnswer(echo.New().NewContext(req, rec), "", tc.res); err != nil {
 				t.Fatal(err)
 			}
 			res := tc.res

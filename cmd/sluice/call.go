@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +20,8 @@ import (
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/internal/jsonx"
+	"github.com/sluice-dev/sluice/internal/userflow"
 )
 
 // Exit codes of call and inspect.
@@ -33,10 +38,11 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // parseInterleaved parses flags that may come before, between or after
 // the positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+// The usage and errors go where parseFlags sends them.
+func parseInterleaved(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args, stdout, stderr); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
@@ -50,22 +56,22 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--env K=V]... [--allow ENTRY]... [--timeout D] [--memory SIZE]")
+		fmt.Fprintf(fs.Output(), "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--context JSON] [--env K=V]... [--db-type TYPE] [--allow ENTRY]... [--allow-private] [--timeout D] [--memory SIZE]\n\nFUNCTION is one of %s.\n\n", strings.Join(engine.Functions(), ", "))
 		fs.PrintDefaults()
 	}
 	input := fs.String("input", "{}", "the function's JSON input, @file to read it from a file, or - for standard input")
+	callCtx := fs.String("context", "", `the input's "context" object, JSON (default: {"tenant":"local","connection":"local","requestId":RANDOM}, shaped as the server's; an input with its own "context" keeps it)`)
 	var envs, allow multiFlag
 	fs.Var(&envs, "env", "an environment variable K=V of the connector (DB_CONNECTION_URI, DB_HOST, ... or your own); repeatable")
 	fs.Var(&allow, "allow", "an egress allowlist entry (203.0.113.0/24, db.example.com:5432, ...); repeatable")
 	allowPrivate := fs.Bool("allow-private", false, "let allowlisted private and loopback addresses through (a database on this machine or its network)")
-	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme)")
+	dbType := fs.String("db-type", "", "postgres, mysql, mongodb or http (default: from DB_CONNECTION_URI's scheme; required with DB_HOST, DB_PORT, ... and no URI, or a URI without a scheme)")
 	timeout := fs.Duration("timeout", 10*time.Second, "the call's time limit")
 	memory := fs.String("memory", "64MiB", "the instance's memory limit")
-	positional, err := parseInterleaved(fs, args)
+	positional, err := parseInterleaved(fs, args, stdout, stderr)
 	if err != nil {
-		return exitUsage
+		return exitOf(err)
 	}
 	if len(positional) != 2 {
 		fs.Usage()
@@ -79,6 +85,10 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	in, err := readInput(*input, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice call: --input: %v\n", err)
+		return exitUsage
+	}
+	if in, err = withContext(in, *callCtx); err != nil {
+		fmt.Fprintf(stderr, "sluice call: %v\n", err)
 		return exitUsage
 	}
 	memBytes, err := parseSize(*memory)
@@ -137,8 +147,44 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		writeJSON(stdout, ee)
 		return exitConnector
 	}
+	// What the user-flow routes would refuse (a user without an "id", a
+	// numeric "id", ...) fails here too, with the message the tenant sees
+	// in the debug route's terms and the server's log.
+	if err := userflow.CheckResult(function, res.Output); err != nil {
+		errors.As(err, &ee)
+		fmt.Fprintf(stderr, "sluice call: the user-flow routes refuse this result (HTTP 502 %s %q): %s\nthe result was: %s\n",
+			ee.Code, userflow.PlainMessage(ee.Code, function), ee.Message, res.Output)
+		writeJSON(stdout, ee)
+		return exitConnector
+	}
 	writeJSON(stdout, res.Output)
 	return exitOK
+}
+
+// withContext adds "context" to the input object in, as the server does:
+// ctxJSON when given, else a local one shaped as the server's. An input
+// with its own "context" keeps it.
+func withContext(in []byte, ctxJSON string) ([]byte, error) {
+	in = bytes.TrimSpace(in)
+	if len(in) == 0 || in[0] != '{' {
+		return nil, errors.New("--input: must be a JSON object")
+	}
+	if jsonx.HasKey(in, "context") {
+		return in, nil
+	}
+	if ctxJSON == "" {
+		id := make([]byte, 12)
+		rand.Read(id)
+		return userflow.CallContext{Tenant: "local", Connection: "local", RequestID: hex.EncodeToString(id)}.WithContext(in), nil
+	}
+	c := bytes.TrimSpace([]byte(ctxJSON))
+	if !json.Valid(c) || c[0] != '{' {
+		return nil, errors.New("--context: must be a JSON object")
+	}
+	out := jsonx.Extend(make([]byte, 0, len(in)+len(c)+16), in)
+	out = append(out, `"context":`...)
+	out = append(out, c...)
+	return append(out, '}'), nil
 }
 
 // loadModule reads, validates and compiles a module, with a compilation
@@ -253,9 +299,44 @@ func connectionFromEnv(env map[string]string, dbType string, allow []string) (ho
 			c.DBType = "mongodb"
 		case "http", "https":
 			c.DBType = "http"
+		default:
+			return c, fmt.Errorf("DB_CONNECTION_URI %q: its scheme names no database type; pass --db-type postgres, mysql, mongodb or http", redactURI(c.URI))
 		}
 	}
+	if c.DBType == "" {
+		var set []string
+		for _, k := range []string{"DB_HOST", "DB_PORT", "DB_USERNAME", "DB_PASSWORD", "DB_DATABASE"} {
+			if env[k] != "" {
+				set = append(set, k)
+			}
+		}
+		if len(set) > 0 {
+			return c, fmt.Errorf("%s given without DB_CONNECTION_URI: pass --db-type postgres, mysql, mongodb or http to say which database they name", strings.Join(set, ", "))
+		}
+	}
+	switch c.DBType {
+	case "", "postgres", "mysql", "mongodb", "http":
+	default:
+		return c, fmt.Errorf("--db-type %q: want postgres, mysql, mongodb or http", c.DBType)
+	}
 	return c, nil
+}
+
+// redactURI is uri without the password of its user information, for an
+// error message.
+func redactURI(uri string) string {
+	if u, err := url.Parse(uri); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return uri
+	}
+	// A DSN url cannot parse (user:pass@tcp(host)/db): drop what comes
+	// before the last "@".
+	if i := strings.LastIndex(uri, "@"); i >= 0 {
+		return "…" + uri[i:]
+	}
+	return uri
 }
 
 // printReport writes the call's logs and host-call trace for a person.

@@ -12,14 +12,17 @@ import (
 
 func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: sluice inspect [--json] FILE.wasm\n\nprints the module's sha256, ABI version, functions, imports and the modes it satisfies.\n\n")
+		fs.PrintDefaults()
+	}
 	asJSON := fs.Bool("json", false, "print JSON")
-	positional, err := parseInterleaved(fs, args)
+	positional, err := parseInterleaved(fs, args, stdout, stderr)
 	if err != nil {
-		return exitUsage
+		return exitOf(err)
 	}
 	if len(positional) != 1 {
-		fmt.Fprintln(stderr, "usage: sluice inspect [--json] FILE.wasm")
+		fs.Usage()
 		return exitUsage
 	}
 	eng, m, code := loadModule(ctx, positional[0], 0, stderr)

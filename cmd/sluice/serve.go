@@ -40,8 +40,11 @@ const (
 // serve runs the server until ctx ends (SIGINT/SIGTERM in main), then
 // shuts it down gracefully. Flags fall back to SLUICE_* variables.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("sluice serve", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	flags.Usage = func() {
+		fmt.Fprint(flags.Output(), "usage: sluice serve [flags]\n\nruns the server until SIGINT or SIGTERM; every flag falls back to its SLUICE_* variable.\n\n")
+		flags.PrintDefaults()
+	}
 	addr := flags.String("addr", serveEnv("SLUICE_ADDR", "127.0.0.1:8080"), "listen address (SLUICE_ADDR)")
 	dataDir := flags.String("data-dir", serveEnv("SLUICE_DATA_DIR", "./sluice-data"), "embedded store, compile cache, generated keys (SLUICE_DATA_DIR)")
 	storeURL := flags.String("store", os.Getenv("SLUICE_STORE"), "postgres:// URL of a store shared by several nodes; default: SQLite in --data-dir (SLUICE_STORE)")
@@ -61,11 +64,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	clusterHeartbeat := flags.Duration("cluster-heartbeat", serveEnvDuration("SLUICE_CLUSTER_HEARTBEAT", cluster.DefaultHeartbeat), "with a PostgreSQL store: how often this node refreshes its membership row and reads the live nodes (SLUICE_CLUSTER_HEARTBEAT)")
 	clusterTTL := flags.Duration("cluster-ttl", serveEnvDuration("SLUICE_CLUSTER_TTL", cluster.DefaultTTL), "with a PostgreSQL store: how long a silent node counts as live, at least three heartbeats (SLUICE_CLUSTER_TTL)")
 	maxVersions := flags.Int("max-versions", serveEnvInt("SLUICE_MAX_VERSIONS", api.DefaultMaxVersions), "versions a connection keeps; an upload over it prunes the oldest inactive ones, never the active one; negative keeps all (SLUICE_MAX_VERSIONS)")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if err := parseFlags(flags, args, stdout, stderr); err != nil {
+		return exitOf(err)
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(stderr, "sluice serve: unexpected arguments: %s\n", strings.Join(flags.Args(), " "))

@@ -522,8 +522,8 @@ func (s *Service) Delete(ctx context.Context, c Conn, id string) (res *DeleteRes
 		if err != nil {
 			return nil, err
 		}
-		if ok, err := parseBool("deleteUser", out); err != nil || !ok {
-			return nil, badResult("deleteUser", "%s, want true", out)
+		if err := parseDeleted(out); err != nil {
+			return nil, err
 		}
 		return &DeleteResult{Deleted: true}, nil
 	}

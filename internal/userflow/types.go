@@ -455,6 +455,38 @@ func parseList(function string, b json.RawMessage) (UserList, error) {
 	return out, nil
 }
 
+// CheckResult checks the successful result out of a connector's function
+// as the user-flow routes do, and returns the error they would answer
+// (connector_error, a *ConnectorError) when they would refuse it: a user
+// without an "id" or with a non-string one, a list without "totalCount",
+// deleteUser answering anything but true, ... Tools that run a connector
+// outside the user flows (sluice call, the debug route) use it to report
+// what production would refuse. A function it does not know passes.
+func CheckResult(function string, out json.RawMessage) error {
+	var err error
+	switch function {
+	case "login", "createUser", "updateUser":
+		_, err = parseProfile(function, out)
+	case "getUser":
+		_, err = parseOptionalProfile(function, out)
+	case "searchUser", "listUsers":
+		_, err = parseList(function, out)
+	case "deleteUser":
+		err = parseDeleted(out)
+	case "validatePassword":
+		_, err = parseBool(function, out)
+	}
+	return err
+}
+
+// parseDeleted checks deleteUser's result in CUSTOM_USER_STORE: true.
+func parseDeleted(b json.RawMessage) error {
+	if ok, err := parseBool("deleteUser", b); err != nil || !ok {
+		return badResult("deleteUser", "%s, want true", b)
+	}
+	return nil
+}
+
 func parseBool(function string, b json.RawMessage) (bool, error) {
 	switch string(bytes.TrimSpace(b)) {
 	case "true":
