@@ -361,11 +361,31 @@ type DebugResult struct {
 	MemoryBytes *int       `json:"memoryBytes,omitempty"`
 	Ok          bool       `json:"ok"`
 
-	// Result the function's result (when ok), any JSON value
-	Result interface{} `json:"result,omitempty"`
+	// Result the function's result (when ok), any JSON value, null included (getUser of no one)
+	Result *DebugResult_Result `json:"result,omitempty"`
 
 	// Warning when ok, set if the user-flow routes would refuse this result with 502 connector_error (a user without an id, a numeric id, ...); the message is their check's, as `sluice call` reports it
 	Warning *CallError `json:"warning,omitempty"`
+}
+
+// DebugResultResult0 defines model for DebugResult.Result.0.
+type DebugResultResult0 = map[string]interface{}
+
+// DebugResultResult1 defines model for DebugResult.Result.1.
+type DebugResultResult1 = []interface{}
+
+// DebugResultResult2 defines model for DebugResult.Result.2.
+type DebugResultResult2 = string
+
+// DebugResultResult3 defines model for DebugResult.Result.3.
+type DebugResultResult3 = float32
+
+// DebugResultResult4 defines model for DebugResult.Result.4.
+type DebugResultResult4 = bool
+
+// DebugResult_Result the function's result (when ok), any JSON value, null included (getUser of no one)
+type DebugResult_Result struct {
+	union json.RawMessage
 }
 
 // Deleted defines model for Deleted.
@@ -865,6 +885,146 @@ func (t ConnectionInput_Env_AdditionalProperties) MarshalJSON() ([]byte, error) 
 }
 
 func (t *ConnectionInput_Env_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDebugResultResult0 returns the union data inside the DebugResult_Result as a DebugResultResult0
+func (t DebugResult_Result) AsDebugResultResult0() (DebugResultResult0, error) {
+	var body DebugResultResult0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDebugResultResult0 overwrites any union data inside the DebugResult_Result as the provided DebugResultResult0
+func (t *DebugResult_Result) FromDebugResultResult0(v DebugResultResult0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDebugResultResult0 performs a merge with any union data inside the DebugResult_Result, using the provided DebugResultResult0
+func (t *DebugResult_Result) MergeDebugResultResult0(v DebugResultResult0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDebugResultResult1 returns the union data inside the DebugResult_Result as a DebugResultResult1
+func (t DebugResult_Result) AsDebugResultResult1() (DebugResultResult1, error) {
+	var body DebugResultResult1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDebugResultResult1 overwrites any union data inside the DebugResult_Result as the provided DebugResultResult1
+func (t *DebugResult_Result) FromDebugResultResult1(v DebugResultResult1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDebugResultResult1 performs a merge with any union data inside the DebugResult_Result, using the provided DebugResultResult1
+func (t *DebugResult_Result) MergeDebugResultResult1(v DebugResultResult1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDebugResultResult2 returns the union data inside the DebugResult_Result as a DebugResultResult2
+func (t DebugResult_Result) AsDebugResultResult2() (DebugResultResult2, error) {
+	var body DebugResultResult2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDebugResultResult2 overwrites any union data inside the DebugResult_Result as the provided DebugResultResult2
+func (t *DebugResult_Result) FromDebugResultResult2(v DebugResultResult2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDebugResultResult2 performs a merge with any union data inside the DebugResult_Result, using the provided DebugResultResult2
+func (t *DebugResult_Result) MergeDebugResultResult2(v DebugResultResult2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDebugResultResult3 returns the union data inside the DebugResult_Result as a DebugResultResult3
+func (t DebugResult_Result) AsDebugResultResult3() (DebugResultResult3, error) {
+	var body DebugResultResult3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDebugResultResult3 overwrites any union data inside the DebugResult_Result as the provided DebugResultResult3
+func (t *DebugResult_Result) FromDebugResultResult3(v DebugResultResult3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDebugResultResult3 performs a merge with any union data inside the DebugResult_Result, using the provided DebugResultResult3
+func (t *DebugResult_Result) MergeDebugResultResult3(v DebugResultResult3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDebugResultResult4 returns the union data inside the DebugResult_Result as a DebugResultResult4
+func (t DebugResult_Result) AsDebugResultResult4() (DebugResultResult4, error) {
+	var body DebugResultResult4
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDebugResultResult4 overwrites any union data inside the DebugResult_Result as the provided DebugResultResult4
+func (t *DebugResult_Result) FromDebugResultResult4(v DebugResultResult4) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDebugResultResult4 performs a merge with any union data inside the DebugResult_Result, using the provided DebugResultResult4
+func (t *DebugResult_Result) MergeDebugResultResult4(v DebugResultResult4) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DebugResult_Result) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DebugResult_Result) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
