@@ -19,7 +19,8 @@
 //
 // Knobs (environment):
 //
-//	SLUICE_HOSTILE_BOUND       how far past its deadline a call may end (250ms)
+//	SLUICE_HOSTILE_BOUND       how far past its deadline a call may end, and the longest stall (1s)
+//	SLUICE_HOSTILE_HEALTHZ_BOUND  how long GET /healthz may take during an attack (1s)
 //	SLUICE_HOSTILE_LOAD_BOUND  how long refusing or loading a module may take (3s)
 //	SLUICE_HOSTILE_WATCHDOG    how long a child's attack may run before it is killed (12s; 120s for benchmarks)
 //	SLUICE_HOSTILE_PREP        how long a child may prepare (build, compile, start a server) before its attack (5m)
