@@ -2,7 +2,8 @@
 #
 # `make test` is what CI runs (.ci/run): it starts the test services
 # (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
-# test tools that are missing (wat2wasm — scripts/tools.sh), checks
+# test tools that are missing (wat2wasm, and clang for examples/c —
+# scripts/tools.sh), checks
 # formatting, vets, runs every module's tests, and always stops FerretDB again.
 
 SHELL := bash
@@ -33,6 +34,8 @@ TOOLS := scripts/tools.sh
 # Nested modules tested with the host toolchain (when they have tests).
 SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod))
 EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
+# C examples: a build.sh instead of a go.mod (examples/c).
+C_EXAMPLES = $(patsubst %/build.sh,%,$(wildcard examples/*/build.sh))
 
 .PHONY: help build run examples test check tools fmt-check vet test-root test-modules \
 	services-up services-down bench clean
@@ -48,12 +51,20 @@ build: ## build the sluice binary into bin/sluice
 run: ## run the server on the embedded default store
 	$(GO) run ./cmd/sluice serve
 
-examples: ## build every examples/NAME module into examples/NAME/NAME.wasm
+examples: ## build every examples/NAME module into examples/NAME/NAME.wasm (C ones when clang is installed)
 	@if [ -z "$(EXAMPLES)" ]; then echo 'examples: no example modules (examples/*/go.mod); nothing to build'; fi
 	@for dir in $(EXAMPLES); do \
 		name=$$(basename "$$dir"); \
 		echo "examples: $$dir/$$name.wasm"; \
 		(cd "$$dir" && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o "$$name.wasm" .); \
+	done
+	@for dir in $(C_EXAMPLES); do \
+		name=$$(basename "$$dir"); \
+		if ! command -v clang >/dev/null 2>&1; then \
+			echo "examples: $$dir skipped: no clang (make tools installs it)"; continue; \
+		fi; \
+		echo "examples: $$dir/$$name.wasm"; \
+		sh "$$dir/build.sh" "$$name.wasm"; \
 	done
 
 test: ## start test services, check gofmt, vet, run all tests, stop services (CI)
@@ -74,7 +85,7 @@ check: ## gofmt check, vet and all tests (services must already be up)
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
 	echo 'make check: all passed'
 
-tools: ## install the test tools that are missing (wat2wasm, from Debian's wabt)
+tools: ## install the test tools that are missing (Debian's wabt, clang, lld, wasi-libc, libclang-rt-14-dev-wasm32)
 	@$(TOOLS)
 
 fmt-check: ## fail listing Go files that gofmt would change
@@ -116,4 +127,4 @@ bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s, 
 clean: ## stop test services and remove build outputs (bin/, .cache/, examples/*/*.wasm)
 	$(SERVICES) down
 	rm -rf bin .cache
-	rm -f $(foreach d,$(EXAMPLES),$(d)/$(notdir $(d)).wasm)
+	rm -f $(foreach d,$(EXAMPLES) $(C_EXAMPLES),$(d)/$(notdir $(d)).wasm)
