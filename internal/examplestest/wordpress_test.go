@@ -65,7 +65,7 @@ func wpCheck(hash, pw string) bool {
 // wpUser is one seed row of wp_users and its profile usermeta.
 type wpUser struct {
 	key, login, email, pass, display, url string
-	meta                             map[string]string
+	meta                                  map[string]string
 }
 
 var wpSteps = []step{
@@ -134,7 +134,7 @@ var wpSteps = []step{
 
 	{name: "updateUser profile and meta", fn: "updateUser",
 		input: `{"id":"{{erin}}","updates":{"nickname":"E","familyName":"Example","givenName":"","name":"Erin Example"}}`,
-		want: `{"id":"{{erin}}","nickname":"E","familyName":"Example","givenName":null,"name":"Erin Example","email":"erin@example.com"}`},
+		want:  `{"id":"{{erin}}","nickname":"E","familyName":"Example","givenName":null,"name":"Erin Example","email":"erin@example.com"}`},
 	{name: "updateUser password", fn: "updateUser", input: `{"id":"{{admin}}","updates":{"password":"n3w pass"}}`,
 		want: `{"id":"{{admin}}","nickname":"boss"}`},
 	{name: "old phpass password no longer works", fn: "login", input: `{"query":{"username":"admin"},"password":"test12345"}`,
