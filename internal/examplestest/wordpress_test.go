@@ -36,6 +36,12 @@ const (
 	// 6.8 checks such un-prefixed bcrypt hashes (plugins wrote them) with
 	// password_verify.
 	phpManualBcrypt = "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"
+	// A WordPress 6.8 hash (bcrypt cost 12) of 'grimoire-test-123',
+	// published in a public project's requirements ("grimoire", milestone
+	// M2.1, its "golden test vector") as verified against a live
+	// wp_check_password. WordPress's own tests make their $wp$ hashes at
+	// run time, so this is the one $wp$ vector not made here.
+	wpGolden = "$wp$2y$12$iWN5xRwDE7i9R5jVJvCyqOxS1CNnwUggQaF8O2W9Bg8TuXQz.ngrS"
 )
 
 // wpHash is what WordPress 6.8's wp_hash_password writes for pw, made
@@ -92,6 +98,8 @@ var wpSteps = []step{
 		want: `{"id":"{{modern}}","email":"modern@example.net"}`},
 	{name: "login WordPress 6.8 bcrypt wrong", fn: "login", input: `{"query":{"username":"modern"},"password":"correct horse"}`,
 		code: engine.CodeWrongPassword},
+	{name: "login published WordPress 6.8 vector", fn: "login",
+		input: `{"query":{"email":"golden@example.net"},"password":"grimoire-test-123"}`, want: `{"id":"{{golden}}"}`},
 	{name: "login without a password", fn: "login", input: `{"query":{"username":"nopass"},"password":""}`,
 		code: engine.CodeWrongPassword},
 	{name: "login by phone", fn: "login", input: `{"query":{"phone":"+15550100"},"password":"x"}`, code: engine.CodeUserNotFound},
@@ -111,7 +119,7 @@ var wpSteps = []step{
 	{name: "searchUser underscore is literal", fn: "searchUser", input: `{"keyword":"_","page":1,"limit":10}`,
 		want: `{"totalCount":0,"list":[]}`},
 	{name: "listUsers", fn: "listUsers", input: `{"page":2,"limit":4}`,
-		want: `{"totalCount":6,"list":[{"id":"{{modern}}"},{"id":"{{nopass}}"}]}`},
+		want: `{"totalCount":7,"list":[{"id":"{{modern}}"},{"id":"{{nopass}}"},{"id":"{{golden}}"}]}`},
 	{name: "validatePassword", fn: "validatePassword", input: `{"id":"{{modern}}","password":"correct horse battery staple"}`, want: `true`},
 	{name: "validatePassword wrong", fn: "validatePassword", input: `{"id":"{{admin}}","password":"nope"}`, want: `false`},
 	{name: "validatePassword unknown", fn: "validatePassword", input: `{"id":"424242","password":"x"}`, code: engine.CodeUserNotFound},
@@ -185,6 +193,7 @@ func wpFixture(t *testing.T) fixture {
 		{key: "plugin", login: "plugin", email: "plugin@example.org", pass: phpManualBcrypt, display: "plugin"},
 		{key: "modern", login: "modern", email: "modern@example.net", pass: wpHash(t, "correct horse battery staple"), display: "modern"},
 		{key: "nopass", login: "nopass", email: "nopass@example.net", pass: "", display: "nopass"},
+		{key: "golden", login: "golden", email: "golden@example.net", pass: wpGolden, display: "golden"},
 	}
 	ids := map[string]string{}
 	for _, u := range users {
