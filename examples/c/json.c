@@ -1,6 +1,7 @@
 /* json.c — see json.h. */
 #include "json.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +26,9 @@ static int new_tok(struct parser *p, enum json_type type, size_t start)
 {
 	struct json_doc *d = p->doc;
 	if (d->n == d->cap) {
-		int cap = d->cap ? d->cap * 2 : 64;
-		if (cap <= d->cap || (size_t)cap > SIZE_MAX / sizeof *d->toks)
+		if (d->cap > INT_MAX / 2 || (size_t)d->cap * 2 > SIZE_MAX / sizeof *d->toks)
 			return -1;
+		int cap = d->cap ? d->cap * 2 : 64;
 		struct json_tok *t = realloc(d->toks, (size_t)cap * sizeof *t);
 		if (!t)
 			return -1;

@@ -114,6 +114,7 @@ static int find(const char *cond, const char *arg, size_t arg_len, struct found 
 		return -1;
 	}
 	if (f->reply.error >= 0) {
+		sluice_logf(SLUICE_WARN, "sql.query on %s failed", table);
 		*status = sluice_pass_error(&f->reply);
 		sluice_reply_free(&f->reply);
 		return -1;

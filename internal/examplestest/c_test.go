@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/hostfuncs"
 )
 
 // TestC runs examples/c, built with clang from its build.sh, through the
@@ -106,6 +108,45 @@ func TestCInput(t *testing.T) {
 			var ee *engine.Error
 			if !errors.As(err, &ee) || string(ee.Code) != tc.want {
 				t.Fatalf("%s: err %v, want %s", tc.input, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCErrors checks the C connector's errors: a host call's error is
+// passed on (a db_error reaches the caller as connector_error naming it,
+// with the connector's log line), and a USERS_TABLE that is not a name
+// is refused before any SQL is sent.
+func TestCErrors(t *testing.T) {
+	t.Parallel()
+	mod := module(t, "c")
+	for _, tc := range []struct {
+		name, table, want string
+		hostCalls         int
+		log               string
+	}{
+		{"a missing table", "no_such_table_" + strconv.Itoa(os.Getpid()), "db_error: ", 1, "sql.query on no_such_table_"},
+		{"not a table name", "users; DROP TABLE users", "USERS_TABLE", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A tenant of its own: an instance keeps the environment it started with.
+			conn := loopback(hostfuncs.Connection{Tenant: uniqueName("t"), Name: "c", ConfigVersion: 1, DBType: "postgres",
+				URI: dsns["postgres"], Allowlist: []string{"127.0.0.1"}})
+			h, err := manager.Host(conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := fixture{conn: conn, env: map[string]string{"USERS_TABLE": tc.table}}
+			res, err := call(mod, f, h, "login", `{"query":{"email":"a@example.com"},"password":"x"}`)
+			var ee *engine.Error
+			if !errors.As(err, &ee) || ee.Code != engine.CodeConnectorError || !strings.Contains(ee.Message, tc.want) {
+				t.Fatalf("err %v, want connector_error with %q", err, tc.want)
+			}
+			if len(res.Trace) != tc.hostCalls {
+				t.Fatalf("host calls %+v, want %d", res.Trace, tc.hostCalls)
+			}
+			if tc.log != "" && (len(res.Logs) != 1 || res.Logs[0].Level != "warn" || !strings.Contains(res.Logs[0].Message, tc.log)) {
+				t.Fatalf("logs %+v, want one warning with %q", res.Logs, tc.log)
 			}
 		})
 	}
