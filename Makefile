@@ -34,7 +34,7 @@ TOOLS := scripts/tools.sh
 SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod))
 EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 
-.PHONY: help build run examples test check tools fmt-check vet test-root test-modules \
+.PHONY: help build run examples test check tools fmt-check vet openapi-lint test-root test-modules \
 	services-up services-down bench clean
 
 help: ## list targets
@@ -69,6 +69,7 @@ check: ## gofmt check, vet and all tests (services must already be up)
 	$(MAKE) tools || failed+=(tools); \
 	$(MAKE) fmt-check || failed+=(fmt-check); \
 	$(MAKE) vet || failed+=(vet); \
+	$(MAKE) openapi-lint || failed+=(openapi-lint); \
 	$(MAKE) test-root || failed+=(test-root); \
 	$(MAKE) test-modules || failed+=(test-modules); \
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
@@ -82,6 +83,9 @@ fmt-check: ## fail listing Go files that gofmt would change
 		-type f -name '*.go' -print | xargs -r gofmt -l); \
 	if [ -n "$$files" ]; then echo 'gofmt: these files need `gofmt -w`:' >&2; echo "$$files" >&2; exit 1; fi; \
 	echo 'gofmt: ok'
+
+openapi-lint: ## lint api/openapi.yaml with Redocly (npm ci into .cache/openapi-lint; 0 errors required)
+	@scripts/openapi-lint/run.sh
 
 vet: ## go vet the root module
 	$(GO) vet ./...
