@@ -3,7 +3,8 @@
 # `make test` is what CI runs (.ci/run): it starts the test services
 # (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
 # test tools that are missing (wat2wasm — scripts/tools.sh), checks
-# formatting, vets, runs every module's tests, and always stops FerretDB again.
+# formatting, vets, lints the OpenAPI document (Redocly, from npm), runs every
+# module's tests, and always stops FerretDB again.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
