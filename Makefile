@@ -2,9 +2,10 @@
 #
 # `make test` is what CI runs (.ci/run): it starts the test services
 # (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
-# test tools that are missing (wat2wasm, and clang for examples/c —
-# scripts/tools.sh), checks
-# formatting, vets, runs every module's tests, and always stops FerretDB again.
+# test tools that are missing (wat2wasm, and the clang toolchain for
+# examples/c — scripts/tools.sh), checks formatting, vets, lints the OpenAPI
+# document (Redocly, from npm), runs every module's tests, and always stops
+# FerretDB again.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -37,7 +38,7 @@ EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 # C examples: a build.sh instead of a go.mod (examples/c).
 C_EXAMPLES = $(patsubst %/build.sh,%,$(wildcard examples/*/build.sh))
 
-.PHONY: help build run examples test check tools fmt-check vet test-root test-modules \
+.PHONY: help build run examples test check tools fmt-check vet openapi-lint test-root test-modules \
 	services-up services-down bench clean
 
 help: ## list targets
@@ -80,6 +81,7 @@ check: ## gofmt check, vet and all tests (services must already be up)
 	$(MAKE) tools || failed+=(tools); \
 	$(MAKE) fmt-check || failed+=(fmt-check); \
 	$(MAKE) vet || failed+=(vet); \
+	$(MAKE) openapi-lint || failed+=(openapi-lint); \
 	$(MAKE) test-root || failed+=(test-root); \
 	$(MAKE) test-modules || failed+=(test-modules); \
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
@@ -93,6 +95,9 @@ fmt-check: ## fail listing Go files that gofmt would change
 		-type f -name '*.go' -print | xargs -r gofmt -l); \
 	if [ -n "$$files" ]; then echo 'gofmt: these files need `gofmt -w`:' >&2; echo "$$files" >&2; exit 1; fi; \
 	echo 'gofmt: ok'
+
+openapi-lint: ## lint api/openapi.yaml with Redocly (npm ci into .cache/openapi-lint; 0 errors required)
+	@scripts/openapi-lint/run.sh
 
 vet: ## go vet the root module
 	$(GO) vet ./...
