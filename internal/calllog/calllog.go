@@ -43,9 +43,11 @@ const (
 // Redacted replaces a secret in recorded text.
 const Redacted = "[redacted]"
 
-// minSecret: shorter secrets are not searched for (they would blank out
-// common words).
-const minSecret = 3
+// minSecret: shorter secrets are not searched for. Replacing a short
+// secret would blank out common words and so tell the secret by where
+// the gaps are ("the connector [redacted]ked" is a password "panic"),
+// even in text the connector never meant as the secret.
+const minSecret = 8
 
 // Config configures a Log.
 type Config struct {

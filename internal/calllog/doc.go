@@ -14,5 +14,7 @@
 // login, validatePassword, createUser and updateUser carry. Whatever
 // text is recorded (the error message, the logs, the trace) has the
 // connection's password, its secret env values and the input's password
-// replaced by "[redacted]" before it is written.
+// replaced by "[redacted]" before it is written (secrets of 8 bytes or
+// more: a shorter one would blank out common words and betray itself by
+// where the gaps are).
 package calllog
