@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/sluice-dev/sluice/internal/calllog"
+	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -520,4 +521,27 @@ func TestCallLogStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestCallLogMigrationJob: the finish-migration job's connector calls
+// are recorded as source migration, under the request that started it.
+func TestCallLogMigrationJob(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	tenant, key := e.newTenant("acme")
+	e.grantLoopback(tenant)
+	e.legacyConn(key, "legacy", "LAZY_MIGRATION", testpg.LegacyUsers(t, 5))
+	r := e.req("POST", "/v1/connections/legacy/migration/finish", key, nil).must(t, 202)
+	waitFor(t, func() bool {
+		j, err := e.store.GetMigrationJob(t.Context(), tenant, "legacy")
+		return err == nil && j.Status == store.JobDone
+	})
+	var p callPage
+	waitFor(t, func() bool {
+		p = e.callPage(key, "legacy", "?function=listUsers")
+		return len(p.Calls) > 0
+	})
+	c := p.Calls[len(p.Calls)-1]
+	if c.Source != "migration" || c.Route != "finishMigration" || c.RequestID != r.header.Get("X-Request-ID") || c.Outcome != "ok" || len(c.HostCalls) == 0 {
+		t.Fatalf("the job's listUsers call %+v", c)
+	}
 }
