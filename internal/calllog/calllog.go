@@ -38,6 +38,10 @@ const (
 	// DefaultMaxLogBytes is how much log text a record keeps (the first
 	// lines); the rest are counted in "logsOmitted".
 	DefaultMaxLogBytes = 16 << 10
+	// DefaultMaxQueueBytes bounds the memory of a node's queue.
+	DefaultMaxQueueBytes = 64 << 20
+	// maxMessage bounds a record's error message.
+	maxMessage = 4 << 10
 )
 
 // Redacted replaces a secret in recorded text.
@@ -63,6 +67,10 @@ type Config struct {
 	// entries at once, and waits at most FlushInterval for a batch to fill.
 	BatchSize     int
 	FlushInterval time.Duration
+	// MaxQueueBytes bounds the memory of the entries waiting (their
+	// logs, trace and message); past it entries are dropped and counted
+	// as when the queue is full. 0 takes the default.
+	MaxQueueBytes int64
 	// MaxHostCalls and MaxLogBytes bound one record (0: the defaults).
 	MaxHostCalls int
 	MaxLogBytes  int
@@ -81,10 +89,22 @@ type Entry struct {
 	Function  string
 	RequestID string
 	Version   int
-	Result    *engine.Result
+	// Result is the call's; Record keeps what it records of it (bounded)
+	// and not the Result itself (nor its output).
+	Result *engine.Result
 	// InputPassword, the input's "password", is redacted too (a
 	// connector may log it). The input itself is never recorded.
 	InputPassword string
+
+	// What Record kept of Result, bounded; size estimates its memory.
+	err                       *engine.Error
+	message                   string
+	logs                      []engine.LogEntry
+	trace                     []engine.HostCall
+	logsOmitted, traceOmitted int
+	duration                  time.Duration
+	memoryBytes               uint64
+	size                      int64
 }
 
 // Record is one call as the API shows it (docs/contract.md, "Call log"),
@@ -117,6 +137,8 @@ type Log struct {
 	once  sync.Once
 
 	closed atomic.Bool
+	// queuedBytes is the size of the entries in the queue.
+	queuedBytes atomic.Int64
 
 	mu      sync.Mutex
 	written chan struct{} // closed and replaced after each batch
@@ -147,6 +169,9 @@ func New(cfg Config) *Log {
 	}
 	if cfg.MaxLogBytes <= 0 {
 		cfg.MaxLogBytes = DefaultMaxLogBytes
+	}
+	if cfg.MaxQueueBytes <= 0 {
+		cfg.MaxQueueBytes = DefaultMaxQueueBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -179,15 +204,63 @@ func (l *Log) Bounds() store.CallBounds {
 
 // Record queues e for writing; it never blocks. When the queue is full
 // (or the Log closed) e is dropped and counted.
+//
+// Record keeps of e.Result only what the record shows, bounded, and
+// clears e.Result; the writer does the rest.
 func (l *Log) Record(e *Entry) {
 	if l.closed.Load() {
+		l.recorded.WithLabelValues("dropped_queue_full").Inc()
+		return
+	}
+	l.prepare(e)
+	if l.queuedBytes.Add(e.size) > l.cfg.MaxQueueBytes {
+		l.queuedBytes.Add(-e.size)
 		l.recorded.WithLabelValues("dropped_queue_full").Inc()
 		return
 	}
 	select {
 	case l.queue <- e:
 	default:
+		l.queuedBytes.Add(-e.size)
 		l.recorded.WithLabelValues("dropped_queue_full").Inc()
+	}
+}
+
+// entryCost is what an entry costs beside its texts.
+const entryCost = 512
+
+// prepare bounds what e records of its Result: the first MaxLogBytes of
+// logs, the first MaxHostCalls host calls, maxMessage of the error's
+// message. The kept slices are the Result's own when nothing was left
+// out (nobody changes them), copies when something was.
+func (l *Log) prepare(e *Entry) {
+	res := e.Result
+	e.Result = nil
+	e.err, e.duration, e.memoryBytes = res.Error, res.Duration, res.MemoryBytes
+	e.size = entryCost
+	if res.Error != nil {
+		e.message = res.Error.Message
+		if len(e.message) > maxMessage {
+			e.message = strings.Clone(strings.ToValidUTF8(e.message[:maxMessage], "")) + "…"
+		}
+		e.size += int64(len(e.message))
+	}
+	left := l.cfg.MaxLogBytes
+	e.logs = res.Logs
+	for i, lg := range res.Logs {
+		if len(lg.Message) > left {
+			e.logs, e.logsOmitted = slices.Clone(res.Logs[:i]), len(res.Logs)-i
+			break
+		}
+		left -= len(lg.Message)
+		e.size += int64(len(lg.Message)) + 48
+	}
+	e.trace = res.Trace
+	if len(e.trace) > l.cfg.MaxHostCalls {
+		e.trace, e.traceOmitted = slices.Clone(res.Trace[:l.cfg.MaxHostCalls]), len(res.Trace)-l.cfg.MaxHostCalls
+	}
+	for _, hc := range e.trace {
+		e.size += int64(len(hc.Target)+len(hc.Statement)+len(hc.Error)) + 96
 	}
 }
 
@@ -243,6 +316,7 @@ func (l *Log) run() {
 	for {
 		select {
 		case e := <-l.queue:
+			l.queuedBytes.Add(-e.size)
 			if len(batch) == 0 {
 				timer.Reset(l.cfg.FlushInterval)
 			}
@@ -258,6 +332,7 @@ func (l *Log) run() {
 			for {
 				select {
 				case e := <-l.queue:
+					l.queuedBytes.Add(-e.size)
 					batch = append(batch, e)
 					if len(batch) >= l.cfg.BatchSize {
 						flush()
@@ -283,8 +358,8 @@ func (l *Log) write(batch []*Entry) {
 		}
 		c := store.Call{Tenant: e.Conn.Tenant, Connection: e.Conn.Name, Time: e.At, Function: e.Function,
 			RequestID: e.RequestID, Outcome: "ok", Record: rec}
-		if e.Result.Error != nil {
-			c.Outcome, c.Code = "error", string(e.Result.Error.Code)
+		if e.err != nil {
+			c.Outcome, c.Code = "error", string(e.err.Code)
 		}
 		calls = append(calls, c)
 	}
@@ -304,37 +379,26 @@ func (l *Log) write(batch []*Entry) {
 	l.mu.Unlock()
 }
 
-// record is what e records: bounded, secrets redacted.
+// record is what e records (prepared: bounded), secrets redacted.
 func (l *Log) record(e *Entry) Record {
-	res := e.Result
 	rec := Record{
 		At: e.At.UTC(), Source: e.Source, Route: e.Route, Function: e.Function, RequestID: e.RequestID,
 		Version: e.Version, Outcome: "ok",
-		DurationMs:  float64(res.Duration.Microseconds()) / 1000,
-		MemoryBytes: res.MemoryBytes,
-		Logs:        []engine.LogEntry{},
-		HostCalls:   []engine.HostCall{},
+		DurationMs:  float64(e.duration.Microseconds()) / 1000,
+		MemoryBytes: e.memoryBytes,
+		Logs:        make([]engine.LogEntry, 0, len(e.logs)),
+		HostCalls:   make([]engine.HostCall, 0, len(e.trace)),
+		LogsOmitted: e.logsOmitted, HostCallsOmitted: e.traceOmitted,
 	}
 	red := newRedactor(e)
-	if res.Error != nil {
-		rec.Outcome, rec.Code, rec.Message = "error", string(res.Error.Code), red.text(res.Error.Message)
+	if e.err != nil {
+		rec.Outcome, rec.Code, rec.Message = "error", string(e.err.Code), red.text(e.message)
 	}
-	left := l.cfg.MaxLogBytes
-	for i, lg := range res.Logs {
-		if len(lg.Message) > left {
-			rec.LogsOmitted = len(res.Logs) - i
-			break
-		}
-		left -= len(lg.Message)
+	for _, lg := range e.logs {
 		lg.Message = red.text(lg.Message)
 		rec.Logs = append(rec.Logs, lg)
 	}
-	trace := res.Trace
-	if len(trace) > l.cfg.MaxHostCalls {
-		rec.HostCallsOmitted = len(trace) - l.cfg.MaxHostCalls
-		trace = trace[:l.cfg.MaxHostCalls]
-	}
-	for _, hc := range trace {
+	for _, hc := range e.trace {
 		hc.Target, hc.Statement, hc.Error = red.text(hc.Target), red.text(hc.Statement), red.text(hc.Error)
 		rec.HostCalls = append(rec.HostCalls, hc)
 	}

@@ -29,12 +29,17 @@ func TestRecordRedactsAndBounds(t *testing.T) {
 		trace[i] = engine.HostCall{Op: "sql.query", Kind: "sql", Statement: "SELECT 1", Error: "auth failed for param-secret-99"}
 	}
 	l := &Log{cfg: Config{MaxLogBytes: 500, MaxHostCalls: 3}}
-	rec := l.record(&Entry{
+	e := &Entry{
 		At: time.Now(), Conn: conn, Source: SourceUserFlow, Route: "login", Function: "login", Version: 2,
 		InputPassword: "user-pass-5678",
 		Result: &engine.Result{Logs: logs, Trace: trace, Duration: 1500 * time.Microsecond,
 			Error: &engine.Error{Code: engine.CodeConnectorError, Message: "failed with env-secret-abcd"}},
-	})
+	}
+	l.prepare(e)
+	if e.Result != nil || e.size < int64(len(logs[0].Message)) {
+		t.Fatalf("prepared entry keeps the Result (%v) or has no size (%d)", e.Result != nil, e.size)
+	}
+	rec := l.record(e)
 	b, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
