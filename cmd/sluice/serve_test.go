@@ -277,7 +277,9 @@ func TestServeCallLog(t *testing.T) {
 		httpCall(t, "POST", base+"/v1/connections/c/debug", tenant.APIKey, "application/json",
 			[]byte(`{"function":"getUser","input":{"query":{"email":"`+email+`"}}}`), 200, nil)
 	}
-	var page struct{ Calls []struct{ Source, Function string } }
+	var page struct {
+		Calls []struct{ Source, Function string }
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		httpCall(t, "GET", base+"/v1/connections/c/calls", tenant.APIKey, "", nil, 200, &page)
