@@ -145,10 +145,10 @@ func TestConsoleServing(t *testing.T) {
 
 // page drives one browser tab over the console.
 type page struct {
-	t    *testing.T
-	ctx  context.Context
-	dir  string // screenshots
-	n    int
+	t   *testing.T
+	ctx context.Context
+	dir string // screenshots
+	n   int
 }
 
 // do runs actions; a failure saves a screenshot and ends the test.
