@@ -229,6 +229,19 @@ func (p *page) shot(name string) {
 		p.t.Fatal(err)
 	}
 	p.t.Logf("screenshot: %s", path)
+	// Nothing sticks out sideways (at 1280 px and at 360 px alike).
+	wide, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('body *')].filter(e => {
+		const r = e.getBoundingClientRect();
+		if (!r.width) return false;
+		for (let a = e.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false;
+		const spills = !['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) && getComputedStyle(e).overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1;
+		return r.right > document.documentElement.clientWidth + 1 || spills;
+	}).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + (e.textContent || '').slice(0, 40))`))
+	if err != nil {
+		p.t.Logf("measure %s: %v", name, err)
+	} else if len(wide) > 0 && !strings.HasPrefix(name, "failed") {
+		p.t.Errorf("%s: wider than the window: %q", name, wide)
+	}
 }
 
 func (p *page) tab(name string) {
@@ -262,7 +275,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
+	// The screenshots go to the test's temporary directory, or, to keep
+	// them after the test, to SLUICE_TEST_SCREENSHOTS.
 	p := &page{t: t, ctx: ctx, dir: t.TempDir()}
+	if dir := os.Getenv("SLUICE_TEST_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p.dir = dir
+	}
 	t.Logf("screenshots in %s", p.dir)
 
 	// Page errors (a CSP violation, an uncaught exception) fail the test.

@@ -11,7 +11,7 @@ export const TEST_SUCCESS = 'Test succeeded: the Login script accepted this acco
 // and memory.
 export function traceTable(calls) {
   if (!calls || !calls.length) return h('p', { class: 'muted' }, 'No host calls.');
-  return table('Host calls', ['#', 'kind', 'op', 'target', 'statement', 'duration', 'rows', 'bytes in / out', 'denied / error'],
+  return table(null, ['#', 'kind', 'op', 'target', 'statement', 'duration', 'rows', 'bytes in / out', 'denied / error'],
     calls.map((c, i) => [
       String(i + 1), c.kind || '', c.op || '', c.target || '',
       c.statement ? h('code', { class: 'stmt' }, c.statement) : '',

@@ -287,6 +287,7 @@ async function versionsPanel(conn) {
       v.pruned && v.pruned.length ? h('p', { class: 'hint' }, 'Pruned old versions: ' + v.pruned.map((n) => 'v' + n).join(', ')) : null);
       await refreshConn();
       await list();
+      loadConnections();
     } catch (err) {
       progress.hidden = true;
       status.textContent = '';
@@ -306,7 +307,6 @@ async function versionsPanel(conn) {
   const refreshConn = async () => {
     try {
       active.conn = conn = await get(`/v1/connections/${enc(conn.name)}`);
-      $('#conn-list').querySelectorAll('button').forEach(() => {});
     } catch {
       // the list below reports errors
     }
