@@ -2,7 +2,7 @@
 #
 # `make test` is what CI runs (.ci/run): it starts the test services
 # (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
-# test tools that are missing (wat2wasm — scripts/tools.sh), checks
+# test tools that are missing (wat2wasm, chromium — scripts/tools.sh), checks
 # formatting, vets, runs every module's tests, and always stops FerretDB again.
 
 SHELL := bash
@@ -74,7 +74,7 @@ check: ## gofmt check, vet and all tests (services must already be up)
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
 	echo 'make check: all passed'
 
-tools: ## install the test tools that are missing (wat2wasm, from Debian's wabt)
+tools: ## install the test tools that are missing (wat2wasm from Debian's wabt, chromium)
 	@$(TOOLS)
 
 fmt-check: ## fail listing Go files that gofmt would change

@@ -3,7 +3,9 @@
 #
 #   scripts/tools.sh    installs what is missing, from Debian's packages:
 #                       wat2wasm (package wabt), which builds the WAT sources
-#                       of the hostile corpus (engine/testdata/hostile).
+#                       of the hostile corpus (engine/testdata/hostile), and
+#                       chromium, the headless browser of the console's
+#                       end-to-end test (internal/console, driven by chromedp).
 #
 # Idempotent: it does nothing when every tool is there. Installing needs
 # root (CI and our machines run as root) and apt-get.
@@ -12,7 +14,7 @@ set -euo pipefail
 log() { printf 'tools: %s\n' "$*" >&2; }
 
 # tool -> Debian package
-declare -A packages=([wat2wasm]=wabt)
+declare -A packages=([wat2wasm]=wabt [chromium]=chromium)
 
 missing=()
 for tool in "${!packages[@]}"; do
