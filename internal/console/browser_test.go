@@ -19,6 +19,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
@@ -176,7 +177,8 @@ func (p *page) wait(what, expr string) {
 	p.t.Helper()
 	for try := 0; ; try++ {
 		_, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
-		if err != nil && try < 20 && strings.Contains(err.Error(), "Cannot find context") {
+		if err != nil && try < 50 && navigating(err) {
+			time.Sleep(100 * time.Millisecond)
 			continue // a navigation (sign out reloads the page) replaced the document
 		}
 		if err != nil {
@@ -185,6 +187,16 @@ func (p *page) wait(what, expr string) {
 		}
 		return
 	}
+}
+
+// navigating reports whether err says the page was being replaced.
+func navigating(err error) bool {
+	for _, s := range []string{"Cannot find context", "navigated or closed", "Not attached to an active page", "Execution context was destroyed"} {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
 }
 
 // text is the textContent of the first element sel matches.
@@ -422,8 +434,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.waitText(`#panels .totals`, "memory")
 	p.shot("debug")
 
-	// Test: a right login and a wrong one.
-	p.tab("test")
+	// Test: a right login and a wrong one. The keyboard reaches the
+	// panel: the arrow key moves from the Debug tab to the Test tab.
+	p.do("arrow to the Test tab", chromedp.Focus(chromedp.CSS("#tab-debug")), chromedp.KeyEvent(kb.ArrowRight))
+	p.wait("the test panel by keyboard", `document.querySelector('#panels').dataset.panel==='test' && document.activeElement.id==='tab-test' && !!document.querySelector('#panels [name=account]')`)
 	p.set(`#panels [name=account]`, "user1@legacy.example.com")
 	p.set(`#panels [name=password]`, testpg.Password)
 	p.click(`#panels button[type=submit]`)
