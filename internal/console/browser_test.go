@@ -503,6 +503,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.shot("versions-warning")
 	p.click(`#versions .confirm button.danger`)
 	p.waitText("#activate-status", "v2 is now active")
+	// A mode v2 cannot serve is refused beside Save, with the force offer.
+	p.tab("settings")
+	p.choose(`#panels [name=mode]`, "CUSTOM_USER_STORE")
+	p.click(`#panels button[type=submit]`)
+	p.waitText(`#panels [data-field=_form] .error`, "mode_not_satisfied")
+	p.waitText(`#panels .confirm`, "cannot serve CUSTOM_USER_STORE")
+	p.tab("versions")
 	p.waitText(`#versions button[data-version="1"]`, "Roll back to v1")
 	p.click(`#versions button[data-version="1"]`)
 	p.waitText("#activate-status", "v1 is now active")

@@ -225,22 +225,36 @@ async function settingsPanel(conn) {
       if (secret) body.env[k] = v === '' && row.dataset.had === 'secret' ? { secret: true } : v;
       else body.env[k] = { value: v, secret: false };
     }
-    await busy(save, async () => {
-      try {
-        const saved = await put(`/v1/connections/${enc(n)}`, body);
-        active.conn = saved;
-        ok.textContent = conn ? 'Saved.' : 'Connection created.';
-        ok.hidden = false;
-        await loadConnections(n);
-        const fresh = document.querySelector('#panels .ok');
-        if (fresh) {
-          fresh.textContent = conn ? 'Saved.' : 'Connection created.';
-          fresh.hidden = false;
-        }
-      } catch (err) {
-        showError(form, err);
+    await saveConnection(n, body, false);
+  });
+  // saveConnection PUTs the configuration; a mode the active version
+  // cannot serve is refused (mode_not_satisfied) and offered again with
+  // force, after a warning.
+  const saveConnection = (n, body, force) => busy(save, async () => {
+    clearErrors(form);
+    for (const old of form.querySelectorAll('.confirm')) old.remove();
+    try {
+      const saved = await put(`/v1/connections/${enc(n)}${force ? '?force=true' : ''}`, body);
+      active.conn = saved;
+      ok.textContent = conn ? 'Saved.' : 'Connection created.';
+      ok.hidden = false;
+      await loadConnections(n);
+      const fresh = document.querySelector('#panels .ok');
+      if (fresh) {
+        fresh.textContent = conn ? 'Saved.' : 'Connection created.';
+        fresh.hidden = false;
       }
-    });
+    } catch (err) {
+      showError(form, err);
+      if (err.code === 'mode_not_satisfied') {
+        const yes = h('button', { type: 'button', class: 'small danger' }, 'Save anyway');
+        const box = h('div', { class: 'confirm warning', role: 'alert' },
+          h('p', {}, `The active version v${err.details.version || '?'} cannot serve ${err.details.mode || body.mode}: it lacks ${err.details.missing || 'some functions'}. Saved anyway, those calls fail with not_implemented at once.`), yes);
+        yes.addEventListener('click', () => saveConnection(n, body, true));
+        save.parentElement.append(box);
+        yes.focus();
+      }
+    }
   });
   return form;
 }
