@@ -125,11 +125,15 @@ export async function stream(path, onEvent, signal, lastEventId) {
   if (!res.ok) throw await errorOf(res);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
+  let raw = ''; // a trailing "\r" waits: its "\n" may come in the next chunk
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buf += value.replace(/\r\n?/g, '\n');
+      raw += value;
+      const cut = raw.endsWith('\r') ? raw.length - 1 : raw.length;
+      buf += raw.slice(0, cut).replace(/\r\n?/g, '\n');
+      raw = raw.slice(cut);
       let i;
       while ((i = buf.indexOf('\n\n')) >= 0) {
         const block = buf.slice(0, i);

@@ -227,9 +227,11 @@ export function logsPanel(conn) {
       if (empty) empty.remove();
       body.prepend(...row(c));
     }, mine.signal, lastId).then(() => {
+      // The server ended the stream (a restart, a proxy's timeout): resume
+      // after the last call seen (Last-Event-ID).
       if (ctrl === mine) {
-        stopTail();
-        tailStatus.textContent = 'The live tail ended.';
+        tailStatus.textContent = 'Reconnecting…';
+        setTimeout(() => { if (ctrl === mine) startTail(); }, 1000);
       }
     }, (err) => {
       if (ctrl === mine) stopTail();
