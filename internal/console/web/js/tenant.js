@@ -128,7 +128,7 @@ function envRow(name, v) {
   const nameIn = h('input', { name: 'envName', value: name || '', 'aria-label': 'variable name', placeholder: 'NAME', autocomplete: 'off', spellcheck: 'false' });
   const valueIn = h('input', {
     name: 'envValue', value: plain ? v.value : '', 'aria-label': 'value', autocomplete: 'off',
-    type: plain || !name ? 'text' : 'password', placeholder: secretOld ? 'unchanged (secret)' : 'value',
+    type: plain ? 'text' : 'password', placeholder: secretOld ? 'unchanged (secret)' : 'value',
   });
   const secret = h('input', { type: 'checkbox', name: 'envSecret', checked: !plain, 'aria-label': 'secret' });
   secret.addEventListener('change', () => { valueIn.type = secret.checked ? 'password' : 'text'; });
