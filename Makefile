@@ -2,10 +2,10 @@
 #
 # `make test` is what CI runs (.ci/run): it starts the test services
 # (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
-# test tools that are missing (wat2wasm, and the clang toolchain for
-# examples/c — scripts/tools.sh), checks formatting, vets, lints the OpenAPI
-# document (Redocly, from npm), runs every module's tests, and always stops
-# FerretDB again.
+# test tools that are missing (wat2wasm, the clang toolchain for examples/c,
+# chromium for the console's browser test — scripts/tools.sh), checks
+# formatting, vets, lints the OpenAPI document (Redocly, from npm), runs every
+# module's tests, and always stops FerretDB again.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -87,7 +87,7 @@ check: ## gofmt check, vet and all tests (services must already be up)
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
 	echo 'make check: all passed'
 
-tools: ## install the test tools that are missing (Debian's wabt, clang, lld, wasi-libc, libclang-rt-14-dev-wasm32)
+tools: ## install the test tools that are missing (Debian's wabt, clang, lld, wasi-libc, libclang-rt-14-dev-wasm32, chromium)
 	@$(TOOLS)
 
 fmt-check: ## fail listing Go files that gofmt would change

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluice-dev/sluice/internal/calllog"
+	"github.com/sluice-dev/sluice/internal/console"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
@@ -203,12 +205,21 @@ func (s *Server) router() *echo.Echo {
 	e.GET("/openapi.json", s.serveOpenAPI)
 	e.GET("/api/system/public-ips", s.publicIPs)
 
+	// The web console (internal/console): / and /console lead to it.
+	toConsole := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") }
+	e.GET("/", toConsole)
+	e.GET("/console", toConsole)
+	files := echo.WrapHandler(http.StripPrefix("/console", console.Handler()))
+	e.GET("/console/", files)
+	e.GET("/console/*", files)
+
 	// Operator.
 	admin := e.Group("/v1/admin", s.operatorAuth)
 	admin.POST("/tenants", s.createTenant)
 	admin.GET("/tenants", s.listTenants)
 	admin.GET("/tenants/:tenant/quotas", s.getQuotas)
 	admin.PUT("/tenants/:tenant/quotas", s.putQuotas)
+	admin.GET("/tenants/:tenant/usage", s.getUsage)
 
 	// Console (tenant API key).
 	conns := e.Group("/v1/connections", s.tenantAuth)

@@ -6,7 +6,9 @@
 #                       of the hostile corpus (engine/testdata/hostile), and
 #                       the C toolchain for wasm that builds examples/c:
 #                       clang, lld (wasm-ld), wasi-libc (the sysroot) and
-#                       libclang-rt-14-dev-wasm32 (compiler-rt builtins).
+#                       libclang-rt-14-dev-wasm32 (compiler-rt builtins), and
+#                       chromium, the headless browser of the console's
+#                       end-to-end test (internal/console, driven by chromedp).
 #
 # Idempotent: it does nothing when every tool is there. Installing needs
 # root (CI and our machines run as root) and apt-get.
@@ -20,6 +22,7 @@ declare -A packages=(
 	[clang]=clang
 	[wasm-ld]=lld
 	[/usr/lib/wasm32-wasi/libc.a]=wasi-libc
+	[chromium]=chromium
 	['/usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a']=libclang-rt-14-dev-wasm32
 )
 

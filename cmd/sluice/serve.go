@@ -246,6 +246,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintln(stdout, "sluice: operator token from --operator-token / SLUICE_OPERATOR_TOKEN")
 	}
+	fmt.Fprintf(stdout, "sluice: the web console is at %s/console/ (sign in with the operator token)\n", base)
 	fmt.Fprintf(stdout, "next: create a tenant (its API key is shown once):\n  curl -X POST %s/v1/admin/tenants -H \"Authorization: Bearer %s\" -d '{\"name\":\"my-tenant\"}'\n", base, tokenRef)
 
 	select {

@@ -752,6 +752,26 @@ type TestRequest struct {
 	Password string `json:"password"`
 }
 
+// Usage A tenant's connector calls on this node over the last windowSeconds (one hour), counted per minute from the same observations as the sluice_calls_total and sluice_quota_rejections_total metrics.
+type Usage struct {
+	// Calls calls that ran or failed in the engine
+	Calls int64 `json:"calls"`
+
+	// Errors the calls that ended in an error, by code
+	Errors map[string]int64 `json:"errors"`
+
+	// Functions the calls by connector function
+	Functions map[string]int64 `json:"functions"`
+
+	// QuotaRejections calls and uploads refused by a quota before they ran, by reason (concurrency, rate, uploads)
+	QuotaRejections map[string]int64 `json:"quotaRejections"`
+
+	// Since the start of the window
+	Since         time.Time `json:"since"`
+	Tenant        string    `json:"tenant"`
+	WindowSeconds int       `json:"windowSeconds"`
+}
+
 // UserList defines model for UserList.
 type UserList struct {
 	List       []Profile `json:"list"`
@@ -1264,10 +1284,27 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// RootRedirect redirects (302) to the web console, /console/
+	//
+	// Corresponds with GET / (the `RootRedirect` operationId).
+	RootRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PublicIPs the egress IPs tenants open their firewalls to
 	//
 	// Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 	PublicIPs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConsoleRedirect redirects (302) to /console/
+	//
+	// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+	ConsoleRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Console the web console (its files below /console/ are embedded in the binary)
+	//
+	// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+	//
+	// Corresponds with GET /console/ (the `Console` operationId).
+	Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Healthz the process is up
 	//
@@ -1326,6 +1363,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/admin/tenants/{tenant}/quotas (the `PutQuotas` operationId).
 	PutQuotas(ctx context.Context, tenant TenantPath, body PutQuotasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsage a tenant's calls, errors by code and quota rejections on this node over the last hour
+	//
+	// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+	GetUsage(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConnections the tenant's connections
 	//
@@ -1557,11 +1599,58 @@ type ClientInterface interface {
 	ActivateVersion(ctx context.Context, name ConnectionName, version VersionPath, params *ActivateVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// RootRedirect redirects (302) to the web console, /console/
+//
+// Corresponds with GET / (the `RootRedirect` operationId).
+func (c *Client) RootRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRootRedirectRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PublicIPs the egress IPs tenants open their firewalls to
 //
 // Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 func (c *Client) PublicIPs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublicIPsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConsoleRedirect redirects (302) to /console/
+//
+// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+func (c *Client) ConsoleRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleRedirectRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Console the web console (its files below /console/ are embedded in the binary)
+//
+// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+//
+// Corresponds with GET /console/ (the `Console` operationId).
+func (c *Client) Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1720,6 +1809,21 @@ func (c *Client) PutQuotasWithBody(ctx context.Context, tenant TenantPath, conte
 // Corresponds with PUT /v1/admin/tenants/{tenant}/quotas (the `PutQuotas` operationId).
 func (c *Client) PutQuotas(ctx context.Context, tenant TenantPath, body PutQuotasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutQuotasRequest(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsage a tenant's calls, errors by code and quota rejections on this node over the last hour
+//
+// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+func (c *Client) GetUsage(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -2269,6 +2373,33 @@ func (c *Client) ActivateVersion(ctx context.Context, name ConnectionName, versi
 	return c.Client.Do(req)
 }
 
+// NewRootRedirectRequest constructs an http.Request for the RootRedirect method
+func NewRootRedirectRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPublicIPsRequest constructs an http.Request for the PublicIPs method
 func NewPublicIPsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2279,6 +2410,60 @@ func NewPublicIPsRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/system/public-ips")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConsoleRedirectRequest constructs an http.Request for the ConsoleRedirect method
+func NewConsoleRedirectRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConsoleRequest constructs an http.Request for the Console method
+func NewConsoleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2548,6 +2733,40 @@ func NewPutQuotasRequestWithBody(server string, tenant TenantPath, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetUsageRequest constructs an http.Request for the GetUsage method
+func NewGetUsageRequest(server string, tenant TenantPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/tenants/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3899,12 +4118,35 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RootRedirectWithResponse redirects (302) to the web console, /console/
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET / (the `RootRedirect` operationId).
+	RootRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootRedirectResponse, error)
+
 	// PublicIPsWithResponse the egress IPs tenants open their firewalls to
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 	PublicIPsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PublicIPsResponse, error)
+
+	// ConsoleRedirectWithResponse redirects (302) to /console/
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+	ConsoleRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleRedirectResponse, error)
+
+	// ConsoleWithResponse the web console (its files below /console/ are embedded in the binary)
+	//
+	// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/ (the `Console` operationId).
+	ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error)
 
 	// HealthzWithResponse the process is up
 	//
@@ -3975,6 +4217,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/admin/tenants/{tenant}/quotas (the `PutQuotas` operationId).
 	PutQuotasWithResponse(ctx context.Context, tenant TenantPath, body PutQuotasJSONRequestBody, reqEditors ...RequestEditorFn) (*PutQuotasResponse, error)
+
+	// GetUsageWithResponse a tenant's calls, errors by code and quota rejections on this node over the last hour
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+	GetUsageWithResponse(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
 
 	// ListConnectionsWithResponse the tenant's connections
 	//
@@ -4234,6 +4483,40 @@ type ClientWithResponsesInterface interface {
 	ActivateVersionWithResponse(ctx context.Context, name ConnectionName, version VersionPath, params *ActivateVersionParams, reqEditors ...RequestEditorFn) (*ActivateVersionResponse, error)
 }
 
+type RootRedirectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r RootRedirectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RootRedirectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RootRedirectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RootRedirectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PublicIPsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4269,6 +4552,74 @@ func (r PublicIPsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublicIPsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConsoleRedirectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleRedirectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleRedirectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleRedirectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleRedirectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4674,6 +5025,61 @@ func (r PutQuotasResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutQuotasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Usage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageResponse) GetJSON200() *Usage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUsageResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6904,6 +7310,19 @@ func (r ActivateVersionResponse) ContentType() string {
 	return ""
 }
 
+// RootRedirectWithResponse redirects (302) to the web console, /console/
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET / (the `RootRedirect` operationId).
+func (c *ClientWithResponses) RootRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootRedirectResponse, error) {
+	rsp, err := c.RootRedirect(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRootRedirectResponse(rsp)
+}
+
 // PublicIPsWithResponse the egress IPs tenants open their firewalls to
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6915,6 +7334,34 @@ func (c *ClientWithResponses) PublicIPsWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParsePublicIPsResponse(rsp)
+}
+
+// ConsoleRedirectWithResponse redirects (302) to /console/
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+func (c *ClientWithResponses) ConsoleRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleRedirectResponse, error) {
+	rsp, err := c.ConsoleRedirect(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleRedirectResponse(rsp)
+}
+
+// ConsoleWithResponse the web console (its files below /console/ are embedded in the binary)
+//
+// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/ (the `Console` operationId).
+func (c *ClientWithResponses) ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error) {
+	rsp, err := c.Console(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleResponse(rsp)
 }
 
 // HealthzWithResponse the process is up
@@ -7045,6 +7492,19 @@ func (c *ClientWithResponses) PutQuotasWithResponse(ctx context.Context, tenant 
 		return nil, err
 	}
 	return ParsePutQuotasResponse(rsp)
+}
+
+// GetUsageWithResponse a tenant's calls, errors by code and quota rejections on this node over the last hour
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageResponse(rsp)
 }
 
 // ListConnectionsWithResponse the tenant's connections
@@ -7490,6 +7950,22 @@ func (c *ClientWithResponses) ActivateVersionWithResponse(ctx context.Context, n
 	return ParseActivateVersionResponse(rsp)
 }
 
+// ParseRootRedirectResponse parses an HTTP response from a RootRedirectWithResponse call
+func ParseRootRedirectResponse(rsp *http.Response) (*RootRedirectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RootRedirectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParsePublicIPsResponse parses an HTTP response from a PublicIPsWithResponse call
 func ParsePublicIPsResponse(rsp *http.Response) (*PublicIPsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7511,6 +7987,38 @@ func ParsePublicIPsResponse(rsp *http.Response) (*PublicIPsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseConsoleRedirectResponse parses an HTTP response from a ConsoleRedirectWithResponse call
+func ParseConsoleRedirectResponse(rsp *http.Response) (*ConsoleRedirectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleRedirectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseConsoleResponse parses an HTTP response from a ConsoleWithResponse call
+func ParseConsoleResponse(rsp *http.Response) (*ConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
@@ -7792,6 +8300,46 @@ func ParsePutQuotasResponse(rsp *http.Response) (*PutQuotasResponse, error) {
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetUsageResponse parses an HTTP response from a GetUsageWithResponse call
+func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Usage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 

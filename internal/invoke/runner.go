@@ -69,6 +69,7 @@ type Runner struct {
 	cfg     Config
 	quotas  *limiter
 	metrics *metrics
+	usage   *usage
 
 	mu       sync.Mutex
 	modules  map[string]*engine.Module // by sha256
@@ -91,6 +92,7 @@ func New(cfg Config) (*Runner, error) {
 		cfg:      cfg,
 		quotas:   newLimiter(),
 		metrics:  newMetrics(cfg.Engine),
+		usage:    newUsage(),
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
 	}
@@ -139,6 +141,7 @@ func (r *Runner) AdmitUpload(t store.Tenant) (release func(), err error) {
 		}
 		if !ok {
 			r.metrics.observeRejection(t.ID, ReasonUploads)
+			r.usage.rejection(t.ID, ReasonUploads, r.cfg.Now())
 			return nil, &QuotaError{Reason: ReasonUploads, Limit: n, RetryAfter: wait}
 		}
 	}
@@ -159,6 +162,7 @@ func (r *Runner) admit(ctx context.Context, t store.Tenant) (release func(), err
 		release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
 		if qerr != nil {
 			r.metrics.observeRejection(t.ID, qerr.Reason)
+			r.usage.rejection(t.ID, qerr.Reason, r.cfg.Now())
 			return nil, qerr
 		}
 		return release, nil
@@ -167,6 +171,7 @@ func (r *Runner) admit(ctx context.Context, t store.Tenant) (release func(), err
 	var qerr *QuotaError
 	if errors.As(err, &qerr) {
 		r.metrics.observeRejection(t.ID, qerr.Reason)
+		r.usage.rejection(t.ID, qerr.Reason, r.cfg.Now())
 	}
 	return release, err
 }
@@ -222,7 +227,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		}
 		res, err = r.cfg.Engine.Call(ctx, mod, req)
 	}
-	r.metrics.observeCall(t.ID, c.Function, res, err)
+	r.usage.call(t.ID, c.Function, r.metrics.observeCall(t.ID, c.Function, res, err), r.cfg.Now())
 	if res == nil {
 		return nil, err
 	}
