@@ -27,6 +27,9 @@ const SDKDir = ".sluice/guest-sdk"
 // ErrNotEmpty is returned by Write for a directory that holds files.
 var ErrNotEmpty = errors.New("the directory exists and is not empty")
 
+// ErrModulePath is returned by Write for a module path Go refuses.
+var ErrModulePath = errors.New("not a module path")
+
 // ErrUnknownTemplate is returned by Write for a template it does not have.
 var ErrUnknownTemplate = errors.New("unknown template")
 
@@ -166,7 +169,7 @@ func addTree(files map[string][]byte, src, dst string) error {
 // the MODULE@VERSION copies it names.
 func rewriteGoMod(b []byte, modPath string) ([]byte, []string, error) {
 	if err := module.CheckImportPath(modPath); err != nil {
-		return nil, nil, fmt.Errorf("module path: %w", err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrModulePath, err)
 	}
 	f, err := modfile.Parse("go.mod", b, nil)
 	if err != nil {
