@@ -26,19 +26,30 @@ type templateHint struct {
 	Edit  string // what to edit first
 }
 
+// aliceSQL adds a user to the users table of the postgres and mysql
+// templates: her password, "her password", hashed with bcrypt (cost 10).
+const aliceSQL = `INSERT INTO users (email, username, nickname, password_hash)
+VALUES ('alice@example.com', 'alice', 'Alice', '$2a$10$adJnbBsolXdhIPexNmR6n.3F8JU4IBmZOuLHV74hJtbGKPYp9qbr2');`
+
 var templateHints = map[string]templateHint{
 	"static": {
 		Login: `{"query":{"email":"alice@example.com"},"password":"wonderland"}`,
 		Edit:  "store.go (the user list) and main.go (the handlers)",
 	},
 	"postgres": {
-		Setup: `psql "postgres://postgres@127.0.0.1:5432/test" -f schema.sql`,
+		Setup: `psql "postgres://postgres@127.0.0.1:5432/test" -f schema.sql
+psql "postgres://postgres@127.0.0.1:5432/test" <<'SQL'
+` + aliceSQL + `
+SQL`,
 		Call:  `--env DB_CONNECTION_URI=postgres://postgres@127.0.0.1:5432/test --allow 127.0.0.1:5432 --allow-private`,
 		Login: `{"query":{"email":"alice@example.com"},"password":"her password"}`,
 		Edit:  "store.go (the table's columns; USERS_TABLE names the table)",
 	},
 	"mysql": {
-		Setup: `mariadb -h 127.0.0.1 -u root test < schema.sql`,
+		Setup: `mariadb -h 127.0.0.1 -u root test < schema.sql
+mariadb -h 127.0.0.1 -u root test <<'SQL'
+` + aliceSQL + `
+SQL`,
 		Call:  `--db-type mysql --env 'DB_CONNECTION_URI=root@tcp(127.0.0.1:3306)/test' --allow 127.0.0.1:3306 --allow-private`,
 		Login: `{"query":{"email":"alice@example.com"},"password":"her password"}`,
 		Edit:  "store.go (the table's columns; USERS_TABLE names the table)",
@@ -208,7 +219,7 @@ and prints the functions it exports and the modes it satisfies
 
 ## Run it locally
 {{if .Hint.Setup}}
-Make the legacy table first:
+Make the legacy table, and a user in it, first:
 
 ` + "```sh" + `
 {{.Hint.Setup}}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"github.com/sluice-dev/sluice/cmd/sluice/internal/scaffold"
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx database/sql driver
 )
 
 // offline makes the go command of this test (and of `sluice build`, which
@@ -84,6 +87,9 @@ func TestNewBuildsOffline(t *testing.T) {
 					t.Errorf("README.md lacks %q:\n%s", want, readme)
 				}
 			}
+			if tmpl == "postgres" {
+				readmeRunsOnPostgres(t, dir, string(readme), wasm)
+			}
 			if tmpl == "static" {
 				code, stdout, stderr := runCLI(t, "", "call", wasm, "login", "--input", `{"query":{"email":"alice@example.com"},"password":"wonderland"}`)
 				if code != exitOK || !strings.Contains(stdout, `"id": "1"`) {
@@ -91,6 +97,39 @@ func TestNewBuildsOffline(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// readmeRunsOnPostgres runs what the postgres template's README says to
+// run locally, as written there (its schema.sql, its SQL, its call's
+// input), on a schema of its own: the login succeeds.
+func readmeRunsOnPostgres(t *testing.T, dir, readme, wasm string) {
+	t.Helper()
+	_, rest, ok := strings.Cut(readme, "<<'SQL'\n")
+	insert, _, ok2 := strings.Cut(rest, "\nSQL\n")
+	_, rest, ok3 := strings.Cut(readme, "--input '")
+	input, _, ok4 := strings.Cut(rest, "'")
+	if !ok || !ok2 || !ok3 || !ok4 {
+		t.Fatalf("README.md has no SQL heredoc or no --input:\n%s", readme)
+	}
+	uri := testpg.Schema(t, "readme")
+	db, err := sql.Open("pgx", uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ddl, err := os.ReadFile(filepath.Join(dir, "schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{string(ddl), insert} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%v\n%s", err, stmt)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "", "call", wasm, "login", "--env", "DB_CONNECTION_URI="+uri, "--allow", "127.0.0.1:5432", "--allow-private", "--input", input)
+	if code != exitOK || !strings.Contains(stdout, `"email": "alice@example.com"`) {
+		t.Fatalf("the README's call: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
 
