@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -79,7 +80,7 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	prog := &uploadProgress{r: strings.NewReader(string(wasm)), total: len(wasm), w: stderr, file: file, done: make(chan struct{})}
+	prog := &uploadProgress{r: bytes.NewReader(wasm), total: len(wasm), w: stderr, tty: isTerminal(stderr), file: file, done: make(chan struct{})}
 	defer prog.stop()
 	res, err := client.UploadVersionWithBodyWithResponse(ctx, *conn, &apiclient.UploadVersionParams{}, "application/wasm", prog,
 		func(_ context.Context, r *http.Request) error { r.ContentLength = int64(len(wasm)); return nil })
@@ -109,7 +110,11 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "missing    %s (the connection's mode needs them)\n", joinFunctions(v.MissingForMode))
 	}
 
-	loginHint := fmt.Sprintf("curl -s -X POST %s/v1/connections/%s/login -H \"Authorization: Bearer $SLUICE_KEY\" -d '{\"account\":\"...\",\"password\":\"...\"}'", base, url.PathEscape(*conn))
+	keyRef := "KEY"
+	if os.Getenv("SLUICE_KEY") != "" {
+		keyRef = "$SLUICE_KEY"
+	}
+	loginHint := fmt.Sprintf("curl -s -X POST %s/v1/connections/%s/login -H \"Authorization: Bearer %s\" -d '{\"account\":\"...\",\"password\":\"...\"}'", base, url.PathEscape(*conn), keyRef)
 	if v.Active {
 		fmt.Fprintf(stdout, "active     yes\n\nnext: the connection's user flows run it, e.g. a login:\n  %s\n", loginHint)
 		return exitOK
@@ -205,6 +210,8 @@ type uploadProgress struct {
 	reported int
 	w        io.Writer
 	file     string
+	tty      bool   // w is a terminal
+	cr       string // "\r" once a line is to be rewritten
 	done     chan struct{}
 	once     sync.Once
 	stopOnce sync.Once
@@ -215,7 +222,16 @@ func (p *uploadProgress) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.sent += n
 	if p.sent*10/max(p.total, 1) > p.reported*10/max(p.total, 1) || p.reported == 0 && p.sent > 0 {
-		fmt.Fprintf(p.w, "sluice deploy: uploading %s: %d of %d bytes (%d%%)\n", p.file, p.sent, p.total, p.sent*100/max(p.total, 1))
+		// On a terminal the line is rewritten in place; elsewhere (a CI
+		// log) each tenth is a line of its own.
+		end := "\n"
+		if p.tty && p.sent < p.total {
+			end = ""
+		}
+		fmt.Fprintf(p.w, "%ssluice deploy: uploading %s: %d of %d bytes (%d%%)%s", p.cr, p.file, p.sent, p.total, p.sent*100/max(p.total, 1), end)
+		if p.tty {
+			p.cr = "\r"
+		}
 		p.reported = p.sent
 	}
 	if errors.Is(err, io.EOF) || p.sent >= p.total {
@@ -247,4 +263,14 @@ func (p *uploadProgress) waiting() {
 func (p *uploadProgress) stop() {
 	p.stopOnce.Do(func() { close(p.done) })
 	p.wg.Wait()
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -225,7 +225,7 @@ func TestNewToLazyMigration(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "", "deploy", wasm, "--server", base, "--key", key, "--connection", "legacy", "--activate")
 	if code != exitOK || !strings.Contains(stdout, "version    1 (a new version)") || !strings.Contains(stdout, "active     yes") ||
 		!strings.Contains(stdout, "functions  login, getUser") || !strings.Contains(stdout, "missing    none") ||
-		!strings.Contains(stdout, "curl -s -X POST "+base+"/v1/connections/legacy/login") {
+		!strings.Contains(stdout, "curl -s -X POST "+base+"/v1/connections/legacy/login -H \"Authorization: Bearer KEY\"") {
 		t.Fatalf("deploy: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if !strings.Contains(stderr, "uploading "+wasm) || !strings.Contains(stderr, "the server compiles") {
