@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
 
+	_ "github.com/go-sql-driver/mysql" // the MySQL database/sql driver
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx database/sql driver
 )
 
@@ -87,8 +90,11 @@ func TestNewBuildsOffline(t *testing.T) {
 					t.Errorf("README.md lacks %q:\n%s", want, readme)
 				}
 			}
-			if tmpl == "postgres" {
-				readmeRunsOnPostgres(t, dir, string(readme), wasm)
+			switch tmpl {
+			case "postgres":
+				readmeRuns(t, dir, string(readme), wasm, "postgres")
+			case "mysql":
+				readmeRuns(t, dir, string(readme), wasm, "mysql")
 			}
 			if tmpl == "static" {
 				code, stdout, stderr := runCLI(t, "", "call", wasm, "login", "--input", `{"query":{"email":"alice@example.com"},"password":"wonderland"}`)
@@ -100,10 +106,12 @@ func TestNewBuildsOffline(t *testing.T) {
 	}
 }
 
-// readmeRunsOnPostgres runs what the postgres template's README says to
+// readmeRuns runs what the postgres or mysql template's README says to
 // run locally, as written there (its schema.sql, its SQL, its call's
-// input), on a schema of its own: the login succeeds.
-func readmeRunsOnPostgres(t *testing.T, dir, readme, wasm string) {
+// input): the login succeeds. Only where it lives differs: a schema of
+// its own on PostgreSQL; on MariaDB, a table of its own (USERS_TABLE), the
+// SQL's "users" renamed to it.
+func readmeRuns(t *testing.T, dir, readme, wasm, dbType string) {
 	t.Helper()
 	_, rest, ok := strings.Cut(readme, "<<'SQL'\n")
 	insert, _, ok2 := strings.Cut(rest, "\nSQL\n")
@@ -112,22 +120,53 @@ func readmeRunsOnPostgres(t *testing.T, dir, readme, wasm string) {
 	if !ok || !ok2 || !ok3 || !ok4 {
 		t.Fatalf("README.md has no SQL heredoc or no --input:\n%s", readme)
 	}
-	uri := testpg.Schema(t, "readme")
-	db, err := sql.Open("pgx", uri)
+	b, err := os.ReadFile(filepath.Join(dir, "schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := string(b)
+	var driver, dsn string
+	args := []string{"call", wasm, "login", "--allow-private", "--input", input}
+	switch dbType {
+	case "postgres":
+		dsn = testpg.Schema(t, "readme")
+		driver = "pgx"
+		args = append(args, "--env", "DB_CONNECTION_URI="+dsn, "--allow", "127.0.0.1:5432")
+	case "mysql":
+		dsn = os.Getenv("SLUICE_TEST_MYSQL_DSN")
+		if dsn == "" {
+			dsn = "root@tcp(127.0.0.1:3306)/test"
+		}
+		suffix := make([]byte, 6)
+		rand.Read(suffix)
+		table := "readme_" + hex.EncodeToString(suffix)
+		ddl = strings.ReplaceAll(ddl, "users", table)
+		insert = strings.ReplaceAll(insert, "INSERT INTO users", "INSERT INTO "+table)
+		driver = "mysql"
+		args = append(args, "--db-type", "mysql", "--env", "DB_CONNECTION_URI="+dsn, "--env", "USERS_TABLE="+table, "--allow", "127.0.0.1:3306")
+		t.Cleanup(func() {
+			if db, err := sql.Open("mysql", dsn); err == nil {
+				db.Exec("DROP TABLE IF EXISTS " + table)
+				db.Close()
+			}
+		})
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "multiStatements=true"
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ddl, err := os.ReadFile(filepath.Join(dir, "schema.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{string(ddl), insert} {
+	for _, stmt := range []string{ddl, insert} {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatalf("%v\n%s", err, stmt)
 		}
 	}
-	code, stdout, stderr := runCLI(t, "", "call", wasm, "login", "--env", "DB_CONNECTION_URI="+uri, "--allow", "127.0.0.1:5432", "--allow-private", "--input", input)
+	code, stdout, stderr := runCLI(t, "", args...)
 	if code != exitOK || !strings.Contains(stdout, `"email": "alice@example.com"`) {
 		t.Fatalf("the README's call: exit %d\n%s\n%s", code, stdout, stderr)
 	}
