@@ -27,7 +27,7 @@ type builder interface {
 	build(ctx context.Context, dir, out string, log io.Writer) error
 }
 
-var builders = []builder{goBuilder{}}
+var builders = []builder{goBuilder{}, cBuilder{}}
 
 // goBuilder builds a Go main package as a WASI reactor, as `make
 // examples` and the tests' internal/wasmbuild do.
@@ -57,13 +57,40 @@ func (goBuilder) build(ctx context.Context, dir, out string, log io.Writer) erro
 	return nil
 }
 
+// cBuilder builds a C connector with its build.sh (examples/c's
+// convention: `build.sh OUT` runs clang for wasm32-wasi as a reactor).
+type cBuilder struct{}
+
+func (cBuilder) lang() string { return "C (a build.sh and *.c files)" }
+
+func (cBuilder) detect(dir string) bool {
+	c, _ := filepath.Glob(filepath.Join(dir, "*.c"))
+	_, err := os.Stat(filepath.Join(dir, "build.sh"))
+	return err == nil && len(c) > 0
+}
+
+func (cBuilder) build(ctx context.Context, dir, out string, log io.Writer) error {
+	if _, err := exec.LookPath("clang"); err != nil {
+		return errors.New("clang is not on PATH: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32 (Debian, Ubuntu)")
+	}
+	fmt.Fprintf(log, "sluice build: sh build.sh %s (in %s)\n", out, dir)
+	cmd := exec.CommandContext(ctx, "sh", "build.sh", out)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build.sh: %w", err)
+	}
+	return nil
+}
+
 func build(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: sluice build [DIR] [-o FILE.wasm]\n\n"+
 			"builds the connector in DIR (default: the current directory) into DIR/NAME.wasm, NAME being\n"+
 			"DIR's name, then prints its functions and the modes it satisfies, as sluice inspect does.\n"+
-			"Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath.\n\n")
+			"Go (a go.mod): GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath.\n"+
+			"C (build.sh and *.c files): sh build.sh OUT (clang for wasm32-wasi, a reactor).\n\n")
 		fs.PrintDefaults()
 	}
 	outFlag := fs.String("o", "", "the module to write (default: DIR/NAME.wasm)")

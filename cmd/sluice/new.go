@@ -60,6 +60,23 @@ SQL`,
 		Login: `{"query":{"email":"alice@example.com"},"password":"her password"}`,
 		Edit:  "store.go (the documents' fields)",
 	},
+	"wordpress": {
+		Setup: `mariadb -h 127.0.0.1 -u root test < schema.sql`,
+		Call:  `--db-type mysql --env 'DB_CONNECTION_URI=root@tcp(127.0.0.1:3306)/test' --allow 127.0.0.1:3306 --allow-private`,
+		Login: `{"query":{"username":"admin"},"password":"her password"}`,
+		Edit:  "store.go (the table prefix and the user meta you map)",
+	},
+	"django": {
+		Setup: `psql "postgres://postgres@127.0.0.1:5432/test" -f schema.sql`,
+		Call:  `--env DB_CONNECTION_URI=postgres://postgres@127.0.0.1:5432/test --allow 127.0.0.1:5432 --allow-private`,
+		Login: `{"query":{"username":"ada"},"password":"her password"}`,
+		Edit:  "store.go (the auth_user columns you map)",
+	},
+	"c": {
+		Call:  `--env DB_CONNECTION_URI=postgres://postgres@127.0.0.1:5432/test --allow 127.0.0.1:5432 --allow-private`,
+		Login: `{"query":{"email":"alice@example.com"},"password":"her password"}`,
+		Edit:  "main.c (the SQL and the columns; the table is the postgres template's, see TEMPLATE.md)",
+	},
 	"webservice": {
 		Call:  `--env DB_CONNECTION_URI=https://users.example.com/api/v1/ --env API_KEY=... --allow users.example.com:443`,
 		Login: `{"query":{"email":"alice@example.com"},"password":"her password"}`,
@@ -213,7 +230,8 @@ go test ./...
 sluice build
 ` + "```" + `
 
-builds ` + "`{{.Wasm}}`" + ` (Go: ` + "`GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath`" + `)
+builds ` + "`{{.Wasm}}`" + `{{if .Go}} (` + "`GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath`" + `){{else}} (with ` + "`build.sh`" + `: clang, lld,
+wasi-libc and compiler-rt for wasm32; ` + "`apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32`" + `){{end}}
 and prints the functions it exports and the modes it satisfies
 (` + "`LAZY_MIGRATION`" + `: login and getUser; ` + "`CUSTOM_USER_STORE`" + `: all eight).
 

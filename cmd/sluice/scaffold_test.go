@@ -53,7 +53,7 @@ func goTest(t *testing.T, dir string) string {
 func TestNewBuildsOffline(t *testing.T) {
 	offline(t)
 	templates := scaffold.Templates()
-	for _, want := range []string{"mongodb", "mysql", "postgres", "static", "webservice"} {
+	for _, want := range []string{"c", "django", "mongodb", "mysql", "postgres", "static", "webservice", "wordpress"} {
 		if !strings.Contains(","+strings.Join(templates, ",")+",", ","+want+",") {
 			t.Errorf("templates %v lack %s", templates, want)
 		}
@@ -70,14 +70,13 @@ func TestNewBuildsOffline(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			if !scaffold.IsGo(tmpl) {
-				return
+			if scaffold.IsGo(tmpl) {
+				gomod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+				if !strings.Contains(string(gomod), "module my-"+tmpl) || !strings.Contains(string(gomod), "=> ./.sluice/guest-sdk") {
+					t.Errorf("go.mod:\n%s", gomod)
+				}
+				goTest(t, dir)
 			}
-			gomod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
-			if !strings.Contains(string(gomod), "module my-"+tmpl) || !strings.Contains(string(gomod), "=> ./.sluice/guest-sdk") {
-				t.Errorf("go.mod:\n%s", gomod)
-			}
-			goTest(t, dir)
 			code, stdout, stderr = runCLI(t, "", "build", dir)
 			wasm := filepath.Join(dir, "my-"+tmpl+".wasm")
 			if code != exitOK || !strings.Contains(stdout, "built "+wasm) || !strings.Contains(stdout, "LAZY_MIGRATION     satisfied") ||
@@ -85,7 +84,11 @@ func TestNewBuildsOffline(t *testing.T) {
 				t.Fatalf("build: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			readme, _ := os.ReadFile(filepath.Join(dir, "README.md"))
-			for _, want := range []string{"go test ./...", "sluice build", "sluice call my-" + tmpl + ".wasm login", "sluice deploy my-" + tmpl + ".wasm --connection legacy --activate"} {
+			wantReadme := []string{"sluice build", "sluice call my-" + tmpl + ".wasm login", "sluice deploy my-" + tmpl + ".wasm --connection legacy --activate"}
+			if scaffold.IsGo(tmpl) {
+				wantReadme = append(wantReadme, "go test ./...")
+			}
+			for _, want := range wantReadme {
 				if !strings.Contains(string(readme), want) {
 					t.Errorf("README.md lacks %q:\n%s", want, readme)
 				}
@@ -219,34 +222,46 @@ func server(t *testing.T, uri string) (string, string) {
 	return base, tenant.APIKey
 }
 
-// TestNewToLazyMigration is the issue's path, offline: sluice new ->
-// edit -> sluice build -> sluice call against a local PostgreSQL ->
-// sluice deploy -> a lazy-migration login through the server, five
-// commands of sluice and one request, each step's output naming the next.
+// TestNewToLazyMigration is the issue's path, offline, for the Go and
+// the C template: sluice new -> edit -> sluice build -> sluice call
+// against a local PostgreSQL -> sluice deploy -> a lazy-migration login
+// through the server, five commands of sluice and one request, each
+// step's output naming the next.
 func TestNewToLazyMigration(t *testing.T) {
+	offline(t)
+	for _, tc := range []struct {
+		template, file, from, to string
+	}{
+		// The edit an author makes first, here a mark on the nickname
+		// that shows the edited code is the code the server runs.
+		{"postgres", "main.go", "return s.login(ctx, in.Query, in.Password)",
+			"u, err := s.login(ctx, in.Query, in.Password)\n\t\tif u != nil {\n\t\t\tu.Nickname = \"edited \" + u.Nickname\n\t\t}\n\t\treturn u, err"},
+		{"c", "main.c", `{ "nickname", "nickname" }`, `{ "'edited ' || nickname", "nickname" }`},
+	} {
+		t.Run(tc.template, func(t *testing.T) { newToLazyMigration(t, tc.template, tc.file, tc.from, tc.to) })
+	}
+}
+
+func newToLazyMigration(t *testing.T, template, file, from, to string) {
 	uri := testpg.LegacyUsers(t, 3) // a schema of its own, users user0..user2
 	base, key := server(t, uri)
-	offline(t)
 	dir := filepath.Join(t.TempDir(), "acme-users")
 
 	// 1. sluice new
-	code, stdout, stderr := runCLI(t, "", "new", dir, "--template", "postgres")
+	code, stdout, stderr := runCLI(t, "", "new", dir, "--template", template)
 	if code != exitOK || !strings.Contains(stdout, "sluice build "+dir) {
 		t.Fatalf("new: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	// 2. edit: what an author changes first; here, a mark on the nickname
-	// that shows the edited code is the code the server runs.
-	mainGo := filepath.Join(dir, "main.go")
-	src, err := os.ReadFile(mainGo)
+	// 2. edit
+	path := filepath.Join(dir, file)
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const from = "return s.login(ctx, in.Query, in.Password)"
-	const to = "u, err := s.login(ctx, in.Query, in.Password)\n\t\tif u != nil {\n\t\t\tu.Nickname = \"edited \" + u.Nickname\n\t\t}\n\t\treturn u, err"
 	if !strings.Contains(string(src), from) {
-		t.Fatalf("the postgres template's main.go no longer has %q: update this test's edit", from)
+		t.Fatalf("the %s template's %s no longer has %q: update this test's edit", template, file, from)
 	}
-	os.WriteFile(mainGo, []byte(strings.Replace(string(src), from, to, 1)), 0o644)
+	os.WriteFile(path, []byte(strings.Replace(string(src), from, to, 1)), 0o644)
 
 	// 3. sluice build
 	code, stdout, stderr = runCLI(t, "", "build", dir)
