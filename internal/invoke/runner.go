@@ -1,7 +1,10 @@
 package invoke
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/calllog"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -40,6 +44,9 @@ type Config struct {
 	// draws on the cluster's shared pool when the share is used up.
 	// nil: this node enforces whole quotas (one node).
 	Cluster Cluster
+	// CallLog, when set, records every call that ran (the production
+	// call log); user-flow calls then keep their logs and trace too.
+	CallLog *calllog.Log
 }
 
 // Cluster divides the tenants' rate and concurrency quotas among the
@@ -107,7 +114,14 @@ type Call struct {
 	// Quiet: the caller shows neither the call's logs nor its host-call
 	// trace (the user flows), so the engine keeps neither (the metrics
 	// still count the host calls). The debug and test routes are not.
+	// With a CallLog every call keeps them, for the log.
 	Quiet bool
+	// Source, Route and RequestID describe the call in the call log:
+	// calllog.SourceUserFlow (Route the user-flow route, e.g. "login"),
+	// SourceDebug, SourceTest or SourceMigration; and the HTTP request.
+	Source    string
+	Route     string
+	RequestID string
 }
 
 // AdmitUpload admits a module upload, which runs the tenant's code (the
@@ -194,9 +208,10 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Env:      hc.Env(conn.Env),
 		Limits:   quotaLimits(r.cfg.Limits, t.Quotas),
 		Host:     host,
-		Quiet:    c.Quiet,
+		Quiet:    c.Quiet && r.cfg.CallLog == nil,
 		Observe:  r.observe,
 	}
+	start := time.Now()
 	res, err := r.cfg.Engine.Call(ctx, mod, req)
 	if errors.Is(err, engine.ErrEvicted) {
 		// Unused for a while, the engine released its compiled code:
@@ -211,7 +226,43 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 	if res == nil {
 		return nil, err
 	}
+	if r.cfg.CallLog != nil {
+		version := c.Version
+		if version == 0 {
+			version = conn.ActiveVersion
+		}
+		r.cfg.CallLog.Record(&calllog.Entry{
+			At: start, Conn: conn, Source: c.Source, Route: c.Route, Function: c.Function,
+			RequestID: c.RequestID, Version: version, Result: res, InputPassword: inputPassword(c.Function, c.Input),
+		})
+	}
 	return res, nil
+}
+
+// inputPassword is the "password" of the input of the functions that
+// take one (login and validatePassword: "password"; createUser:
+// "user.password"; updateUser: "updates.password"), or "".
+// The call log redacts it from what it records.
+func inputPassword(fn string, input []byte) string {
+	switch fn {
+	case "login", "validatePassword", "createUser", "updateUser":
+	default:
+		return ""
+	}
+	if !bytes.Contains(input, []byte(`"password"`)) {
+		return ""
+	}
+	var in struct {
+		Password string `json:"password"`
+		User     struct {
+			Password string `json:"password"`
+		} `json:"user"`
+		Updates struct {
+			Password string `json:"password"`
+		} `json:"updates"`
+	}
+	_ = json.Unmarshal(input, &in)
+	return cmp.Or(in.Password, in.User.Password, in.Updates.Password)
 }
 
 // Info returns what the module of version (0: the active one) of conn
