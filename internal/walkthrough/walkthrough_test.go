@@ -106,6 +106,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"SLUICE_DATA_DIR="+t.TempDir(),
 		"S="+base,
 		"PGURL="+pgBase(t),
+		"NEW="+filepath.Join(t.TempDir(), "acme-users"),
 	)
 
 	server := exec.Command("bash", "-e", "-o", "pipefail", "-c", bl["server"])
@@ -165,6 +166,12 @@ func TestREADMEWalkthrough(t *testing.T) {
 		{"postgres", `FROM users`},
 		{"postgres", `"email":"ada@example.com"`},
 		{"postgres", `"migratedUsers":1`},
+		{"new", "CUSTOM_USER_STORE  satisfied"}, // sluice build's modes
+		{"new", `"email": "grace@example.com"`}, // sluice call
+		{"new", "version    2 (a new version)"}, // sluice deploy
+		{"new", "active     yes (activated)"},   // --activate
+		{"new", `"nickname":"Grace"`},           // the login through it
+		{"new", `"source":"connector"`},
 	} {
 		if !strings.Contains(parts[c.block], c.want) {
 			t.Errorf("walkthrough block %s: output lacks %s", c.block, c.want)
