@@ -1284,27 +1284,10 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// RootRedirect redirects (302) to the web console, /console/
-	//
-	// Corresponds with GET / (the `RootRedirect` operationId).
-	RootRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
-
 	// PublicIPs the egress IPs tenants open their firewalls to
 	//
 	// Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 	PublicIPs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// ConsoleRedirect redirects (302) to /console/
-	//
-	// Corresponds with GET /console (the `ConsoleRedirect` operationId).
-	ConsoleRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// Console the web console (its files below /console/ are embedded in the binary)
-	//
-	// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
-	//
-	// Corresponds with GET /console/ (the `Console` operationId).
-	Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Healthz the process is up
 	//
@@ -1599,58 +1582,11 @@ type ClientInterface interface {
 	ActivateVersion(ctx context.Context, name ConnectionName, version VersionPath, params *ActivateVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// RootRedirect redirects (302) to the web console, /console/
-//
-// Corresponds with GET / (the `RootRedirect` operationId).
-func (c *Client) RootRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRootRedirectRequest(c.Server)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
 // PublicIPs the egress IPs tenants open their firewalls to
 //
 // Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 func (c *Client) PublicIPs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublicIPsRequest(c.Server)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// ConsoleRedirect redirects (302) to /console/
-//
-// Corresponds with GET /console (the `ConsoleRedirect` operationId).
-func (c *Client) ConsoleRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConsoleRedirectRequest(c.Server)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// Console the web console (its files below /console/ are embedded in the binary)
-//
-// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
-//
-// Corresponds with GET /console/ (the `Console` operationId).
-func (c *Client) Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConsoleRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2373,33 +2309,6 @@ func (c *Client) ActivateVersion(ctx context.Context, name ConnectionName, versi
 	return c.Client.Do(req)
 }
 
-// NewRootRedirectRequest constructs an http.Request for the RootRedirect method
-func NewRootRedirectRequest(server string) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-
-	return req, nil
-}
-
 // NewPublicIPsRequest constructs an http.Request for the PublicIPs method
 func NewPublicIPsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2410,60 +2319,6 @@ func NewPublicIPsRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/system/public-ips")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-
-	return req, nil
-}
-
-// NewConsoleRedirectRequest constructs an http.Request for the ConsoleRedirect method
-func NewConsoleRedirectRequest(server string) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/console")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-
-	return req, nil
-}
-
-// NewConsoleRequest constructs an http.Request for the Console method
-func NewConsoleRequest(server string) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/console/")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4118,35 +3973,12 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// RootRedirectWithResponse redirects (302) to the web console, /console/
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET / (the `RootRedirect` operationId).
-	RootRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootRedirectResponse, error)
-
 	// PublicIPsWithResponse the egress IPs tenants open their firewalls to
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 	PublicIPsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PublicIPsResponse, error)
-
-	// ConsoleRedirectWithResponse redirects (302) to /console/
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /console (the `ConsoleRedirect` operationId).
-	ConsoleRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleRedirectResponse, error)
-
-	// ConsoleWithResponse the web console (its files below /console/ are embedded in the binary)
-	//
-	// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /console/ (the `Console` operationId).
-	ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error)
 
 	// HealthzWithResponse the process is up
 	//
@@ -4483,40 +4315,6 @@ type ClientWithResponsesInterface interface {
 	ActivateVersionWithResponse(ctx context.Context, name ConnectionName, version VersionPath, params *ActivateVersionParams, reqEditors ...RequestEditorFn) (*ActivateVersionResponse, error)
 }
 
-type RootRedirectResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-}
-
-// GetBody returns the raw response body bytes
-func (r RootRedirectResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r RootRedirectResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r RootRedirectResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RootRedirectResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
 type PublicIPsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4552,74 +4350,6 @@ func (r PublicIPsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublicIPsResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-type ConsoleRedirectResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-}
-
-// GetBody returns the raw response body bytes
-func (r ConsoleRedirectResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r ConsoleRedirectResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r ConsoleRedirectResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ConsoleRedirectResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-type ConsoleResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-}
-
-// GetBody returns the raw response body bytes
-func (r ConsoleResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r ConsoleResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r ConsoleResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ConsoleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7310,19 +7040,6 @@ func (r ActivateVersionResponse) ContentType() string {
 	return ""
 }
 
-// RootRedirectWithResponse redirects (302) to the web console, /console/
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET / (the `RootRedirect` operationId).
-func (c *ClientWithResponses) RootRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootRedirectResponse, error) {
-	rsp, err := c.RootRedirect(ctx, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseRootRedirectResponse(rsp)
-}
-
 // PublicIPsWithResponse the egress IPs tenants open their firewalls to
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7334,34 +7051,6 @@ func (c *ClientWithResponses) PublicIPsWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParsePublicIPsResponse(rsp)
-}
-
-// ConsoleRedirectWithResponse redirects (302) to /console/
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /console (the `ConsoleRedirect` operationId).
-func (c *ClientWithResponses) ConsoleRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleRedirectResponse, error) {
-	rsp, err := c.ConsoleRedirect(ctx, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseConsoleRedirectResponse(rsp)
-}
-
-// ConsoleWithResponse the web console (its files below /console/ are embedded in the binary)
-//
-// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /console/ (the `Console` operationId).
-func (c *ClientWithResponses) ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error) {
-	rsp, err := c.Console(ctx, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseConsoleResponse(rsp)
 }
 
 // HealthzWithResponse the process is up
@@ -7950,22 +7639,6 @@ func (c *ClientWithResponses) ActivateVersionWithResponse(ctx context.Context, n
 	return ParseActivateVersionResponse(rsp)
 }
 
-// ParseRootRedirectResponse parses an HTTP response from a RootRedirectWithResponse call
-func ParseRootRedirectResponse(rsp *http.Response) (*RootRedirectResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &RootRedirectResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	return response, nil
-}
-
 // ParsePublicIPsResponse parses an HTTP response from a PublicIPsWithResponse call
 func ParsePublicIPsResponse(rsp *http.Response) (*PublicIPsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7987,38 +7660,6 @@ func ParsePublicIPsResponse(rsp *http.Response) (*PublicIPsResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	}
-
-	return response, nil
-}
-
-// ParseConsoleRedirectResponse parses an HTTP response from a ConsoleRedirectWithResponse call
-func ParseConsoleRedirectResponse(rsp *http.Response) (*ConsoleRedirectResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &ConsoleRedirectResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	return response, nil
-}
-
-// ParseConsoleResponse parses an HTTP response from a ConsoleWithResponse call
-func ParseConsoleResponse(rsp *http.Response) (*ConsoleResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &ConsoleResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
 	}
 
 	return response, nil
