@@ -558,6 +558,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.tab("debug")
 	p.click(`#panels button[type=submit]`)
 	p.waitText(`#panels .trace`, "SELECT")
+	p.waitText(`#panels pre.json`, "user0@legacy.example.com")
 	if eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth`) {
 		t.Error("the page scrolls sideways at 360 px")
 	}

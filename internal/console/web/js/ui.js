@@ -126,5 +126,5 @@ export function table(caption, cols, rows, cls) {
     h('table', { class: cls || '' },
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { dataset: { label: cols[i] } }, c)))))));
 }
