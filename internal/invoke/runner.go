@@ -67,6 +67,12 @@ type Runner struct {
 	modules  map[string]*engine.Module // by sha256
 	versions map[versionKey]string     // module sha256 of a connection's version
 
+	// The JavaScript connectors (scripts.go): their runtime module and
+	// the scripts by sha256.
+	jsWasm    []byte
+	jsRuntime *engine.Module
+	scripts   map[string]*script
+
 	inflight inflight
 
 	observe func([]engine.HostCall) // metrics.observeHostCalls, bound once
@@ -86,6 +92,7 @@ func New(cfg Config) (*Runner, error) {
 		metrics:  newMetrics(cfg.Engine),
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
+		scripts:  map[string]*script{},
 	}
 	r.observe = r.metrics.observeHostCalls
 	return r, nil
@@ -168,7 +175,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod, err := r.module(ctx, t.ID, sum)
+	mod, sc, err := r.module(ctx, t.ID, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -197,12 +204,22 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Quiet:    c.Quiet,
 		Observe:  r.observe,
 	}
+	if sc != nil {
+		if res, ok := scriptRequest(&req, sc); !ok {
+			r.metrics.observeCall(t.ID, c.Function, res, res.Error)
+			return res, nil
+		}
+	}
 	res, err := r.cfg.Engine.Call(ctx, mod, req)
 	if errors.Is(err, engine.ErrEvicted) {
 		// Unused for a while, the engine released its compiled code:
 		// load it again (the disk caches make that quick) and retry.
-		r.forgetModule(sum)
-		if mod, err = r.module(ctx, t.ID, sum); err != nil {
+		if sc != nil {
+			r.forgetRuntime()
+		} else {
+			r.forgetModule(sum)
+		}
+		if mod, _, err = r.module(ctx, t.ID, sum); err != nil {
 			return nil, err
 		}
 		res, err = r.cfg.Engine.Call(ctx, mod, req)
@@ -221,9 +238,13 @@ func (r *Runner) Info(ctx context.Context, conn store.Connection, version int) (
 	if err != nil {
 		return nil, err
 	}
-	mod, err := r.module(ctx, conn.Tenant, sum)
+	mod, sc, err := r.module(ctx, conn.Tenant, sum)
 	if err != nil {
 		return nil, err
+	}
+	if sc != nil {
+		info := sc.info
+		return &info, nil
 	}
 	return mod.Info(), nil
 }
