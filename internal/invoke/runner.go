@@ -205,7 +205,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Observe:  r.observe,
 	}
 	if sc != nil {
-		if res, ok := scriptRequest(&req, sc); !ok {
+		if res, ok := sc.Prepare(&req); !ok {
 			r.metrics.observeCall(t.ID, c.Function, res, res.Error)
 			return res, nil
 		}
@@ -243,7 +243,7 @@ func (r *Runner) Info(ctx context.Context, conn store.Connection, version int) (
 		return nil, err
 	}
 	if sc != nil {
-		info := sc.info
+		info := sc.Info
 		return &info, nil
 	}
 	return mod.Info(), nil

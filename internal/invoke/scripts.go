@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"slices"
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/internal/jsrt"
@@ -18,14 +17,7 @@ import (
 // once per instance.
 
 // script is a loaded JavaScript connector.
-type script struct {
-	src  []byte
-	info engine.ModuleInfo
-}
-
-// jsPoolSuffix keeps the instances of different scripts apart: they
-// share the runtime module, and an instance holds its script.
-func jsPoolSuffix(sum string) string { return "#js:" + sum[:16] }
+type script = jsrt.Script
 
 // runtimeModule returns the compiled JavaScript runtime, loading it the
 // first time (the engine's disk caches make later starts quick).
@@ -71,16 +63,13 @@ func (r *Runner) LoadScript(ctx context.Context, tenant string, src []byte) (*en
 	if err != nil {
 		return nil, err
 	}
-	info := sc.info
+	info := sc.Info
 	return &info, nil
 }
 
 func (r *Runner) loadScript(ctx context.Context, tenant string, src []byte) (*script, error) {
 	if err := jsrt.CheckText(src); err != nil {
 		return nil, err
-	}
-	if len(src) > r.cfg.Engine.Config().MaxModuleBytes {
-		return nil, &engine.ModuleError{Reason: fmt.Sprintf("script is %d bytes, over the limit of %d", len(src), r.cfg.Engine.Config().MaxModuleBytes), TooLarge: true}
 	}
 	sum := sha256.Sum256(src)
 	hexSum := hex.EncodeToString(sum[:])
@@ -94,29 +83,8 @@ func (r *Runner) loadScript(ctx context.Context, tenant string, src []byte) (*sc
 	if err != nil {
 		return nil, err
 	}
-	pool := "inspect" + jsPoolSuffix(hexSum)
-	res, err := r.cfg.Engine.Call(ctx, rt, engine.Request{
-		Tenant: tenant, Pool: pool, Function: jsrt.InspectFunction, Input: []byte(jsrt.InspectInput),
-		Env:    map[string]string{jsrt.EnvSource: string(src), jsrt.EnvInspect: "1"},
-		Limits: r.cfg.Limits, Quiet: true,
-	})
-	r.cfg.Engine.Evict(context.WithoutCancel(ctx), tenant, pool)
-	if err != nil {
-		if res != nil && res.Error != nil {
-			return nil, &engine.ModuleError{Reason: "the JavaScript runtime could not inspect the script: " + res.Error.Message}
-		}
+	if sc, err = jsrt.Inspect(ctx, r.cfg.Engine, rt, tenant, src, r.cfg.Limits); err != nil {
 		return nil, err
-	}
-	insp, err := jsrt.ParseInspection(res.Output)
-	if err != nil {
-		return nil, err
-	}
-	sc = &script{src: src, info: engine.ModuleInfo{
-		SHA256: hexSum, Size: len(src), ABIVersion: engine.ABIVersion,
-		Functions: insp.Functions, Imports: []string{},
-	}}
-	if len(sc.info.Functions) == 0 {
-		return nil, &engine.ModuleError{Reason: "the script defines none of the connector functions (login, getUser, searchUser, createUser, updateUser, deleteUser, listUsers, validatePassword; or Auth0's login, getByEmail, create, remove) at its top level"}
 	}
 	r.mu.Lock()
 	if len(r.scripts) > maxVersions {
@@ -125,16 +93,4 @@ func (r *Runner) loadScript(ctx context.Context, tenant string, src []byte) (*sc
 	r.scripts[hexSum] = sc
 	r.mu.Unlock()
 	return sc, nil
-}
-
-// scriptRequest makes req a call of script sc in the runtime; ok is
-// false when the script lacks the function (res then answers it).
-func scriptRequest(req *engine.Request, sc *script) (res *engine.Result, ok bool) {
-	if engine.IsFunction(req.Function) && !slices.Contains(sc.info.Functions, req.Function) {
-		e := engine.NotImplemented(req.Function)
-		return &engine.Result{Error: e, Logs: []engine.LogEntry{}, Trace: []engine.HostCall{}}, false
-	}
-	req.Env = jsrt.Env(req.Env, sc.src)
-	req.Pool += jsPoolSuffix(sc.info.SHA256)
-	return nil, true
 }
