@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/sluice-dev/sluice/engine"
-	"github.com/sluice-dev/sluice/internal/jsrt"
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/jsonx"
+	"github.com/sluice-dev/sluice/internal/jsrt"
 	"github.com/sluice-dev/sluice/internal/userflow"
 )
 
