@@ -147,7 +147,7 @@ func TestScriptUploadValidation(t *testing.T) {
 		{"syntax", "async function login(query, password, context) {\n  const x = ;\n}\n", 400, "invalid_module",
 			map[string]string{"line": "2", "column": "13"}, "syntax error at line 2, column 13"},
 		{"module", "const fs = require('fs');\nasync function login(q, p, c) { return require('child_process'); }\n", 400, "invalid_module",
-			map[string]string{"modules": "fs,child_process"}, "it provides bcrypt, bcryptjs, pg"},
+			map[string]string{"modules": "fs,child_process"}, "it provides axios, bcrypt, bcryptjs, crypto, mongodb, mysql, mysql2, mysql2/promise, node-fetch, pg"},
 		{"no functions", "function hello() {}\n", 400, "invalid_module", nil, "defines none of the connector functions"},
 		{"not text", "async function login() {}\x00", 400, "invalid_module", nil, "UTF-8 text without NUL"},
 	} {

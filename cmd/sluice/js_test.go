@@ -1,6 +1,13 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +74,48 @@ func TestInspectScript(t *testing.T) {
 	code, _, stderr = runCLI(t, "", "inspect", bad)
 	if code != exitUsage || !strings.Contains(stderr, "requires 'net'") {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+// TestScriptCrypto: require('crypto') and Buffer give Node's answers
+// (the expected digests are Go's, computed here).
+func TestScriptCrypto(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "crypto.js")
+	src := `const crypto = require('crypto');
+function login(query, password, context) {
+  const sha = crypto.createHash('sha256').update(password).digest('hex');
+  const hmac = crypto.createHmac('sha1', 'key').update(password, 'utf8').digest('base64');
+  const pb = crypto.pbkdf2Sync(password, 'salt', 1000, 32, 'sha256').toString('hex');
+  const same = crypto.timingSafeEqual(Buffer.from(sha, 'hex'), crypto.createHash('sha256').update(password).digest());
+  const rnd = crypto.randomBytes(16).toString('hex').length;
+  return { id: 'x', customData: { sha, hmac, pb, same, rnd, b64: Buffer.from(password).toString('base64') } };
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "", "call", file, "login", "--input", `{"query":{"email":"a@b.c"},"password":"pässword"}`)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	var out struct {
+		CustomData map[string]any `json:"customData"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	pw := []byte("pässword")
+	sha := sha256.Sum256(pw)
+	mac := hmac.New(sha1.New, []byte("key"))
+	mac.Write(pw)
+	pb, _ := pbkdf2.Key(sha256.New, string(pw), []byte("salt"), 1000, 32)
+	want := map[string]any{
+		"sha": hex.EncodeToString(sha[:]), "hmac": base64.StdEncoding.EncodeToString(mac.Sum(nil)),
+		"pb": hex.EncodeToString(pb), "same": true, "rnd": float64(32), "b64": base64.StdEncoding.EncodeToString(pw),
+	}
+	for k, v := range want {
+		if out.CustomData[k] != v {
+			t.Errorf("%s = %v, want %v", k, out.CustomData[k], v)
+		}
 	}
 }

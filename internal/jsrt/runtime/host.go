@@ -9,6 +9,8 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +18,7 @@ import (
 	"log/slog"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -228,4 +231,59 @@ func pbkdf2Digest(pwHex, saltHex string, iter, keyLen int, alg string) string {
 		panic("crypto.pbkdf2: " + err.Error())
 	}
 	return hex.EncodeToString(k)
+}
+
+// bytesFrom decodes s in encoding enc (utf8, hex, base64, latin1) to hex;
+// bytesTo encodes hex bytes in enc.
+func bytesFrom(s, enc string) string {
+	switch enc {
+	case "hex":
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			panic("invalid hex string")
+		}
+		return hex.EncodeToString(b)
+	case "base64", "base64url":
+		b, err := decodeBase64(s)
+		if err != nil {
+			panic("invalid base64 string")
+		}
+		return hex.EncodeToString(b)
+	case "latin1", "binary", "ascii":
+		r := []rune(s)
+		b := make([]byte, len(r))
+		for i, c := range r {
+			b[i] = byte(c)
+		}
+		return hex.EncodeToString(b)
+	}
+	return hex.EncodeToString([]byte(s))
+}
+
+func bytesTo(h, enc string) string {
+	b, _ := hex.DecodeString(h)
+	switch enc {
+	case "hex":
+		return h
+	case "base64":
+		return base64.StdEncoding.EncodeToString(b)
+	case "base64url":
+		return base64.RawURLEncoding.EncodeToString(b)
+	case "latin1", "binary", "ascii":
+		r := make([]rune, len(b))
+		for i, c := range b {
+			r[i] = rune(c)
+		}
+		return string(r)
+	}
+	return string(b)
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(strings.NewReplacer("-", "+", "_", "/", "\n", "", "\r", "", " ", "").Replace(s), "=")
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+func timingSafeEqual(a, b string) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

@@ -14,7 +14,7 @@ import (
 
 // supportedModules are the modules require() knows (the shims in
 // shims/); keep in step with their register calls.
-var supportedModules = []string{"bcrypt", "bcryptjs", "pg"}
+var supportedModules = []string{"axios", "bcrypt", "bcryptjs", "crypto", "mongodb", "mysql", "mysql2", "mysql2/promise", "node-fetch", "pg"}
 
 // inspection is what the host learns of a script at upload; it travels
 // as the customData of the inspect call's answer.
@@ -131,6 +131,9 @@ func dialectOf(fns map[string]*ast.FunctionLiteral) string {
 
 func supported(name string) bool {
 	name = strings.TrimPrefix(name, "node:")
+	if i := strings.LastIndexByte(name, '@'); i > 0 {
+		name = name[:i] // Auth0's mongodb@5.1.0
+	}
 	for _, m := range supportedModules {
 		if m == name {
 			return true

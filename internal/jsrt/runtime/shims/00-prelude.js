@@ -10,7 +10,8 @@
   });
 
   function require(name) {
-    const key = String(name).replace(/^node:/, '');
+    // node:crypto is crypto; Auth0's mongodb@5.1.0 is mongodb.
+    const key = String(name).replace(/^node:/, '').replace(/^([^@][^@]*)@[^/]*$/, '$1');
     if (Object.prototype.hasOwnProperty.call(cache, key)) return cache[key];
     const f = factories[key];
     if (!f) {
@@ -49,6 +50,52 @@
   };
   global.clearImmediate = global.clearTimeout;
   global.queueMicrotask = function (fn) { Promise.resolve().then(fn); };
+
+  // URLSearchParams, for web-service scripts building query strings.
+  function URLSearchParams(init) {
+    if (!(this instanceof URLSearchParams)) return new URLSearchParams(init);
+    this._pairs = [];
+    const self = this;
+    if (typeof init === 'string') {
+      init.replace(/^\?/, '').split('&').filter(Boolean).forEach(function (kv) {
+        const i = kv.indexOf('=');
+        const dec = function (x) { return decodeURIComponent(x.replace(/\+/g, ' ')); };
+        self._pairs.push(i < 0 ? [dec(kv), ''] : [dec(kv.slice(0, i)), dec(kv.slice(i + 1))]);
+      });
+    } else if (Array.isArray(init)) {
+      init.forEach(function (p) { self._pairs.push([String(p[0]), String(p[1])]); });
+    } else if (init && typeof init === 'object') {
+      Object.keys(init).forEach(function (k) { self._pairs.push([k, String(init[k])]); });
+    }
+  }
+  URLSearchParams.prototype.append = function (k, v) { this._pairs.push([String(k), String(v)]); };
+  URLSearchParams.prototype.set = function (k, v) { this.delete(k); this.append(k, v); };
+  URLSearchParams.prototype.delete = function (k) { this._pairs = this._pairs.filter(function (p) { return p[0] !== String(k); }); };
+  URLSearchParams.prototype.get = function (k) { const p = this._pairs.find(function (p) { return p[0] === String(k); }); return p ? p[1] : null; };
+  URLSearchParams.prototype.has = function (k) { return this.get(k) !== null; };
+  URLSearchParams.prototype.forEach = function (fn) { this._pairs.forEach(function (p) { fn(p[1], p[0]); }); };
+  URLSearchParams.prototype.toString = function () {
+    return this._pairs.map(function (p) { return encodeURIComponent(p[0]) + '=' + encodeURIComponent(p[1]); }).join('&');
+  };
+  global.URLSearchParams = URLSearchParams;
+
+  // Auth0's error classes, global in its scripts.
+  class WrongUsernameOrPasswordError extends Error {
+    constructor(userIdOrEmail, message) { super(message || 'Wrong email or password.'); this.name = 'WrongUsernameOrPasswordError'; this.userId = userIdOrEmail; }
+  }
+  class ValidationError extends Error {
+    constructor(code, message) { super(message || code); this.name = 'ValidationError'; this.code = code; }
+  }
+  class UnauthorizedError extends Error {
+    constructor(message) { super(message || 'Unauthorized'); this.name = 'UnauthorizedError'; }
+  }
+  class UserAlreadyExistsError extends Error {
+    constructor(message) { super(message || 'The user already exists.'); this.name = 'UserAlreadyExistsError'; }
+  }
+  global.WrongUsernameOrPasswordError = WrongUsernameOrPasswordError;
+  global.ValidationError = ValidationError;
+  global.UnauthorizedError = UnauthorizedError;
+  global.UserAlreadyExistsError = UserAlreadyExistsError;
 
   global.process = {
     env: global.env,

@@ -73,5 +73,12 @@ __sluiceDefine('pg', function (host) {
   Pool.prototype.on = function () { return this; };
 
   const types = { setTypeParser: function () {}, getTypeParser: function () { return function (v) { return v; }; } };
-  return { Client: Client, Pool: Pool, types: types, native: null, defaults: {} };
+  // pg's old pg.connect(config, function (err, client, done) {...}),
+  // used by Auth0's PostgreSQL templates.
+  function connect(config, cb) {
+    const c = new Client(config);
+    if (typeof cb === 'function') { cb(null, c, function () {}); return undefined; }
+    return Promise.resolve(c);
+  }
+  return { Client: Client, Pool: Pool, connect: connect, types: types, native: null, defaults: {} };
 });
