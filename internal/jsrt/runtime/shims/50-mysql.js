@@ -84,12 +84,14 @@
   PromisePool.prototype.getConnection = function () { return Promise.resolve(new PromiseConnection(this.config)); };
   PromisePool.prototype.end = function () { return Promise.resolve(); };
 
+  // callbackAPI is the mysql module; calling it is createConnection, as
+  // Auth0's templates do (mysql({host: ...})).
   function callbackAPI() {
-    return {
-      createConnection: function (c) { return new Connection(c); },
-      createPool: function (c) { return new Pool(c); },
-      escape: function (v) { return JSON.stringify(v); },
-    };
+    const m = function (c) { return new Connection(c); };
+    m.createConnection = m;
+    m.createPool = function (c) { return new Pool(c); };
+    m.escape = function (v) { return JSON.stringify(v); };
+    return m;
   }
   __sluiceDefine('mysql', callbackAPI);
   __sluiceDefine('mysql2', function () {
