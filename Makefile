@@ -31,7 +31,7 @@ export SLUICE_TEST_MONGO_URI ?= mongodb://127.0.0.1:27017/
 SERVICES := scripts/test-services.sh
 TOOLS := scripts/tools.sh
 # Nested modules tested with the host toolchain (when they have tests).
-SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod))
+SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod internal/jsrt/runtime/go.mod))
 EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 
 .PHONY: help build run examples test check tools fmt-check vet test-root test-modules \
@@ -83,13 +83,14 @@ fmt-check: ## fail listing Go files that gofmt would change
 	if [ -n "$$files" ]; then echo 'gofmt: these files need `gofmt -w`:' >&2; echo "$$files" >&2; exit 1; fi; \
 	echo 'gofmt: ok'
 
-vet: ## go vet the root module
+vet: ## go vet the root module and the JavaScript runtime's module (internal/jsrt/runtime)
 	$(GO) vet ./...
+	cd internal/jsrt/runtime && GOOS=wasip1 GOARCH=wasm $(GO) vet ./...
 
 test-root: ## go test the root module
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
 
-test-modules: ## go test guest-sdk and examples/* modules (host toolchain)
+test-modules: ## go test guest-sdk, examples/* and internal/jsrt/runtime modules (host toolchain)
 	@failed=(); \
 	for dir in $(SUBMODULES); do \
 		if [ -z "$$(find "$$dir" -name '*_test.go' -not -path '*/testdata/*' -print -quit)" ]; then \

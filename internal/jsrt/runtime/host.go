@@ -45,6 +45,9 @@ func (s *script) hostCall(op, req string) string {
 // pass 2^53: those travel to JavaScript as strings, as pg's int8.
 func (s *script) sqlCall(op, req string) string {
 	out := s.hostCall(op, req)
+	if !longDigits(out) {
+		return out // no integer can pass 2^53: JSON.parse keeps every number
+	}
 	var v any
 	if err := decodeJSON([]byte(out), &v); err != nil {
 		return out
@@ -54,6 +57,22 @@ func (s *script) sqlCall(op, req string) string {
 }
 
 const maxSafe = 1 << 53
+
+// longDigits reports whether s has a run of 16 or more digits (2^53 has
+// 16): only then may a number lose precision in JSON.parse.
+func longDigits(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			if run++; run >= 16 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
 
 func exactNumbers(v any) any {
 	switch t := v.(type) {
