@@ -230,7 +230,10 @@ func loadModule(ctx context.Context, file string, startTimeout time.Duration, st
 	}
 	var sc *jsrt.Script
 	src := wasm
-	if jsrt.IsScript(src) {
+	// A script is a file that is not WebAssembly, unless it is named
+	// .wasm (a broken module gets the module's error).
+	script := jsrt.IsScript(src) && !strings.HasSuffix(strings.ToLower(file), ".wasm")
+	if script {
 		// A JavaScript connector runs in the runtime module, as on the
 		// server.
 		if wasm, err = jsrt.Module(); err != nil {
@@ -240,7 +243,7 @@ func loadModule(ctx context.Context, file string, startTimeout time.Duration, st
 		}
 	}
 	m, err := eng.Load(ctx, wasm)
-	if err == nil && jsrt.IsScript(src) {
+	if err == nil && script {
 		sc, err = jsrt.Inspect(ctx, eng, m, "local", src, engine.Limits{Timeout: startTimeout})
 	}
 	if err != nil {

@@ -23,7 +23,7 @@ func TestHelpAndVersion(t *testing.T) {
 		{"top -h", []string{"-h"}, 0, "usage: sluice <command>", ""},
 		{"top --help", []string{"--help"}, 0, "usage: sluice <command>", ""},
 		{"help", []string{"help"}, 0, "usage: sluice <command>", ""},
-		{"help call", []string{"help", "call"}, 0, "usage: sluice call FILE.wasm FUNCTION", ""},
+		{"help call", []string{"help", "call"}, 0, "usage: sluice call FILE.wasm|FILE.js FUNCTION", ""},
 		{"help serve", []string{"help", "serve"}, 0, "usage: sluice serve", ""},
 		{"help unknown", []string{"help", "frobnicate"}, 2, "", "unknown command"},
 		{"serve -h", []string{"serve", "-h"}, 0, "-data-dir", ""},
