@@ -2,8 +2,10 @@
 #
 # `make test` is what CI runs (.ci/run): it starts the test services
 # (PostgreSQL, MariaDB, FerretDB — see scripts/test-services.sh), installs the
-# test tools that are missing (wat2wasm — scripts/tools.sh), checks
-# formatting, vets, runs every module's tests, and always stops FerretDB again.
+# test tools that are missing (wat2wasm, the clang toolchain for examples/c,
+# chromium for the console's browser test — scripts/tools.sh), checks
+# formatting, vets, lints the OpenAPI document (Redocly, from npm), runs every
+# module's tests, and always stops FerretDB again.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -33,8 +35,10 @@ TOOLS := scripts/tools.sh
 # Nested modules tested with the host toolchain (when they have tests).
 SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod internal/jsrt/runtime/go.mod))
 EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
+# C examples: a build.sh instead of a go.mod (examples/c).
+C_EXAMPLES = $(patsubst %/build.sh,%,$(wildcard examples/*/build.sh))
 
-.PHONY: help build run examples test check tools fmt-check vet test-root test-modules \
+.PHONY: help build run examples test check tools fmt-check vet openapi-lint test-root test-modules \
 	services-up services-down bench clean
 
 help: ## list targets
@@ -48,12 +52,20 @@ build: ## build the sluice binary into bin/sluice
 run: ## run the server on the embedded default store
 	$(GO) run ./cmd/sluice serve
 
-examples: ## build every examples/NAME module into examples/NAME/NAME.wasm
+examples: ## build every examples/NAME module into examples/NAME/NAME.wasm (C ones when clang is installed)
 	@if [ -z "$(EXAMPLES)" ]; then echo 'examples: no example modules (examples/*/go.mod); nothing to build'; fi
 	@for dir in $(EXAMPLES); do \
 		name=$$(basename "$$dir"); \
 		echo "examples: $$dir/$$name.wasm"; \
 		(cd "$$dir" && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o "$$name.wasm" .); \
+	done
+	@for dir in $(C_EXAMPLES); do \
+		name=$$(basename "$$dir"); \
+		if ! command -v clang >/dev/null 2>&1; then \
+			echo "examples: $$dir skipped: no clang (make tools installs it)"; continue; \
+		fi; \
+		echo "examples: $$dir/$$name.wasm"; \
+		sh "$$dir/build.sh" "$$name.wasm"; \
 	done
 
 test: ## start test services, check gofmt, vet, run all tests, stop services (CI)
@@ -69,12 +81,13 @@ check: ## gofmt check, vet and all tests (services must already be up)
 	$(MAKE) tools || failed+=(tools); \
 	$(MAKE) fmt-check || failed+=(fmt-check); \
 	$(MAKE) vet || failed+=(vet); \
+	$(MAKE) openapi-lint || failed+=(openapi-lint); \
 	$(MAKE) test-root || failed+=(test-root); \
 	$(MAKE) test-modules || failed+=(test-modules); \
 	if (( $${#failed[@]} )); then echo "make check: FAILED: $${failed[*]}" >&2; exit 1; fi; \
 	echo 'make check: all passed'
 
-tools: ## install the test tools that are missing (wat2wasm, from Debian's wabt)
+tools: ## install the test tools that are missing (Debian's wabt, clang, lld, wasi-libc, libclang-rt-14-dev-wasm32, chromium)
 	@$(TOOLS)
 
 fmt-check: ## fail listing Go files that gofmt would change
@@ -83,9 +96,12 @@ fmt-check: ## fail listing Go files that gofmt would change
 	if [ -n "$$files" ]; then echo 'gofmt: these files need `gofmt -w`:' >&2; echo "$$files" >&2; exit 1; fi; \
 	echo 'gofmt: ok'
 
+openapi-lint: ## lint api/openapi.yaml with Redocly (npm ci into .cache/openapi-lint; 0 errors required)
+	@scripts/openapi-lint/run.sh
+
 vet: ## go vet the root module and the JavaScript runtime's module (internal/jsrt/runtime)
 	$(GO) vet ./...
-	cd internal/jsrt/runtime && GOOS=wasip1 GOARCH=wasm $(GO) vet ./...
+	cd internal/jsrt/runtime && $(GO) vet ./...
 
 test-root: ## go test the root module
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
@@ -117,4 +133,4 @@ bench: ## run benchmarks (root module) against the test services; BENCHTIME=1s, 
 clean: ## stop test services and remove build outputs (bin/, .cache/, examples/*/*.wasm)
 	$(SERVICES) down
 	rm -rf bin .cache
-	rm -f $(foreach d,$(EXAMPLES),$(d)/$(notdir $(d)).wasm)
+	rm -f $(foreach d,$(EXAMPLES) $(C_EXAMPLES),$(d)/$(notdir $(d)).wasm)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -138,4 +139,22 @@ func tenantNotFound(err error) error {
 		return notFound("no such tenant")
 	}
 	return err
+}
+
+// GET /v1/admin/tenants/{tenant}/usage -> the tenant's calls, errors by
+// code and quota rejections on this node over the last hour
+// (invoke.Usage: the observations behind /metrics, kept per minute).
+func (s *Server) getUsage(c echo.Context) error {
+	t, err := s.cfg.Store.GetTenant(c.Request().Context(), c.Param("tenant"))
+	if err != nil {
+		return tenantNotFound(err)
+	}
+	u := s.cfg.Runner.Usage(t.ID)
+	return c.JSON(http.StatusOK, usageResponse{Tenant: t.ID, WindowSeconds: int(invoke.UsageWindow / time.Second), Usage: u})
+}
+
+type usageResponse struct {
+	Tenant        string `json:"tenant"`
+	WindowSeconds int    `json:"windowSeconds"`
+	invoke.Usage
 }

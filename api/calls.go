@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/calllog"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/jsonx"
 	"github.com/sluice-dev/sluice/internal/userflow"
@@ -37,12 +38,16 @@ func (s *Server) callContext(c echo.Context, conn store.Connection) callContext 
 // function does, with not_implemented "Please implement the Login script
 // for this database connection", as the user flows answer (see
 // flowConnector).
-func (s *Server) call(c echo.Context, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
+//
+// source (calllog.SourceDebug or SourceTest) is also the call's route in
+// the call log.
+func (s *Server) call(c echo.Context, source string, t store.Tenant, conn store.Connection, version int, fn string, input []byte) (*engine.Result, error) {
 	if version == 0 && conn.ActiveVersion == 0 {
 		return seedResult(fn), nil
 	}
 	return s.cfg.Runner.Call(c.Request().Context(), invoke.Call{
 		Tenant: t, Connection: conn, Version: version, Function: fn, Input: input,
+		Source: source, Route: source, RequestID: requestIDOf(c),
 	})
 }
 
@@ -158,7 +163,7 @@ func (s *Server) debug(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.call(c, t, conn, req.Version, *req.Function, input)
+	res, err := s.call(c, calllog.SourceDebug, t, conn, req.Version, *req.Function, input)
 	if err != nil {
 		return err
 	}
@@ -238,7 +243,7 @@ func (s *Server) test(c echo.Context) error {
 		return err
 	}
 	input = s.callContext(c, conn).WithContext(input)
-	res, err := s.call(c, t, conn, 0, "login", input)
+	res, err := s.call(c, calllog.SourceTest, t, conn, 0, "login", input)
 	if err != nil {
 		return err
 	}

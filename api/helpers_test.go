@@ -24,6 +24,7 @@ import (
 	"github.com/sluice-dev/sluice/api"
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/calllog"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/testpg"
 	"github.com/sluice-dev/sluice/internal/wasmbuild"
@@ -107,6 +108,7 @@ type env struct {
 	store  store.Store
 	engine *engine.Engine
 	hosts  *hostfuncs.Manager
+	calls  *calllog.Log // nil with noCalls
 	srv    *api.Server
 	ts     *httptest.Server
 	logs   *syncBuffer
@@ -117,6 +119,10 @@ type envConfig struct {
 	api    api.Config
 	engine engine.Config
 	hosts  hostfuncs.Config
+	// calls configures the call log (its Store is the env's); noCalls
+	// runs without one.
+	calls   calllog.Config
+	noCalls bool
 	// logTo, when set, receives the server log instead of env.logs.
 	logTo io.Writer
 }
@@ -143,12 +149,18 @@ func newEnv(t testing.TB, spec storeSpec, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	hosts := hostfuncs.New(cfg.hosts)
-	runner, err := invoke.New(invoke.Config{Engine: eng, Store: st, Hosts: hosts})
+	var calls *calllog.Log
+	if !cfg.noCalls {
+		ccfg := cfg.calls
+		ccfg.Store = st
+		calls = calllog.New(ccfg)
+	}
+	runner, err := invoke.New(invoke.Config{Engine: eng, Store: st, Hosts: hosts, CallLog: calls})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	acfg.Runner, acfg.Store = runner, st
+	acfg.Runner, acfg.Store, acfg.CallLog = runner, st, calls
 	var logTo io.Writer = logs
 	if cfg.logTo != nil {
 		logTo = cfg.logTo
@@ -158,7 +170,7 @@ func newEnv(t testing.TB, spec storeSpec, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, spec: spec, store: st, engine: eng, hosts: hosts, srv: srv, logs: logs}
+	e := &env{t: t, spec: spec, store: st, engine: eng, hosts: hosts, srv: srv, logs: logs, calls: calls}
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.close)
 	return e
@@ -173,6 +185,9 @@ func (e *env) close() {
 	e.ts = nil
 	ctx := context.Background()
 	e.srv.Shutdown(ctx)
+	if e.calls != nil {
+		e.calls.Close(ctx)
+	}
 	e.hosts.Close()
 	e.engine.Close(ctx)
 	e.store.Close()

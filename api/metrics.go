@@ -19,7 +19,7 @@ type metrics struct {
 	requestSeconds *prometheus.HistogramVec // method, route
 }
 
-func newMetrics(reg *prometheus.Registry, calls prometheus.Collector) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, calls ...prometheus.Collector) (*metrics, error) {
 	m := &metrics{
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -30,7 +30,7 @@ func newMetrics(reg *prometheus.Registry, calls prometheus.Collector) (*metrics,
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, calls} {
+	for _, c := range append([]prometheus.Collector{m.requests, m.requestSeconds}, calls...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

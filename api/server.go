@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluice-dev/sluice/internal/calllog"
+	"github.com/sluice-dev/sluice/internal/console"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
@@ -51,6 +54,17 @@ type Config struct {
 	// DefaultMaxVersions; negative keeps every version; 1 is refused (the
 	// active version and the upload must both fit).
 	MaxVersions int
+	// CallLog is the production call log the Runner records into: its
+	// metrics are served, and the live streams of this node wake when it
+	// writes. nil: the call-log routes still read the store (calls other
+	// nodes recorded), the streams only poll.
+	CallLog *calllog.Log
+	// StreamPoll is how often a live call-log stream asks the store for
+	// new calls (those of other nodes). Default DefaultStreamPoll.
+	StreamPoll time.Duration
+	// StreamHeartbeat is the interval of a stream's keepalive comments.
+	// Default DefaultStreamHeartbeat.
+	StreamHeartbeat time.Duration
 }
 
 // DefaultMaxVersions is Config.MaxVersions when it is 0.
@@ -77,6 +91,10 @@ type Server struct {
 	jobs     sync.WaitGroup
 	jobCtx   context.Context
 	stopJobs context.CancelFunc
+
+	// streams ends the live call-log streams (StopStreams).
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // connKey names a connection in the connection cache.
@@ -107,6 +125,12 @@ func New(cfg Config) (*Server, error) {
 	case cfg.MaxVersions < 0:
 		cfg.MaxVersions = 0 // the store's "no cap"
 	}
+	if cfg.StreamPoll <= 0 {
+		cfg.StreamPoll = DefaultStreamPoll
+	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = DefaultStreamHeartbeat
+	}
 	doc, err := openAPIJSON()
 	if err != nil {
 		return nil, err
@@ -120,7 +144,12 @@ func New(cfg Config) (*Server, error) {
 		conns:   newTTLCache[connKey, store.Connection](cfg.CacheTTL),
 	}
 	s.jobCtx, s.stopJobs = context.WithCancel(context.Background())
-	if s.metrics, err = newMetrics(cfg.Registry, cfg.Runner); err != nil {
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	collectors := []prometheus.Collector{cfg.Runner}
+	if cfg.CallLog != nil {
+		collectors = append(collectors, cfg.CallLog)
+	}
+	if s.metrics, err = newMetrics(cfg.Registry, collectors...); err != nil {
 		return nil, err
 	}
 	s.echo = s.router()
@@ -130,12 +159,18 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the server's HTTP handler (the Echo instance).
 func (s *Server) Handler() *echo.Echo { return s.echo }
 
-// Shutdown marks the server not ready (/readyz answers 503), stops the
-// migration jobs and waits for them and for the connector calls in
+// StopStreams ends the live call-log streams: http.Server.Shutdown
+// waits for every open request, so register it with
+// http.Server.RegisterOnShutdown (Shutdown calls it too).
+func (s *Server) StopStreams() { s.stopStreams() }
+
+// Shutdown marks the server not ready (/readyz answers 503), ends the
+// live streams, stops the migration jobs and waits for them and for the connector calls in
 // flight to finish, or for ctx to end. Stop the http.Server first so no
 // new requests arrive; close the engine, host pools and store after.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.stopStreams()
 	s.stopJobs()
 	done := make(chan struct{})
 	go func() {
@@ -170,12 +205,21 @@ func (s *Server) router() *echo.Echo {
 	e.GET("/openapi.json", s.serveOpenAPI)
 	e.GET("/api/system/public-ips", s.publicIPs)
 
+	// The web console (internal/console): / and /console lead to it.
+	toConsole := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") }
+	e.GET("/", toConsole)
+	e.GET("/console", toConsole)
+	files := echo.WrapHandler(http.StripPrefix("/console", console.Handler()))
+	e.GET("/console/", files)
+	e.GET("/console/*", files)
+
 	// Operator.
 	admin := e.Group("/v1/admin", s.operatorAuth)
 	admin.POST("/tenants", s.createTenant)
 	admin.GET("/tenants", s.listTenants)
 	admin.GET("/tenants/:tenant/quotas", s.getQuotas)
 	admin.PUT("/tenants/:tenant/quotas", s.putQuotas)
+	admin.GET("/tenants/:tenant/usage", s.getUsage)
 
 	// Console (tenant API key).
 	conns := e.Group("/v1/connections", s.tenantAuth)
@@ -189,6 +233,8 @@ func (s *Server) router() *echo.Echo {
 	conns.POST("/:name/debug", s.debug)
 	conns.POST("/:name/test", s.test)
 	conns.GET("/:name/audit", s.listAudit)
+	conns.GET("/:name/calls", s.listCalls)
+	conns.GET("/:name/calls/stream", s.streamCalls)
 	s.userFlowRoutes(conns)
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/calllog"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
@@ -19,17 +20,17 @@ import (
 // userFlowRoutes registers the platform's user flows (docs/contract.md "HTTP API",
 // "User flows") on the tenant-key group.
 func (s *Server) userFlowRoutes(g *echo.Group) {
-	g.POST("/:name/login", flowRoute(s, http.StatusOK, s.login))
-	g.POST("/:name/register", flowRoute(s, http.StatusCreated, s.register))
-	g.GET("/:name/users", flowRoute(s, http.StatusOK, s.listUsers))
-	g.GET("/:name/users/search", flowRoute(s, http.StatusOK, s.searchUsers))
-	g.POST("/:name/users", flowRoute(s, http.StatusCreated, s.createUser))
-	g.GET("/:name/users/:id", flowRoute(s, http.StatusOK, s.getUser))
-	g.PATCH("/:name/users/:id", flowRoute(s, http.StatusOK, s.updateUser))
-	g.DELETE("/:name/users/:id", flowRoute(s, http.StatusOK, s.deleteUser))
-	g.POST("/:name/users/:id/validate-password", flowRoute(s, http.StatusOK, s.validatePassword))
-	g.GET("/:name/migration", flowRoute(s, http.StatusOK, s.migration))
-	g.POST("/:name/migration/finish", flowRoute(s, http.StatusAccepted, s.finishMigration))
+	g.POST("/:name/login", flowRoute(s, "login", http.StatusOK, s.login))
+	g.POST("/:name/register", flowRoute(s, "register", http.StatusCreated, s.register))
+	g.GET("/:name/users", flowRoute(s, "listUsers", http.StatusOK, s.listUsers))
+	g.GET("/:name/users/search", flowRoute(s, "searchUsers", http.StatusOK, s.searchUsers))
+	g.POST("/:name/users", flowRoute(s, "createUser", http.StatusCreated, s.createUser))
+	g.GET("/:name/users/:id", flowRoute(s, "getUser", http.StatusOK, s.getUser))
+	g.PATCH("/:name/users/:id", flowRoute(s, "updateUser", http.StatusOK, s.updateUser))
+	g.DELETE("/:name/users/:id", flowRoute(s, "deleteUser", http.StatusOK, s.deleteUser))
+	g.POST("/:name/users/:id/validate-password", flowRoute(s, "validatePassword", http.StatusOK, s.validatePassword))
+	g.GET("/:name/migration", flowRoute(s, "migration", http.StatusOK, s.migration))
+	g.POST("/:name/migration/finish", flowRoute(s, "finishMigration", http.StatusAccepted, s.finishMigration))
 }
 
 // flowConnector calls the active connector of a connection for the user
@@ -42,6 +43,8 @@ type flowConnector struct {
 	// for background jobs, which should pace themselves, not die.
 	wait bool
 	info *engine.ModuleInfo
+	// source, route and reqID describe the calls in the call log.
+	source, route, reqID string
 }
 
 func (fc *flowConnector) Implements(fn string) bool {
@@ -63,7 +66,8 @@ func (fc *flowConnector) Call(ctx context.Context, fn string, in json.RawMessage
 		return nil, engine.NotImplemented(fn)
 	}
 	for {
-		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in, Quiet: true})
+		res, err := fc.run.Call(ctx, invoke.Call{Tenant: fc.t, Connection: fc.conn, Function: fn, Input: in, Quiet: true,
+			Source: fc.source, Route: fc.route, RequestID: fc.reqID})
 		var qe *invoke.QuotaError
 		if fc.wait && errors.As(err, &qe) {
 			select {
@@ -83,8 +87,8 @@ func (fc *flowConnector) Call(ctx context.Context, fn string, in json.RawMessage
 	}
 }
 
-// flowConn resolves the connection of a user-flow request.
-func (s *Server) flowConn(c echo.Context) (userflow.Conn, error) {
+// flowConn resolves the connection of a request of user-flow route.
+func (s *Server) flowConn(c echo.Context, route string) (userflow.Conn, error) {
 	conn, err := s.connection(c)
 	if err != nil {
 		return userflow.Conn{}, err
@@ -95,17 +99,18 @@ func (s *Server) flowConn(c echo.Context) (userflow.Conn, error) {
 		Name:      conn.Name,
 		Mode:      engine.Mode(conn.Mode),
 		Disabled:  !conn.Enabled,
-		Connector: &flowConnector{run: s.cfg.Runner, t: t, conn: conn},
+		Connector: &flowConnector{run: s.cfg.Runner, t: t, conn: conn, source: calllog.SourceUserFlow, route: route, reqID: requestIDOf(c)},
 		Context:   s.callContext(c, conn),
 	}, nil
 }
 
-// flowRoute is a user-flow handler: it runs fn on the request's
+// flowRoute is the handler of user-flow route (its name in the call
+// log): it runs fn on the request's
 // connection with the decoded JSON body (when In is not struct{}) and
 // answers status with fn's result.
-func flowRoute[In, Out any](s *Server, status int, fn func(c echo.Context, fc userflow.Conn, in In) (Out, error)) echo.HandlerFunc {
+func flowRoute[In, Out any](s *Server, route string, status int, fn func(c echo.Context, fc userflow.Conn, in In) (Out, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		fc, err := s.flowConn(c)
+		fc, err := s.flowConn(c, route)
 		if err != nil {
 			return err
 		}
@@ -247,6 +252,7 @@ func (s *Server) finishMigration(c echo.Context, fc userflow.Conn, _ noBody) (*s
 	}
 	fcon := fc.Connector.(*flowConnector)
 	fcon.wait = true
+	fcon.source = calllog.SourceMigration
 	fc.Context.RequestID = requestIDOf(c)
 	s.jobs.Add(1)
 	go func() {

@@ -89,8 +89,10 @@ const fuelPerYield = 100_000
 
 // maxStackBytes bounds a call's stack, as the instrumented code estimates
 // it (wasmbin.Options.MaxStackBytes): wazero would grow it to hundreds of
-// megabytes, outside the memory limit.
-const maxStackBytes = 4 << 20
+// megabytes, outside the memory limit. Each doubling is a new Go slice,
+// and a call that runs out of stack loses its instance: 1 MiB keeps that
+// garbage at about 2.6 MiB a call (RATIONALE.md).
+const maxStackBytes = 1 << 20
 
 // DefaultLimits are used for every zero field of Config.DefaultLimits.
 func DefaultLimits() Limits {

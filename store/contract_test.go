@@ -706,6 +706,9 @@ func runContract(t *testing.T, fresh backend) {
 			}
 			wg.Wait()
 		}},
+		{"Calls", func(t *testing.T, open opener) {
+			testCalls(t, ctx, open(t, testKey))
+		}},
 		{"WrongMasterKey", func(t *testing.T, open opener) {
 			s := open(t, testKey)
 			a := newTenant(t, ctx, s, "acme")

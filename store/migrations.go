@@ -202,6 +202,27 @@ var migrations = []migration{{
 	statements: []string{
 		`ALTER TABLE tenants ADD COLUMN uploads_per_minute INTEGER NOT NULL DEFAULT 10`,
 	},
+}, {
+	version: 8,
+	name:    "production call log",
+	statements: []string{
+		// One row per connector call; record is the call's JSON (without
+		// its id), size its length. The filters are columns of their own.
+		`CREATE TABLE call_log (
+			id {{AUTOID}},
+			tenant_id TEXT NOT NULL,
+			connection_name TEXT NOT NULL,
+			at BIGINT NOT NULL,
+			function_name TEXT NOT NULL,
+			request_id TEXT NOT NULL,
+			outcome TEXT NOT NULL,
+			code TEXT NOT NULL,
+			size BIGINT NOT NULL,
+			record TEXT NOT NULL,
+			FOREIGN KEY (tenant_id, connection_name) REFERENCES connections(tenant_id, name) ON DELETE CASCADE
+		)`,
+		`CREATE INDEX call_log_connection ON call_log(tenant_id, connection_name, id)`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

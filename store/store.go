@@ -18,6 +18,7 @@ type Store interface {
 	AuditStore
 	MigrationJobStore
 	ClusterStore
+	CallStore
 
 	// Ping checks that the store answers (for /readyz).
 	Ping(ctx context.Context) error
@@ -116,6 +117,54 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, tenantID string, q AuditQuery) ([]AuditEntry, error)
 	// PruneAudit deletes entries older than before and reports how many.
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// CallStore keeps the production call log: one Call per connector call
+// of a connection, bounded per connection (the oldest dropped first).
+// Deleting a connection deletes its calls.
+type CallStore interface {
+	// AppendCalls adds calls in one transaction, then trims the log of
+	// every connection it touched to b. A call of a connection that does
+	// not exist (deleted meanwhile) is skipped. It reports how many calls
+	// were added.
+	AppendCalls(ctx context.Context, calls []Call, b CallBounds) (int, error)
+	// ListCalls returns a connection's calls matching q: newest first, or
+	// oldest first when q.After is set.
+	ListCalls(ctx context.Context, tenantID, connection string, q CallQuery) ([]Call, error)
+}
+
+// Call is one recorded connector call. Record is its JSON object as the
+// API shows it, without "id" (the store does not read it).
+type Call struct {
+	ID         int64
+	Tenant     string
+	Connection string
+	Time       time.Time
+	Function   string
+	RequestID  string
+	Outcome    string // "ok" or "error"
+	Code       string // the error code; empty when ok
+	Record     []byte
+}
+
+// CallBounds bound the log of one connection: at most MaxCalls calls and
+// MaxBytes bytes of records (0: unbounded).
+type CallBounds struct {
+	MaxCalls int
+	MaxBytes int64
+}
+
+// CallQuery filters ListCalls; empty fields match every call.
+type CallQuery struct {
+	Function  string
+	Outcome   string
+	Code      string
+	RequestID string
+	// Before: only calls with a smaller id (the next page, newest first).
+	Before int64
+	// After: only calls with a larger id, oldest first (a live tail).
+	After int64
+	Limit int // 0: 50; at most 1000
 }
 
 // MigrationJobStore holds the bulk-migration progress of a connection.

@@ -25,10 +25,11 @@ import (
 	"github.com/sluice-dev/sluice/internal/userflow"
 )
 
-// Exit codes of call and inspect.
+// Exit codes of the commands.
 const (
 	exitOK        = 0
 	exitConnector = 1 // the connector returned an error
+	exitFailure   = 1 // new, build or deploy failed
 	exitUsage     = 2 // bad usage or a bad module
 )
 

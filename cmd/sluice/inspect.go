@@ -49,22 +49,26 @@ func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		writeJSON(stdout, out)
 		return exitOK
 	}
-	if sc != nil {
-		fmt.Fprintf(stdout, "script     %s (%d bytes)\n", info.SHA256, info.Size)
+	printModuleInfo(stdout, info)
+	if sc != nil { // a script: the module line is the script's hash and size
 		fmt.Fprintf(stdout, "dialect    %s\n", sc.Inspection.Dialect)
 		fmt.Fprintf(stdout, "requires   %s\n", strings.Join(sc.Inspection.Requires, ", "))
-	} else {
-		fmt.Fprintf(stdout, "module     %s (%d bytes)\n", info.SHA256, info.Size)
-	}
-	fmt.Fprintf(stdout, "ABI        version %d\n", info.ABIVersion)
-	fmt.Fprintf(stdout, "functions  %s\n", strings.Join(info.Functions, ", "))
-	fmt.Fprintf(stdout, "imports    %s\n", strings.Join(info.Imports, ", "))
-	for _, mode := range []engine.Mode{engine.ModeLazyMigration, engine.ModeCustomUserStore} {
-		if missing := modes[mode]; len(missing) == 0 {
-			fmt.Fprintf(stdout, "%-18s satisfied\n", mode)
-		} else {
-			fmt.Fprintf(stdout, "%-18s missing %s\n", mode, strings.Join(missing, ", "))
-		}
 	}
 	return exitOK
+}
+
+// printModuleInfo writes what inspect and build show of a module: its
+// hash, size, ABI version, functions, imports and the modes it satisfies.
+func printModuleInfo(w io.Writer, info *engine.ModuleInfo) {
+	fmt.Fprintf(w, "module     %s (%d bytes)\n", info.SHA256, info.Size)
+	fmt.Fprintf(w, "ABI        version %d\n", info.ABIVersion)
+	fmt.Fprintf(w, "functions  %s\n", strings.Join(info.Functions, ", "))
+	fmt.Fprintf(w, "imports    %s\n", strings.Join(info.Imports, ", "))
+	for _, mode := range []engine.Mode{engine.ModeLazyMigration, engine.ModeCustomUserStore} {
+		if missing := info.MissingFor(mode); len(missing) == 0 {
+			fmt.Fprintf(w, "%-18s satisfied\n", mode)
+		} else {
+			fmt.Fprintf(w, "%-18s missing %s\n", mode, strings.Join(missing, ", "))
+		}
+	}
 }

@@ -1,5 +1,5 @@
 // Command sluice runs tenant connectors: the server (serve), and the tools
-// a connector author uses on a laptop (call, inspect).
+// a connector author uses on a laptop (new, build, call, inspect, deploy).
 package main
 
 import (
@@ -16,9 +16,12 @@ import (
 const usage = `usage: sluice <command> [arguments]
 
 commands:
+  new       write a connector module from a template: sluice new DIR --template NAME
+  build     build a connector and show what it implements: sluice build [DIR]
   serve     run the server: sluice serve [flags]
   call      run one function of a connector: sluice call FILE.wasm FUNCTION --input JSON|@file|- [flags]
   inspect   show what a connector implements: sluice inspect [--json] FILE.wasm
+  deploy    upload a connector to a server: sluice deploy FILE.wasm --server URL --key KEY --connection NAME [--activate]
   version   print the version of sluice and of Go it was built with (also --version)
   help      print this text, or a command's: sluice help COMMAND
 
@@ -46,6 +49,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return call(ctx, args[1:], stdin, stdout, stderr)
 	case "inspect":
 		return inspect(ctx, args[1:], stdout, stderr)
+	case "new":
+		return newModule(ctx, args[1:], stdout, stderr)
+	case "build":
+		return build(ctx, args[1:], stdout, stderr)
+	case "deploy":
+		return deploy(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		return version(args[1:], stdout, stderr)
 	case compileWorkerCmd: // hidden: started by the engine itself
@@ -53,7 +62,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "-help", "--help":
 		if len(args) == 2 && args[0] == "help" {
 			switch args[1] {
-			case "serve", "call", "inspect", "version":
+			case "serve", "call", "inspect", "version", "new", "build", "deploy":
 				return run(ctx, []string{args[1], "-h"}, stdin, stdout, stderr)
 			}
 			fmt.Fprintf(stderr, "sluice help: unknown command %q\n\n%s", args[1], usage)

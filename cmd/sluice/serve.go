@@ -25,6 +25,7 @@ import (
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
+	"github.com/sluice-dev/sluice/internal/calllog"
 	"github.com/sluice-dev/sluice/internal/cluster"
 	"github.com/sluice-dev/sluice/internal/invoke"
 	"github.com/sluice-dev/sluice/store"
@@ -64,6 +65,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	clusterHeartbeat := flags.Duration("cluster-heartbeat", serveEnvDuration("SLUICE_CLUSTER_HEARTBEAT", cluster.DefaultHeartbeat), "with a PostgreSQL store: how often this node refreshes its membership row and reads the live nodes (SLUICE_CLUSTER_HEARTBEAT)")
 	clusterTTL := flags.Duration("cluster-ttl", serveEnvDuration("SLUICE_CLUSTER_TTL", cluster.DefaultTTL), "with a PostgreSQL store: how long a silent node counts as live, at least three heartbeats (SLUICE_CLUSTER_TTL)")
 	maxVersions := flags.Int("max-versions", serveEnvInt("SLUICE_MAX_VERSIONS", api.DefaultMaxVersions), "versions a connection keeps; an upload over it prunes the oldest inactive ones, never the active one; negative keeps all (SLUICE_MAX_VERSIONS)")
+	callLogCalls := flags.Int("call-log-max-calls", serveEnvInt("SLUICE_CALL_LOG_MAX_CALLS", calllog.DefaultMaxCalls), "calls the production call log keeps per connection, the oldest dropped first; 0 turns the log off (SLUICE_CALL_LOG_MAX_CALLS)")
+	callLogBytes := flags.String("call-log-max-bytes", serveEnv("SLUICE_CALL_LOG_MAX_BYTES", "8MiB"), "bytes of records the call log keeps per connection, the oldest dropped first (SLUICE_CALL_LOG_MAX_BYTES)")
+	callLogQueue := flags.Int("call-log-queue", serveEnvInt("SLUICE_CALL_LOG_QUEUE", calllog.DefaultQueueSize), "calls waiting to be written to the call log; beyond it calls are not logged and counted in sluice_call_log_records_total{result=\"dropped_queue_full\"} (SLUICE_CALL_LOG_QUEUE)")
 	if err := parseFlags(flags, args, stdout, stderr); err != nil {
 		return exitOf(err)
 	}
@@ -83,6 +87,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	compileMem, err := parseSize(*compileMemory)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice serve: --compile-memory: %v\n", err)
+		return 2
+	}
+	logBytes, err := parseSize(*callLogBytes)
+	if err != nil || logBytes <= 0 || *callLogCalls < 0 || *callLogQueue <= 0 {
+		fmt.Fprintf(stderr, "sluice serve: --call-log-max-calls must be 0 (off) or more, --call-log-max-bytes a positive size (e.g. 8MiB), --call-log-queue positive\n")
 		return 2
 	}
 	worker, err := compileWorkerCommand()
@@ -175,7 +184,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail("%v", err)
 		}
 	}
-	icfg := invoke.Config{Engine: eng, Store: st, Hosts: hosts}
+	var calls *calllog.Log
+	if *callLogCalls > 0 {
+		calls = calllog.New(calllog.Config{Store: st, MaxCalls: *callLogCalls, MaxBytes: int64(logBytes), QueueSize: *callLogQueue, Logger: logger})
+		defer func() { // after the server stopped: write what is queued
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := calls.Close(cctx); err != nil {
+				logger.Warn("call log close", "error", err.Error())
+			}
+		}()
+	}
+	icfg := invoke.Config{Engine: eng, Store: st, Hosts: hosts, CallLog: calls}
 	if members != nil {
 		icfg.Cluster = members
 	}
@@ -190,6 +210,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Logger:        logger,
 		TrustProxy:    *trustProxy,
 		MaxVersions:   *maxVersions,
+		CallLog:       calls,
 	})
 	if err != nil {
 		return fail("%v", err)
@@ -204,6 +225,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	httpSrv.RegisterOnShutdown(srv.StopStreams) // open streams would hold Shutdown
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 
@@ -224,6 +246,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintln(stdout, "sluice: operator token from --operator-token / SLUICE_OPERATOR_TOKEN")
 	}
+	fmt.Fprintf(stdout, "sluice: the web console is at %s/console/ (sign in with the operator token)\n", base)
 	fmt.Fprintf(stdout, "next: create a tenant (its API key is shown once):\n  curl -X POST %s/v1/admin/tenants -H \"Authorization: Bearer %s\" -d '{\"name\":\"my-tenant\"}'\n", base, tokenRef)
 
 	select {

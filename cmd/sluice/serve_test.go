@@ -253,3 +253,53 @@ func TestServeMaxVersions(t *testing.T) {
 		t.Fatalf("with SLUICE_MAX_VERSIONS=2: pruned %v, versions %+v", last.Pruned, list)
 	}
 }
+
+// TestServeCallLog: SLUICE_CALL_LOG_MAX_CALLS reaches the call log (a
+// connection keeps its newest calls), bad call-log flags are refused,
+// and stopping the server ends an open call-log stream instead of
+// waiting for it.
+func TestServeCallLog(t *testing.T) {
+	for _, args := range [][]string{{"--call-log-max-calls", "-1"}, {"--call-log-max-bytes", "lots"}, {"--call-log-queue", "0"}} {
+		var o, e bytes.Buffer
+		if code := serve(context.Background(), append(args, "--data-dir", t.TempDir()), &o, &e); code != 2 || !strings.Contains(e.String(), args[0]) {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, e.String())
+		}
+	}
+	t.Setenv("SLUICE_CALL_LOG_MAX_CALLS", "2")
+	t.Setenv("SLUICE_OPERATOR_TOKEN", "op")
+	base, _, stop := startServe(t, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	var tenant struct{ APIKey string }
+	httpCall(t, "POST", base+"/v1/admin/tenants", "op", "application/json", []byte(`{"name":"acme"}`), 201, &tenant)
+	conn := `{"mode":"LAZY_MIGRATION","dbType":"postgres","connection":{"host":"db.example.com","port":5432,"username":"app","database":"users"}}`
+	httpCall(t, "PUT", base+"/v1/connections/c", tenant.APIKey, "application/json", []byte(conn), 201, nil)
+	httpCall(t, "POST", base+"/v1/connections/c/versions", tenant.APIKey, "application/wasm", wasmbuild.Test(t, "../../examples/static"), 201, nil)
+	for _, email := range []string{"alice@example.com", "bob@example.com", "carol@example.com"} {
+		httpCall(t, "POST", base+"/v1/connections/c/debug", tenant.APIKey, "application/json",
+			[]byte(`{"function":"getUser","input":{"query":{"email":"`+email+`"}}}`), 200, nil)
+	}
+	var page struct {
+		Calls []struct{ Source, Function string }
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		httpCall(t, "GET", base+"/v1/connections/c/calls", tenant.APIKey, "", nil, 200, &page)
+		if len(page.Calls) == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(page.Calls) != 2 || page.Calls[0].Source != "debug" || page.Calls[0].Function != "getUser" {
+		t.Fatalf("with SLUICE_CALL_LOG_MAX_CALLS=2: %+v", page.Calls)
+	}
+
+	req, _ := http.NewRequest("GET", base+"/v1/connections/c/calls/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+tenant.APIKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	if code := stop(); code != 0 { // would wait --shutdown-timeout (30s) and exit 1 on the open stream
+		t.Errorf("exit code %d with a stream open", code)
+	}
+}

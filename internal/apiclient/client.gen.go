@@ -17,6 +17,48 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for CallRecordOutcome.
+const (
+	CallRecordOutcomeError CallRecordOutcome = "error"
+	CallRecordOutcomeOk    CallRecordOutcome = "ok"
+)
+
+// Valid indicates whether the value is a known member of the CallRecordOutcome enum.
+func (e CallRecordOutcome) Valid() bool {
+	switch e {
+	case CallRecordOutcomeError:
+		return true
+	case CallRecordOutcomeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallRecordSource.
+const (
+	Debug     CallRecordSource = "debug"
+	Migration CallRecordSource = "migration"
+	Test      CallRecordSource = "test"
+	Userflow  CallRecordSource = "userflow"
+)
+
+// Valid indicates whether the value is a known member of the CallRecordSource enum.
+func (e CallRecordSource) Valid() bool {
+	switch e {
+	case Debug:
+		return true
+	case Migration:
+		return true
+	case Test:
+		return true
+	case Userflow:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConnectionDbType.
 const (
 	ConnectionDbTypeHttp     ConnectionDbType = "http"
@@ -239,6 +281,42 @@ func (e PlainEnvValueSecret) Valid() bool {
 	}
 }
 
+// Defines values for ListCallsParamsOutcome.
+const (
+	ListCallsParamsOutcomeError ListCallsParamsOutcome = "error"
+	ListCallsParamsOutcomeOk    ListCallsParamsOutcome = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ListCallsParamsOutcome enum.
+func (e ListCallsParamsOutcome) Valid() bool {
+	switch e {
+	case ListCallsParamsOutcomeError:
+		return true
+	case ListCallsParamsOutcomeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StreamCallsParamsOutcome.
+const (
+	StreamCallsParamsOutcomeError StreamCallsParamsOutcome = "error"
+	StreamCallsParamsOutcomeOk    StreamCallsParamsOutcome = "ok"
+)
+
+// Valid indicates whether the value is a known member of the StreamCallsParamsOutcome enum.
+func (e StreamCallsParamsOutcome) Valid() bool {
+	switch e {
+	case StreamCallsParamsOutcomeError:
+		return true
+	case StreamCallsParamsOutcomeOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
 	// Action login, register, createUser, updateUser, deleteUser, validatePassword, finishMigration
@@ -266,6 +344,55 @@ type CallError struct {
 	Details *map[string]string `json:"details,omitempty"`
 	Message string             `json:"message"`
 }
+
+// CallRecord One connector call the server made for the connection. The call's input is never recorded (so never the passwords login, validatePassword, createUser and updateUser carry); the connection's password, its secret env values and the input's password are replaced by "[redacted]" wherever the connector's logs, the error message or the trace would hold them.
+type CallRecord struct {
+	// At when the call started
+	At time.Time `json:"at"`
+
+	// Code the error code (contract vocabulary); absent when ok
+	Code       *string `json:"code,omitempty"`
+	DurationMs float32 `json:"durationMs"`
+
+	// Function the connector function
+	Function string `json:"function"`
+
+	// HostCalls the host-call trace, its first 50 entries (SQL statements as the connector wrote them; parameters are never recorded)
+	HostCalls []HostCall `json:"hostCalls"`
+
+	// HostCallsOmitted trace entries beyond the record's bound, not kept
+	HostCallsOmitted *int `json:"hostCallsOmitted,omitempty"`
+
+	// Id opaque and ordered: a later call has a larger id; before= and Last-Event-ID take it
+	Id string `json:"id"`
+
+	// Logs the connector's log lines, the first 16 KiB of them (a panic's text included)
+	Logs []LogEntry `json:"logs"`
+
+	// LogsOmitted log lines beyond the record's bound, not kept
+	LogsOmitted *int `json:"logsOmitted,omitempty"`
+	MemoryBytes int  `json:"memoryBytes"`
+
+	// Message the error's message as the debug route shows it (a panic's text included); absent when ok
+	Message *string           `json:"message,omitempty"`
+	Outcome CallRecordOutcome `json:"outcome"`
+
+	// RequestId the X-Request-ID of the HTTP request that made the call (a migration job: of the request that started it)
+	RequestId string `json:"requestId"`
+
+	// Route the user-flow route (login, register, getUser, listUsers, searchUsers, createUser, updateUser, deleteUser, validatePassword, migration, finishMigration), or "debug", "test"
+	Route  string           `json:"route"`
+	Source CallRecordSource `json:"source"`
+
+	// Version the version that ran
+	Version int `json:"version"`
+}
+
+// CallRecordOutcome defines model for CallRecord.Outcome.
+type CallRecordOutcome string
+
+// CallRecordSource defines model for CallRecord.Source.
+type CallRecordSource string
 
 // ConnParams either uri, or host/port/username/password/database
 type ConnParams struct {
@@ -625,6 +752,26 @@ type TestRequest struct {
 	Password string `json:"password"`
 }
 
+// Usage A tenant's connector calls on this node over the last windowSeconds (one hour), counted per minute from the same observations as the sluice_calls_total and sluice_quota_rejections_total metrics.
+type Usage struct {
+	// Calls calls that ran or failed in the engine
+	Calls int64 `json:"calls"`
+
+	// Errors the calls that ended in an error, by code
+	Errors map[string]int64 `json:"errors"`
+
+	// Functions the calls by connector function
+	Functions map[string]int64 `json:"functions"`
+
+	// QuotaRejections calls and uploads refused by a quota before they ran, by reason (concurrency, rate, uploads)
+	QuotaRejections map[string]int64 `json:"quotaRejections"`
+
+	// Since the start of the window
+	Since         time.Time `json:"since"`
+	Tenant        string    `json:"tenant"`
+	WindowSeconds int       `json:"windowSeconds"`
+}
+
 // UserList defines model for UserList.
 type UserList struct {
 	List       []Profile `json:"list"`
@@ -707,6 +854,40 @@ type PutConnectionParams struct {
 type ListAuditParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
+
+// ListCallsParams defines parameters for ListCalls.
+type ListCallsParams struct {
+	// Function only calls of this connector function
+	Function *string                 `form:"function,omitempty" json:"function,omitempty"`
+	Outcome  *ListCallsParamsOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// Code only failed calls with this error code
+	Code      *string `form:"code,omitempty" json:"code,omitempty"`
+	RequestId *string `form:"requestId,omitempty" json:"requestId,omitempty"`
+	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before only calls older than this id: the previous answer's next
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+}
+
+// ListCallsParamsOutcome defines parameters for ListCalls.
+type ListCallsParamsOutcome string
+
+// StreamCallsParams defines parameters for StreamCalls.
+type StreamCallsParams struct {
+	// After resume after this call id (for clients that cannot set headers)
+	After     *string                   `form:"after,omitempty" json:"after,omitempty"`
+	Function  *string                   `form:"function,omitempty" json:"function,omitempty"`
+	Outcome   *StreamCallsParamsOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+	Code      *string                   `form:"code,omitempty" json:"code,omitempty"`
+	RequestId *string                   `form:"requestId,omitempty" json:"requestId,omitempty"`
+
+	// LastEventID resume after this call id
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// StreamCallsParamsOutcome defines parameters for StreamCalls.
+type StreamCallsParamsOutcome string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -1103,10 +1284,27 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// RootRedirect redirects (302) to the web console, /console/
+	//
+	// Corresponds with GET / (the `RootRedirect` operationId).
+	RootRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PublicIPs the egress IPs tenants open their firewalls to
 	//
 	// Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 	PublicIPs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConsoleRedirect redirects (302) to /console/
+	//
+	// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+	ConsoleRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Console the web console (its files below /console/ are embedded in the binary)
+	//
+	// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+	//
+	// Corresponds with GET /console/ (the `Console` operationId).
+	Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Healthz the process is up
 	//
@@ -1166,6 +1364,11 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/admin/tenants/{tenant}/quotas (the `PutQuotas` operationId).
 	PutQuotas(ctx context.Context, tenant TenantPath, body PutQuotasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetUsage a tenant's calls, errors by code and quota rejections on this node over the last hour
+	//
+	// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+	GetUsage(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListConnections the tenant's connections
 	//
 	// Corresponds with GET /v1/connections (the `ListConnections` operationId).
@@ -1205,6 +1408,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/connections/{name}/audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, name ConnectionName, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCalls the connection's production call log, newest first
+	//
+	// Every connector call the server made for the connection (user flows, debug, test, migration jobs) that ran, with its outcome, duration, memory, logs and host-call trace. Each connection keeps its newest calls within the server's bounds (--call-log-max-calls, --call-log-max-bytes), the oldest dropped first; deleting the connection deletes them. Calls are written asynchronously: a call appears within a fraction of a second, on every node.
+	//
+	// Corresponds with GET /v1/connections/{name}/calls (the `ListCalls` operationId).
+	ListCalls(ctx context.Context, name ConnectionName, params *ListCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamCalls a live tail of the connection's call log (Server-Sent Events)
+	//
+	// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+	//
+	// Corresponds with GET /v1/connections/{name}/calls/stream (the `StreamCalls` operationId).
+	StreamCalls(ctx context.Context, name ConnectionName, params *StreamCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DebugWithBody run any function with any input
 	//
@@ -1382,11 +1599,58 @@ type ClientInterface interface {
 	ActivateVersion(ctx context.Context, name ConnectionName, version VersionPath, params *ActivateVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// RootRedirect redirects (302) to the web console, /console/
+//
+// Corresponds with GET / (the `RootRedirect` operationId).
+func (c *Client) RootRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRootRedirectRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PublicIPs the egress IPs tenants open their firewalls to
 //
 // Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 func (c *Client) PublicIPs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublicIPsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConsoleRedirect redirects (302) to /console/
+//
+// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+func (c *Client) ConsoleRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleRedirectRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Console the web console (its files below /console/ are embedded in the binary)
+//
+// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+//
+// Corresponds with GET /console/ (the `Console` operationId).
+func (c *Client) Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1555,6 +1819,21 @@ func (c *Client) PutQuotas(ctx context.Context, tenant TenantPath, body PutQuota
 	return c.Client.Do(req)
 }
 
+// GetUsage a tenant's calls, errors by code and quota rejections on this node over the last hour
+//
+// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+func (c *Client) GetUsage(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, tenant)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListConnections the tenant's connections
 //
 // Corresponds with GET /v1/connections (the `ListConnections` operationId).
@@ -1645,6 +1924,40 @@ func (c *Client) PutConnection(ctx context.Context, name ConnectionName, params 
 // Corresponds with GET /v1/connections/{name}/audit (the `ListAudit` operationId).
 func (c *Client) ListAudit(ctx context.Context, name ConnectionName, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCalls the connection's production call log, newest first
+//
+// Every connector call the server made for the connection (user flows, debug, test, migration jobs) that ran, with its outcome, duration, memory, logs and host-call trace. Each connection keeps its newest calls within the server's bounds (--call-log-max-calls, --call-log-max-bytes), the oldest dropped first; deleting the connection deletes them. Calls are written asynchronously: a call appears within a fraction of a second, on every node.
+//
+// Corresponds with GET /v1/connections/{name}/calls (the `ListCalls` operationId).
+func (c *Client) ListCalls(ctx context.Context, name ConnectionName, params *ListCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCallsRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamCalls a live tail of the connection's call log (Server-Sent Events)
+//
+// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+//
+// Corresponds with GET /v1/connections/{name}/calls/stream (the `StreamCalls` operationId).
+func (c *Client) StreamCalls(ctx context.Context, name ConnectionName, params *StreamCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamCallsRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2060,6 +2373,33 @@ func (c *Client) ActivateVersion(ctx context.Context, name ConnectionName, versi
 	return c.Client.Do(req)
 }
 
+// NewRootRedirectRequest constructs an http.Request for the RootRedirect method
+func NewRootRedirectRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPublicIPsRequest constructs an http.Request for the PublicIPs method
 func NewPublicIPsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2070,6 +2410,60 @@ func NewPublicIPsRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/system/public-ips")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConsoleRedirectRequest constructs an http.Request for the ConsoleRedirect method
+func NewConsoleRedirectRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConsoleRequest constructs an http.Request for the Console method
+func NewConsoleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2343,6 +2737,40 @@ func NewPutQuotasRequestWithBody(server string, tenant TenantPath, contentType s
 	return req, nil
 }
 
+// NewGetUsageRequest constructs an http.Request for the GetUsage method
+func NewGetUsageRequest(server string, tenant TenantPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/tenants/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListConnectionsRequest constructs an http.Request for the ListConnections method
 func NewListConnectionsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2568,6 +2996,251 @@ func NewListAuditRequest(server string, name ConnectionName, params *ListAuditPa
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCallsRequest constructs an http.Request for the ListCalls method
+func NewListCallsRequest(server string, name ConnectionName, params *ListCallsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/connections/%s/calls", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Function != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "function", *params.Function, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Outcome != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "outcome", *params.Outcome, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RequestId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "requestId", *params.RequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamCallsRequest constructs an http.Request for the StreamCalls method
+func NewStreamCallsRequest(server string, name ConnectionName, params *StreamCallsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/connections/%s/calls/stream", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Function != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "function", *params.Function, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Outcome != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "outcome", *params.Outcome, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RequestId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "requestId", *params.RequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -3445,12 +4118,35 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RootRedirectWithResponse redirects (302) to the web console, /console/
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET / (the `RootRedirect` operationId).
+	RootRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootRedirectResponse, error)
+
 	// PublicIPsWithResponse the egress IPs tenants open their firewalls to
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/system/public-ips (the `PublicIPs` operationId).
 	PublicIPsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PublicIPsResponse, error)
+
+	// ConsoleRedirectWithResponse redirects (302) to /console/
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+	ConsoleRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleRedirectResponse, error)
+
+	// ConsoleWithResponse the web console (its files below /console/ are embedded in the binary)
+	//
+	// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/ (the `Console` operationId).
+	ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error)
 
 	// HealthzWithResponse the process is up
 	//
@@ -3522,6 +4218,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/admin/tenants/{tenant}/quotas (the `PutQuotas` operationId).
 	PutQuotasWithResponse(ctx context.Context, tenant TenantPath, body PutQuotasJSONRequestBody, reqEditors ...RequestEditorFn) (*PutQuotasResponse, error)
 
+	// GetUsageWithResponse a tenant's calls, errors by code and quota rejections on this node over the last hour
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+	GetUsageWithResponse(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
+
 	// ListConnectionsWithResponse the tenant's connections
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3569,6 +4272,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/connections/{name}/audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, name ConnectionName, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
+
+	// ListCallsWithResponse the connection's production call log, newest first
+	//
+	// Every connector call the server made for the connection (user flows, debug, test, migration jobs) that ran, with its outcome, duration, memory, logs and host-call trace. Each connection keeps its newest calls within the server's bounds (--call-log-max-calls, --call-log-max-bytes), the oldest dropped first; deleting the connection deletes them. Calls are written asynchronously: a call appears within a fraction of a second, on every node.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/connections/{name}/calls (the `ListCalls` operationId).
+	ListCallsWithResponse(ctx context.Context, name ConnectionName, params *ListCallsParams, reqEditors ...RequestEditorFn) (*ListCallsResponse, error)
+
+	// StreamCallsWithResponse a live tail of the connection's call log (Server-Sent Events)
+	//
+	// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/connections/{name}/calls/stream (the `StreamCalls` operationId).
+	StreamCallsWithResponse(ctx context.Context, name ConnectionName, params *StreamCallsParams, reqEditors ...RequestEditorFn) (*StreamCallsResponse, error)
 
 	// DebugWithBodyWithResponse run any function with any input
 	//
@@ -3762,6 +4483,40 @@ type ClientWithResponsesInterface interface {
 	ActivateVersionWithResponse(ctx context.Context, name ConnectionName, version VersionPath, params *ActivateVersionParams, reqEditors ...RequestEditorFn) (*ActivateVersionResponse, error)
 }
 
+type RootRedirectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r RootRedirectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RootRedirectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RootRedirectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RootRedirectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PublicIPsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3797,6 +4552,74 @@ func (r PublicIPsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublicIPsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConsoleRedirectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleRedirectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleRedirectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleRedirectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleRedirectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4208,6 +5031,61 @@ func (r PutQuotasResponse) ContentType() string {
 	return ""
 }
 
+type GetUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Usage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageResponse) GetJSON200() *Usage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUsageResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListConnectionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4495,6 +5373,133 @@ func (r ListAuditResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Calls []CallRecord `json:"calls"`
+
+		// Next before= of the next page; absent on the last page
+		Next *string `json:"next,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCallsResponse) GetJSON200() *struct {
+	Calls []CallRecord `json:"calls"`
+
+	// Next before= of the next page; absent on the last page
+	Next *string `json:"next,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCallsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCallsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCallsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCallsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StreamCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StreamCallsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StreamCallsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StreamCallsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamCallsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6305,6 +7310,19 @@ func (r ActivateVersionResponse) ContentType() string {
 	return ""
 }
 
+// RootRedirectWithResponse redirects (302) to the web console, /console/
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET / (the `RootRedirect` operationId).
+func (c *ClientWithResponses) RootRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootRedirectResponse, error) {
+	rsp, err := c.RootRedirect(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRootRedirectResponse(rsp)
+}
+
 // PublicIPsWithResponse the egress IPs tenants open their firewalls to
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6316,6 +7334,34 @@ func (c *ClientWithResponses) PublicIPsWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParsePublicIPsResponse(rsp)
+}
+
+// ConsoleRedirectWithResponse redirects (302) to /console/
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console (the `ConsoleRedirect` operationId).
+func (c *ClientWithResponses) ConsoleRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleRedirectResponse, error) {
+	rsp, err := c.ConsoleRedirect(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleRedirectResponse(rsp)
+}
+
+// ConsoleWithResponse the web console (its files below /console/ are embedded in the binary)
+//
+// Plain HTML, CSS and JavaScript modules, served with a strict Content-Security-Policy (default-src 'none'; scripts, styles and connections from the same origin only). The page holds no secret; the API key or operator token typed into it stays in the tab's sessionStorage and is sent as the Authorization header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/ (the `Console` operationId).
+func (c *ClientWithResponses) ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error) {
+	rsp, err := c.Console(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleResponse(rsp)
 }
 
 // HealthzWithResponse the process is up
@@ -6448,6 +7494,19 @@ func (c *ClientWithResponses) PutQuotasWithResponse(ctx context.Context, tenant 
 	return ParsePutQuotasResponse(rsp)
 }
 
+// GetUsageWithResponse a tenant's calls, errors by code and quota rejections on this node over the last hour
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/tenants/{tenant}/usage (the `GetUsage` operationId).
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, tenant TenantPath, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageResponse(rsp)
+}
+
 // ListConnectionsWithResponse the tenant's connections
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6530,6 +7589,36 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, name Co
 		return nil, err
 	}
 	return ParseListAuditResponse(rsp)
+}
+
+// ListCallsWithResponse the connection's production call log, newest first
+//
+// Every connector call the server made for the connection (user flows, debug, test, migration jobs) that ran, with its outcome, duration, memory, logs and host-call trace. Each connection keeps its newest calls within the server's bounds (--call-log-max-calls, --call-log-max-bytes), the oldest dropped first; deleting the connection deletes them. Calls are written asynchronously: a call appears within a fraction of a second, on every node.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/connections/{name}/calls (the `ListCalls` operationId).
+func (c *ClientWithResponses) ListCallsWithResponse(ctx context.Context, name ConnectionName, params *ListCallsParams, reqEditors ...RequestEditorFn) (*ListCallsResponse, error) {
+	rsp, err := c.ListCalls(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCallsResponse(rsp)
+}
+
+// StreamCallsWithResponse a live tail of the connection's call log (Server-Sent Events)
+//
+// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/connections/{name}/calls/stream (the `StreamCalls` operationId).
+func (c *ClientWithResponses) StreamCallsWithResponse(ctx context.Context, name ConnectionName, params *StreamCallsParams, reqEditors ...RequestEditorFn) (*StreamCallsResponse, error) {
+	rsp, err := c.StreamCalls(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamCallsResponse(rsp)
 }
 
 // DebugWithBodyWithResponse run any function with any input
@@ -6861,6 +7950,22 @@ func (c *ClientWithResponses) ActivateVersionWithResponse(ctx context.Context, n
 	return ParseActivateVersionResponse(rsp)
 }
 
+// ParseRootRedirectResponse parses an HTTP response from a RootRedirectWithResponse call
+func ParseRootRedirectResponse(rsp *http.Response) (*RootRedirectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RootRedirectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParsePublicIPsResponse parses an HTTP response from a PublicIPsWithResponse call
 func ParsePublicIPsResponse(rsp *http.Response) (*PublicIPsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6882,6 +7987,38 @@ func ParsePublicIPsResponse(rsp *http.Response) (*PublicIPsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseConsoleRedirectResponse parses an HTTP response from a ConsoleRedirectWithResponse call
+func ParseConsoleRedirectResponse(rsp *http.Response) (*ConsoleRedirectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleRedirectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseConsoleResponse parses an HTTP response from a ConsoleWithResponse call
+func ParseConsoleResponse(rsp *http.Response) (*ConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
@@ -7169,6 +8306,46 @@ func ParsePutQuotasResponse(rsp *http.Response) (*PutQuotasResponse, error) {
 	return response, nil
 }
 
+// ParseGetUsageResponse parses an HTTP response from a GetUsageWithResponse call
+func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Usage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListConnectionsResponse parses an HTTP response from a ListConnectionsWithResponse call
 func ParseListConnectionsResponse(rsp *http.Response) (*ListConnectionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7362,6 +8539,98 @@ func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCallsResponse parses an HTTP response from a ListCallsWithResponse call
+func ParseListCallsResponse(rsp *http.Response) (*ListCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Calls []CallRecord `json:"calls"`
+
+			// Next before= of the next page; absent on the last page
+			Next *string `json:"next,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamCallsResponse parses an HTTP response from a StreamCallsWithResponse call
+func ParseStreamCallsResponse(rsp *http.Response) (*StreamCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

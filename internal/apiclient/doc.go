@@ -3,7 +3,8 @@
 // oapi-codegen). It exists to prove that the document is one a client
 // can be generated from and used with: TestClientIsGenerated checks that
 // client.gen.go is what the document generates, and the api package's
-// tests run a whole lazy migration through it. Regenerate with
+// tests run a whole lazy migration through it; sluice deploy uploads and
+// activates versions with it. Regenerate with
 // go generate ./internal/apiclient after changing the document.
 package apiclient
 

@@ -1,5 +1,6 @@
 // Package examplestest runs the connector templates under examples/
-// (postgres, mysql, mongodb, webservice) through the engine against real
+// (postgres, mysql, mongodb, webservice; c, built with clang, for its
+// login and getUser) through the engine against real
 // servers: one table-driven suite, the same seed users and the same
 // expectations for every template. It holds only tests.
 //

@@ -65,7 +65,12 @@ func module(t *testing.T, name string) *engine.Module {
 	modulesMu.Unlock()
 	l.once.Do(func() {
 		b := wasmbuild.Builder{CacheDir: wasmbuild.DefaultCacheDir()}
-		path, err := b.Build(context.Background(), filepath.Join("..", "..", "examples", name))
+		dir := filepath.Join("..", "..", "examples", name)
+		build := b.Build
+		if _, err := os.Stat(filepath.Join(dir, "build.sh")); err == nil {
+			build = b.BuildC // a C connector (examples/c)
+		}
+		path, err := build(context.Background(), dir)
 		if err != nil {
 			l.err = err
 			return

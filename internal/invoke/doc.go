@@ -19,7 +19,9 @@
 //  5. the engine call, loaded again and retried once when the engine had
 //     released the module (engine.ErrEvicted);
 //  6. in-flight tracking, so a shutdown can Wait for the calls running;
-//  7. the call metrics: a Runner is a prometheus.Collector.
+//  7. the call metrics: a Runner is a prometheus.Collector;
+//  8. the production call log: with Config.CallLog, every call that ran
+//     is handed to it (internal/calllog), which never blocks the call.
 //
 // Call reports what stopped a call before it ran as typed errors:
 // *QuotaError, and *VersionError wrapping ErrNoActiveVersion or

@@ -87,7 +87,8 @@ func (m *metrics) observePool(pool Reason, outcome string) {
 	m.poolCalls.WithLabelValues(string(pool), outcome).Inc()
 }
 
-func (m *metrics) observeCall(tenant, fn string, res *engine.Result, err error) {
+// observeCall counts a call and returns its outcome (ok or the code).
+func (m *metrics) observeCall(tenant, fn string, res *engine.Result, err error) string {
 	outcome := "ok"
 	var ee *engine.Error
 	switch {
@@ -97,10 +98,10 @@ func (m *metrics) observeCall(tenant, fn string, res *engine.Result, err error) 
 		outcome = "error"
 	}
 	m.calls.WithLabelValues(tenant, fn, outcome).Inc()
-	if res == nil {
-		return
+	if res != nil {
+		m.callSeconds.WithLabelValues(fn, outcome).Observe(res.Duration.Seconds())
 	}
-	m.callSeconds.WithLabelValues(fn, outcome).Observe(res.Duration.Seconds())
+	return outcome
 }
 
 // observeHostCalls counts the host calls of a call's trace (the engine

@@ -1,7 +1,10 @@
 package invoke
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/calllog"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -40,6 +44,9 @@ type Config struct {
 	// draws on the cluster's shared pool when the share is used up.
 	// nil: this node enforces whole quotas (one node).
 	Cluster Cluster
+	// CallLog, when set, records every call that ran (the production
+	// call log); user-flow calls then keep their logs and trace too.
+	CallLog *calllog.Log
 }
 
 // Cluster divides the tenants' rate and concurrency quotas among the
@@ -62,6 +69,7 @@ type Runner struct {
 	cfg     Config
 	quotas  *limiter
 	metrics *metrics
+	usage   *usage
 
 	mu       sync.Mutex
 	modules  map[string]*engine.Module // by sha256
@@ -90,6 +98,7 @@ func New(cfg Config) (*Runner, error) {
 		cfg:      cfg,
 		quotas:   newLimiter(),
 		metrics:  newMetrics(cfg.Engine),
+		usage:    newUsage(),
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
 		scripts:  map[string]*script{},
@@ -114,7 +123,14 @@ type Call struct {
 	// Quiet: the caller shows neither the call's logs nor its host-call
 	// trace (the user flows), so the engine keeps neither (the metrics
 	// still count the host calls). The debug and test routes are not.
+	// With a CallLog every call keeps them, for the log.
 	Quiet bool
+	// Source, Route and RequestID describe the call in the call log:
+	// calllog.SourceUserFlow (Route the user-flow route, e.g. "login"),
+	// SourceDebug, SourceTest or SourceMigration; and the HTTP request.
+	Source    string
+	Route     string
+	RequestID string
 }
 
 // AdmitUpload admits a module upload, which runs the tenant's code (the
@@ -132,6 +148,7 @@ func (r *Runner) AdmitUpload(t store.Tenant) (release func(), err error) {
 		}
 		if !ok {
 			r.metrics.observeRejection(t.ID, ReasonUploads)
+			r.usage.rejection(t.ID, ReasonUploads, r.cfg.Now())
 			return nil, &QuotaError{Reason: ReasonUploads, Limit: n, RetryAfter: wait}
 		}
 	}
@@ -152,6 +169,7 @@ func (r *Runner) admit(ctx context.Context, t store.Tenant) (release func(), err
 		release, qerr := r.quotas.acquire(t.ID, t.Quotas, r.cfg.Now())
 		if qerr != nil {
 			r.metrics.observeRejection(t.ID, qerr.Reason)
+			r.usage.rejection(t.ID, qerr.Reason, r.cfg.Now())
 			return nil, qerr
 		}
 		return release, nil
@@ -160,6 +178,7 @@ func (r *Runner) admit(ctx context.Context, t store.Tenant) (release func(), err
 	var qerr *QuotaError
 	if errors.As(err, &qerr) {
 		r.metrics.observeRejection(t.ID, qerr.Reason)
+		r.usage.rejection(t.ID, qerr.Reason, r.cfg.Now())
 	}
 	return release, err
 }
@@ -201,16 +220,20 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Env:      hc.Env(conn.Env),
 		Limits:   quotaLimits(r.cfg.Limits, t.Quotas),
 		Host:     host,
-		Quiet:    c.Quiet,
+		Quiet:    c.Quiet && r.cfg.CallLog == nil,
 		Observe:  r.observe,
 	}
+	start := time.Now()
+	var res *engine.Result
 	if sc != nil {
-		if res, ok := sc.Prepare(&req); !ok {
-			r.metrics.observeCall(t.ID, c.Function, res, res.Error)
-			return res, nil
+		// A function the script lacks: answered without an instance.
+		if res, _ = sc.Prepare(&req); res != nil {
+			err = res.Error
 		}
 	}
-	res, err := r.cfg.Engine.Call(ctx, mod, req)
+	if res == nil {
+		res, err = r.cfg.Engine.Call(ctx, mod, req)
+	}
 	if errors.Is(err, engine.ErrEvicted) {
 		// Unused for a while, the engine released its compiled code:
 		// load it again (the disk caches make that quick) and retry.
@@ -224,11 +247,47 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		}
 		res, err = r.cfg.Engine.Call(ctx, mod, req)
 	}
-	r.metrics.observeCall(t.ID, c.Function, res, err)
+	r.usage.call(t.ID, c.Function, r.metrics.observeCall(t.ID, c.Function, res, err), r.cfg.Now())
 	if res == nil {
 		return nil, err
 	}
+	if r.cfg.CallLog != nil {
+		version := c.Version
+		if version == 0 {
+			version = conn.ActiveVersion
+		}
+		r.cfg.CallLog.Record(&calllog.Entry{
+			At: start, Conn: conn, Source: c.Source, Route: c.Route, Function: c.Function,
+			RequestID: c.RequestID, Version: version, Result: res, InputPassword: inputPassword(c.Function, c.Input),
+		})
+	}
 	return res, nil
+}
+
+// inputPassword is the "password" of the input of the functions that
+// take one (login and validatePassword: "password"; createUser:
+// "user.password"; updateUser: "updates.password"), or "".
+// The call log redacts it from what it records.
+func inputPassword(fn string, input []byte) string {
+	switch fn {
+	case "login", "validatePassword", "createUser", "updateUser":
+	default:
+		return ""
+	}
+	if !bytes.Contains(input, []byte(`"password"`)) {
+		return ""
+	}
+	var in struct {
+		Password string `json:"password"`
+		User     struct {
+			Password string `json:"password"`
+		} `json:"user"`
+		Updates struct {
+			Password string `json:"password"`
+		} `json:"updates"`
+	}
+	_ = json.Unmarshal(input, &in)
+	return cmp.Or(in.Password, in.User.Password, in.Updates.Password)
 }
 
 // Info returns what the module of version (0: the active one) of conn

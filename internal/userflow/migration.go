@@ -28,6 +28,14 @@ func (s *Service) Migration(ctx context.Context, c Conn) (*MigrationStatus, erro
 	if c.Mode != engine.ModeLazyMigration {
 		return nil, invalid("connection %s is not in LAZY_MIGRATION mode", c.Name)
 	}
+	// The job first, then the count: a job read as done has written
+	// every user it counts, so the count read after it is never lower.
+	var job *store.MigrationJob
+	if j, err := s.cfg.Store.GetMigrationJob(ctx, c.Tenant, c.Name); err == nil {
+		job = &j
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	stats, err := s.cfg.Store.UserStats(ctx, c.Tenant, c.Name)
 	if err != nil {
 		return nil, err
@@ -45,11 +53,7 @@ func (s *Service) Migration(ctx context.Context, c Conn) (*MigrationStatus, erro
 			}
 		}
 	}
-	if job, err := s.cfg.Store.GetMigrationJob(ctx, c.Tenant, c.Name); err == nil {
-		st.Finish = &job
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
+	st.Finish = job
 	return st, nil
 }
 

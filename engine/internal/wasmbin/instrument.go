@@ -127,7 +127,7 @@ func Instrument(b []byte, opts Options) (*Prepared, error) {
 		opts.Fuel = 100000
 	}
 	if opts.MaxStackBytes <= 0 {
-		opts.MaxStackBytes = 4 << 20
+		opts.MaxStackBytes = 1 << 20
 	}
 	var secs []section
 	r := &reader{b: b, off: 8}

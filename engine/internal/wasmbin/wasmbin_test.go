@@ -35,7 +35,7 @@ func TestInstrumentAddsYieldImportAndChecks(t *testing.T) {
 	// outside the loop and the frame (16 bytes, 8 a local), the loop
 	// header check the loop's body.
 	ch := checker{tmp64: 0, tmp32: 1, fuel: 0, yield: 0}
-	entry := append([]byte{0x02, 0x01, 0x7E, 0x01, 0x7F}, ch.entry(nil, 2, 32, 4<<20)...)
+	entry := append([]byte{0x02, 0x01, 0x7E, 0x01, 0x7F}, ch.entry(nil, 2, 32, 1<<20)...)
 	loop := append(append([]byte{0x03, 0x40}, ch.static(nil, 3)...), 0x0C, 0x00)
 	for _, want := range [][]byte{entry, loop} {
 		if !bytes.Contains(p.Code, want) {

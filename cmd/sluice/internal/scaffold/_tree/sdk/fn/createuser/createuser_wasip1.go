@@ -1,0 +1,4 @@
+package createuser
+
+//go:wasmexport createUser
+func export(inputLen int32) int32 { return slot.Export(inputLen) }

@@ -1,0 +1,4 @@
+package validatepassword
+
+//go:wasmexport validatePassword
+func export(inputLen int32) int32 { return slot.Export(inputLen) }

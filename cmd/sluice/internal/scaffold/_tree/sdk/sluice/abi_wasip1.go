@@ -1,0 +1,4 @@
+package sluice
+
+//go:wasmexport sluice_abi_version
+func abiVersion() int32 { return ABIVersion }

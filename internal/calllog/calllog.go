@@ -1,0 +1,446 @@
+package calllog
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/store"
+)
+
+// Sources of calls.
+const (
+	SourceUserFlow  = "userflow"
+	SourceDebug     = "debug"
+	SourceTest      = "test"
+	SourceMigration = "migration"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxCalls      = 1000
+	DefaultMaxBytes      = 8 << 20
+	DefaultQueueSize     = 10000
+	DefaultBatchSize     = 200
+	DefaultFlushInterval = 100 * time.Millisecond
+	// DefaultMaxHostCalls is how many trace entries a record keeps (the
+	// first ones); the rest are counted in "hostCallsOmitted".
+	DefaultMaxHostCalls = 50
+	// DefaultMaxLogBytes is how much log text a record keeps (the first
+	// lines); the rest are counted in "logsOmitted".
+	DefaultMaxLogBytes = 16 << 10
+	// DefaultMaxQueueBytes bounds the memory of a node's queue.
+	DefaultMaxQueueBytes = 64 << 20
+	// maxMessage bounds a record's error message.
+	maxMessage = 4 << 10
+)
+
+// Redacted replaces a secret in recorded text.
+const Redacted = "[redacted]"
+
+// minSecret: shorter secrets are not searched for. Replacing a short
+// secret would blank out common words and so tell the secret by where
+// the gaps are ("the connector [redacted]ked" is a password "panic"),
+// even in text the connector never meant as the secret.
+const minSecret = 8
+
+// Config configures a Log.
+type Config struct {
+	Store store.CallStore
+	// MaxCalls and MaxBytes bound each connection's log; the oldest calls
+	// are dropped first. 0 takes the default.
+	MaxCalls int
+	MaxBytes int64
+	// QueueSize bounds the entries waiting to be written; when it is
+	// full, entries are dropped and counted. 0 takes the default.
+	QueueSize int
+	// BatchSize and FlushInterval: the writer appends up to BatchSize
+	// entries at once, and waits at most FlushInterval for a batch to fill.
+	BatchSize     int
+	FlushInterval time.Duration
+	// MaxQueueBytes bounds the memory of the entries waiting (their
+	// logs, trace and message); past it entries are dropped and counted
+	// as when the queue is full. 0 takes the default.
+	MaxQueueBytes int64
+	// MaxHostCalls and MaxLogBytes bound one record (0: the defaults).
+	MaxHostCalls int
+	MaxLogBytes  int
+	Logger       *slog.Logger
+}
+
+// Entry is one call, as the Runner hands it over. Result must not
+// change after Record.
+type Entry struct {
+	At time.Time
+	// Conn is the connection the call ran under; its password and secret
+	// env values are redacted from the record.
+	Conn      store.Connection
+	Source    string
+	Route     string
+	Function  string
+	RequestID string
+	Version   int
+	// Result is the call's; Record keeps what it records of it (bounded)
+	// and not the Result itself (nor its output).
+	Result *engine.Result
+	// InputPassword, the input's "password", is redacted too (a
+	// connector may log it). The input itself is never recorded.
+	InputPassword string
+
+	// What Record kept of Result, bounded; size estimates its memory.
+	err                       *engine.Error
+	message                   string
+	logs                      []engine.LogEntry
+	trace                     []engine.HostCall
+	logsOmitted, traceOmitted int
+	duration                  time.Duration
+	memoryBytes               uint64
+	size                      int64
+}
+
+// Record is one call as the API shows it (docs/contract.md, "Call log"),
+// without its id, which the store assigns.
+type Record struct {
+	At               time.Time         `json:"at"`
+	Source           string            `json:"source"`
+	Route            string            `json:"route"`
+	Function         string            `json:"function"`
+	RequestID        string            `json:"requestId"`
+	Version          int               `json:"version"`
+	Outcome          string            `json:"outcome"`
+	Code             string            `json:"code,omitempty"`
+	Message          string            `json:"message,omitempty"`
+	DurationMs       float64           `json:"durationMs"`
+	MemoryBytes      uint64            `json:"memoryBytes"`
+	Logs             []engine.LogEntry `json:"logs"`
+	LogsOmitted      int               `json:"logsOmitted,omitempty"`
+	HostCalls        []engine.HostCall `json:"hostCalls"`
+	HostCallsOmitted int               `json:"hostCallsOmitted,omitempty"`
+}
+
+// Log records calls; see the package documentation. Create it with New
+// and Close it after the last call.
+type Log struct {
+	cfg   Config
+	queue chan *Entry
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+
+	closed atomic.Bool
+	// queuedBytes is the size of the entries in the queue.
+	queuedBytes atomic.Int64
+
+	mu      sync.Mutex
+	written chan struct{} // closed and replaced after each batch
+
+	recorded *prometheus.CounterVec // result: written, dropped reasons
+	queued   prometheus.GaugeFunc
+}
+
+// New starts a Log's writer.
+func New(cfg Config) *Log {
+	if cfg.MaxCalls <= 0 {
+		cfg.MaxCalls = DefaultMaxCalls
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.MaxHostCalls <= 0 {
+		cfg.MaxHostCalls = DefaultMaxHostCalls
+	}
+	if cfg.MaxLogBytes <= 0 {
+		cfg.MaxLogBytes = DefaultMaxLogBytes
+	}
+	if cfg.MaxQueueBytes <= 0 {
+		cfg.MaxQueueBytes = DefaultMaxQueueBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Log{
+		cfg:     cfg,
+		queue:   make(chan *Entry, cfg.QueueSize),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		written: make(chan struct{}),
+		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_call_log_records_total",
+			Help: "Connector calls handed to the call log, by result: written, dropped_queue_full (the writer fell behind), dropped_store_error, skipped (the connection was deleted).",
+		}, []string{"result"}),
+	}
+	l.queued = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sluice_call_log_queue_length", Help: "Calls waiting to be written to the call log.",
+	}, func() float64 { return float64(len(l.queue)) })
+	for _, r := range []string{"written", "dropped_queue_full", "dropped_store_error", "skipped"} {
+		l.recorded.WithLabelValues(r)
+	}
+	go l.run()
+	return l
+}
+
+// Bounds are the per-connection bounds the log keeps.
+func (l *Log) Bounds() store.CallBounds {
+	return store.CallBounds{MaxCalls: l.cfg.MaxCalls, MaxBytes: l.cfg.MaxBytes}
+}
+
+// Record queues e for writing; it never blocks. When the queue is full
+// (or the Log closed) e is dropped and counted.
+//
+// Record keeps of e.Result only what the record shows, bounded, and
+// clears e.Result; the writer does the rest.
+func (l *Log) Record(e *Entry) {
+	if l.closed.Load() {
+		l.recorded.WithLabelValues("dropped_queue_full").Inc()
+		return
+	}
+	l.prepare(e)
+	if l.queuedBytes.Add(e.size) > l.cfg.MaxQueueBytes {
+		l.queuedBytes.Add(-e.size)
+		l.recorded.WithLabelValues("dropped_queue_full").Inc()
+		return
+	}
+	select {
+	case l.queue <- e:
+	default:
+		l.queuedBytes.Add(-e.size)
+		l.recorded.WithLabelValues("dropped_queue_full").Inc()
+	}
+}
+
+// entryCost is what an entry costs beside its texts.
+const entryCost = 512
+
+// prepare bounds what e records of its Result: the first MaxLogBytes of
+// logs, the first MaxHostCalls host calls, maxMessage of the error's
+// message. The kept slices are the Result's own when nothing was left
+// out (nobody changes them), copies when something was.
+func (l *Log) prepare(e *Entry) {
+	res := e.Result
+	e.Result = nil
+	e.err, e.duration, e.memoryBytes = res.Error, res.Duration, res.MemoryBytes
+	e.size = entryCost
+	if res.Error != nil {
+		e.message = res.Error.Message
+		if len(e.message) > maxMessage {
+			e.message = strings.Clone(strings.ToValidUTF8(e.message[:maxMessage], "")) + "…"
+		}
+		e.size += int64(len(e.message))
+	}
+	left := l.cfg.MaxLogBytes
+	e.logs = res.Logs
+	for i, lg := range res.Logs {
+		if len(lg.Message) > left {
+			e.logs, e.logsOmitted = slices.Clone(res.Logs[:i]), len(res.Logs)-i
+			break
+		}
+		left -= len(lg.Message)
+		e.size += int64(len(lg.Message)) + 48
+	}
+	e.trace = res.Trace
+	if len(e.trace) > l.cfg.MaxHostCalls {
+		e.trace, e.traceOmitted = slices.Clone(res.Trace[:l.cfg.MaxHostCalls]), len(res.Trace)-l.cfg.MaxHostCalls
+	}
+	for _, hc := range e.trace {
+		e.size += int64(len(hc.Target)+len(hc.Statement)+len(hc.Error)) + 96
+	}
+}
+
+// Written returns a channel closed when the next batch was written: the
+// live streams of this node wake on it (other nodes' calls they poll).
+func (l *Log) Written() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.written
+}
+
+// Close writes what is queued and stops the writer, or gives up when
+// ctx ends. Record after Close drops.
+func (l *Log) Close(ctx context.Context) error {
+	l.closed.Store(true)
+	l.once.Do(func() { close(l.stop) })
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Describe implements prometheus.Collector: sluice_call_log_records_total
+// and sluice_call_log_queue_length.
+func (l *Log) Describe(ch chan<- *prometheus.Desc) {
+	l.recorded.Describe(ch)
+	l.queued.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (l *Log) Collect(ch chan<- prometheus.Metric) {
+	l.recorded.Collect(ch)
+	l.queued.Collect(ch)
+}
+
+// storeTimeout bounds one batch's append.
+const storeTimeout = 10 * time.Second
+
+func (l *Log) run() {
+	defer close(l.done)
+	batch := make([]*Entry, 0, l.cfg.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(batch) > 0 {
+			l.write(batch)
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
+	for {
+		select {
+		case e := <-l.queue:
+			l.queuedBytes.Add(-e.size)
+			if len(batch) == 0 {
+				timer.Reset(l.cfg.FlushInterval)
+			}
+			batch = append(batch, e)
+			if len(batch) >= l.cfg.BatchSize {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		case <-l.stop:
+			timer.Stop()
+			for {
+				select {
+				case e := <-l.queue:
+					l.queuedBytes.Add(-e.size)
+					batch = append(batch, e)
+					if len(batch) >= l.cfg.BatchSize {
+						flush()
+					}
+				default:
+					flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+// write encodes and appends one batch, then wakes the streams.
+func (l *Log) write(batch []*Entry) {
+	calls := make([]store.Call, 0, len(batch))
+	for _, e := range batch {
+		rec, err := json.Marshal(l.record(e))
+		if err != nil {
+			l.cfg.Logger.Warn("call log: encode", "error", err.Error())
+			l.recorded.WithLabelValues("dropped_store_error").Inc()
+			continue
+		}
+		c := store.Call{Tenant: e.Conn.Tenant, Connection: e.Conn.Name, Time: e.At, Function: e.Function,
+			RequestID: e.RequestID, Outcome: "ok", Record: rec}
+		if e.err != nil {
+			c.Outcome, c.Code = "error", string(e.err.Code)
+		}
+		calls = append(calls, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	n, err := l.cfg.Store.AppendCalls(ctx, calls, l.Bounds())
+	if err != nil {
+		l.cfg.Logger.Warn("call log: append", "error", err.Error(), "calls", len(calls))
+		l.recorded.WithLabelValues("dropped_store_error").Add(float64(len(calls)))
+		return
+	}
+	l.recorded.WithLabelValues("written").Add(float64(n))
+	l.recorded.WithLabelValues("skipped").Add(float64(len(calls) - n))
+	l.mu.Lock()
+	close(l.written)
+	l.written = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// record is what e records (prepared: bounded), secrets redacted.
+func (l *Log) record(e *Entry) Record {
+	rec := Record{
+		At: e.At.UTC(), Source: e.Source, Route: e.Route, Function: e.Function, RequestID: e.RequestID,
+		Version: e.Version, Outcome: "ok",
+		DurationMs:  float64(e.duration.Microseconds()) / 1000,
+		MemoryBytes: e.memoryBytes,
+		Logs:        make([]engine.LogEntry, 0, len(e.logs)),
+		HostCalls:   make([]engine.HostCall, 0, len(e.trace)),
+		LogsOmitted: e.logsOmitted, HostCallsOmitted: e.traceOmitted,
+	}
+	red := newRedactor(e)
+	if e.err != nil {
+		rec.Outcome, rec.Code, rec.Message = "error", string(e.err.Code), red.text(e.message)
+	}
+	for _, lg := range e.logs {
+		lg.Message = red.text(lg.Message)
+		rec.Logs = append(rec.Logs, lg)
+	}
+	for _, hc := range e.trace {
+		hc.Target, hc.Statement, hc.Error = red.text(hc.Target), red.text(hc.Statement), red.text(hc.Error)
+		rec.HostCalls = append(rec.HostCalls, hc)
+	}
+	return rec
+}
+
+// redactor replaces the secrets of one call in recorded text.
+type redactor struct{ secrets []string }
+
+func newRedactor(e *Entry) redactor {
+	var r redactor
+	add := func(s string) {
+		if len(s) >= minSecret && !slices.Contains(r.secrets, s) {
+			r.secrets = append(r.secrets, s)
+		}
+	}
+	add(e.InputPassword)
+	cp := e.Conn.Connection
+	add(cp.Password)
+	if cp.URI != "" {
+		if u, err := url.Parse(cp.URI); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				add(pw)
+				add(url.QueryEscape(pw))
+			}
+		}
+	}
+	for name, v := range e.Conn.Env {
+		if !slices.Contains(e.Conn.PlainEnv, name) {
+			add(v)
+		}
+	}
+	// Longest first, so a secret containing another is replaced whole.
+	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+	return r
+}
+
+func (r redactor) text(s string) string {
+	for _, sec := range r.secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
+	}
+	return s
+}
