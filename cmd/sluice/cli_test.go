@@ -38,7 +38,7 @@ func TestHelpAndVersion(t *testing.T) {
 		{"help new", []string{"help", "new"}, 0, "usage: sluice new", ""},
 		{"build -h", []string{"build", "-h"}, 0, "usage: sluice build [DIR]", ""},
 		{"help build", []string{"help", "build"}, 0, "-buildmode=c-shared -trimpath", ""},
-		{"deploy -h", []string{"deploy", "-h"}, 0, "usage: sluice deploy FILE.wasm --server URL --key KEY --connection NAME", ""},
+		{"deploy -h", []string{"deploy", "-h"}, 0, "usage: sluice deploy FILE.wasm|FILE.js --server URL --key KEY --connection NAME", ""},
 		{"deploy --help after args", []string{"deploy", "x.wasm", "--help"}, 0, "-activate", ""},
 		{"help deploy", []string{"help", "deploy"}, 0, "-force", ""},
 		{"new bad flag", []string{"new", "--nope"}, 2, "", "usage: sluice new"},
