@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sluice-dev/sluice/internal/testpg"
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
 // jsUsers is the seed table's size in the JavaScript benchmark.
@@ -126,6 +127,39 @@ func BenchmarkJavaScript(b *testing.B) {
 			results[i] = results[i].Merge(res)
 		}
 	}
+	// Logins with a bcrypt cost-10 check: the seed's login in the same
+	// Sluice against examples/postgres (the Go connector) on a table of
+	// the same users and hashes, both CUSTOM_USER_STORE user-flow logins.
+	goDSN := testpg.LegacyUsers(b, jsUsers)
+	goWasm, err := os.ReadFile(wasmbuild.TestPath(b, filepath.Join(root, "examples", "postgres")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	goConn, _ := json.Marshal(map[string]any{"mode": "CUSTOM_USER_STORE", "dbType": "postgres",
+		"connection": map[string]string{"uri": goDSN}, "egressAllowlist": []string{"127.0.0.1:5432"}})
+	do(b, "PUT", sluice.url+"/v1/connections/gobench", tenantKey, "application/json", string(goConn), 201, nil)
+	do(b, "POST", sluice.url+"/v1/connections/gobench/versions", tenantKey, "application/wasm", string(goWasm), 201, nil)
+	login := func(conn string) func(n int) (*http.Request, []byte) {
+		return func(n int) (*http.Request, []byte) {
+			body, _ := json.Marshal(map[string]string{"email": email(n), "password": testpg.Password})
+			req, _ := http.NewRequest("POST", sluice.url+"/v1/connections/"+conn+"/login", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tenantKey)
+			req.Header.Set("Content-Type", "application/json")
+			return req, []byte(strconv.Quote(email(n)))
+		}
+	}
+	logins := make([]Result, 2)
+	for round := 0; round < 2; round++ {
+		for i, conn := range []string{connName, "gobench"} {
+			res, err := Run(context.Background(), Load{Clients: clients, Warmup: time.Second, Duration: 2 * duration, Users: jsUsers,
+				Request: login(conn), Status: 200, PID: sluice.cmd.Process.Pid})
+			if err != nil {
+				b.Fatalf("login on %s: %v", conn, err)
+			}
+			logins[i] = logins[i].Merge(res)
+		}
+	}
+
 	var out strings.Builder
 	fmt.Fprintf(&out, "\nJavaScript: the seed's PostgreSQL template (getUser, new Client per call as written), %d users, %d clients, 2 rounds of %v, servers interleaved\n\n", jsUsers, clients, duration)
 	fmt.Fprintln(&out, "| server | calls/s | CPU µs/call | p50 | p99 | Sluice calls/s vs it |")
@@ -139,6 +173,10 @@ func BenchmarkJavaScript(b *testing.B) {
 		fmt.Fprintf(&out, "| %s | %s | %.0f | %s | %s | %s |\n", s.name, rate(r.PerSecond()), float64(r.CPUPerCall())/float64(time.Microsecond),
 			ms(r.Percentile(50)), ms(r.Percentile(99)), vs)
 	}
+	fmt.Fprintf(&out, "\nLogins, bcrypt cost 10, %d clients, 2 rounds of %v: the script %s/s (CPU %.0f µs/call, p50 %s), examples/postgres %s/s (CPU %.0f µs/call, p50 %s): %.2f× — goal ≥ 0.9× %s\n",
+		clients, 2*duration, rate(logins[0].PerSecond()), float64(logins[0].CPUPerCall())/float64(time.Microsecond), ms(logins[0].Percentile(50)),
+		rate(logins[1].PerSecond()), float64(logins[1].CPUPerCall())/float64(time.Microsecond), ms(logins[1].Percentile(50)),
+		throughput(logins[0], logins[1]), verdict(throughput(logins[0], logins[1]) >= 0.9))
 	fmt.Fprintf(&out, "\nCold load on a fresh server: upload %s, upload to first result %s; first result after a restart (compile cache): %s\n",
 		ms(tUpload), ms(cold), ms(warm))
 	fmt.Fprintf(&out, "Memory of an idle JS instance (linear memory after a call): %.1f MiB (goal ≤ 32 MiB)\n", float64(mem)/(1<<20))
