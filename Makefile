@@ -33,7 +33,7 @@ export SLUICE_TEST_MONGO_URI ?= mongodb://127.0.0.1:27017/
 SERVICES := scripts/test-services.sh
 TOOLS := scripts/tools.sh
 # Nested modules tested with the host toolchain (when they have tests).
-SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod))
+SUBMODULES = $(patsubst %/go.mod,%,$(wildcard guest-sdk/go.mod examples/*/go.mod internal/jsrt/runtime/go.mod))
 EXAMPLES = $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 # C examples: a build.sh instead of a go.mod (examples/c).
 C_EXAMPLES = $(patsubst %/build.sh,%,$(wildcard examples/*/build.sh))
@@ -99,13 +99,14 @@ fmt-check: ## fail listing Go files that gofmt would change
 openapi-lint: ## lint api/openapi.yaml with Redocly (npm ci into .cache/openapi-lint; 0 errors required)
 	@scripts/openapi-lint/run.sh
 
-vet: ## go vet the root module
+vet: ## go vet the root module and the JavaScript runtime's module (internal/jsrt/runtime)
 	$(GO) vet ./...
+	cd internal/jsrt/runtime && $(GO) vet ./...
 
 test-root: ## go test the root module
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
 
-test-modules: ## go test guest-sdk and examples/* modules (host toolchain)
+test-modules: ## go test guest-sdk, examples/* and internal/jsrt/runtime modules (host toolchain)
 	@failed=(); \
 	for dir in $(SUBMODULES); do \
 		if [ -z "$$(find "$$dir" -name '*_test.go' -not -path '*/testdata/*' -print -quit)" ]; then \

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/internal/invoke"
+	"github.com/sluice-dev/sluice/internal/jsrt"
 	"github.com/sluice-dev/sluice/internal/userflow"
 	"github.com/sluice-dev/sluice/store"
 )
@@ -113,6 +115,8 @@ func toError(err error) (*Error, map[string]string) {
 		mbe *http.MaxBytesError
 		se  *json.SyntaxError
 		te  *json.UnmarshalTypeError
+		jse *jsrt.SyntaxError
+		jme *jsrt.UnsupportedModuleError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -131,6 +135,14 @@ func toError(err error) (*Error, map[string]string) {
 			return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "%s", me.Reason), nil
 		}
 		return apiErr(http.StatusBadRequest, codeInvalidModule, "%s", me.Reason), nil
+	case errors.As(err, &jse):
+		d := map[string]string{"line": strconv.Itoa(jse.Line), "column": strconv.Itoa(jse.Column), "syntaxError": jse.Message}
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalidModule, Message: jse.Error(), Details: d}, d
+	case errors.As(err, &jme):
+		d := map[string]string{"modules": strings.Join(jme.Modules, ","), "supported": strings.Join(jme.Supported, ",")}
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalidModule, Message: jme.Error(), Details: d}, d
+	case errors.Is(err, jsrt.ErrNotText):
+		return apiErr(http.StatusBadRequest, codeInvalidModule, "%s", err.Error()), nil
 	case errors.As(err, &sve):
 		return invalidField(sve.Field, "%s", sve.Message), nil
 	case errors.As(err, &mbe):

@@ -73,8 +73,9 @@ func modeNotSatisfied(mode store.Mode, version int, missing []string) *Error {
 	}
 }
 
-// POST /v1/connections/{name}/versions (Content-Type: application/wasm)
-// stores a new version (201), or answers the connection's version of the
+// POST /v1/connections/{name}/versions (Content-Type: application/wasm,
+// or application/javascript for a script: docs/javascript.md) stores a
+// new version (201), or answers the connection's version of the
 // same bytes (200). With ?activate=true the version is activated; a
 // version that cannot serve the connection's mode is then refused (409
 // mode_not_satisfied, nothing stored) unless ?force=true. The first
@@ -89,8 +90,10 @@ func (s *Server) uploadVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != "application/wasm" {
-		return apiErr(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "the body must be a .wasm module sent with Content-Type: application/wasm")
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	isScript := mt == "application/javascript" || mt == "text/javascript"
+	if err != nil || (mt != "application/wasm" && !isScript) {
+		return apiErr(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "the body must be a .wasm module sent with Content-Type: application/wasm, or a .js script sent with Content-Type: application/javascript")
 	}
 	explicit, err := boolParam(c, "activate")
 	if err != nil {
@@ -119,7 +122,11 @@ func (s *Server) uploadVersion(c echo.Context) error {
 		}
 		return apiErr(http.StatusBadRequest, codeInvalidInput, "cannot read the module")
 	}
-	info, err := s.cfg.Runner.Load(ctx, t.ID, wasm)
+	load := s.cfg.Runner.Load
+	if isScript {
+		load = s.cfg.Runner.LoadScript
+	}
+	info, err := load(ctx, t.ID, wasm)
 	if err != nil {
 		return err
 	}

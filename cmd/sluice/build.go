@@ -144,7 +144,7 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice build: %v\n", err)
 		return exitFailure
 	}
-	eng, m, code := loadModule(ctx, outAbs, 0, stderr)
+	eng, m, _, code := loadModule(ctx, outAbs, 0, stderr)
 	if eng == nil {
 		if code == exitUsage {
 			code = exitFailure // the build made a module sluice refuses

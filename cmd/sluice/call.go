@@ -21,6 +21,7 @@ import (
 	"github.com/sluice-dev/sluice/hostfuncs"
 	"github.com/sluice-dev/sluice/hostfuncs/egress"
 	"github.com/sluice-dev/sluice/internal/jsonx"
+	"github.com/sluice-dev/sluice/internal/jsrt"
 	"github.com/sluice-dev/sluice/internal/userflow"
 )
 
@@ -58,7 +59,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stdout, stderr io.Writer)
 func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: sluice call FILE.wasm FUNCTION --input JSON|@file|- [--context JSON] [--env K=V]... [--db-type TYPE] [--allow ENTRY]... [--allow-private] [--timeout D] [--memory SIZE]\n\nFUNCTION is one of %s.\n\n", strings.Join(engine.Functions(), ", "))
+		fmt.Fprintf(fs.Output(), "usage: sluice call FILE.wasm|FILE.js FUNCTION --input JSON|@file|- [--context JSON] [--env K=V]... [--db-type TYPE] [--allow ENTRY]... [--allow-private] [--timeout D] [--memory SIZE]\n\nFUNCTION is one of %s.\n\n", strings.Join(engine.Functions(), ", "))
 		fs.PrintDefaults()
 	}
 	input := fs.String("input", "{}", "the function's JSON input, @file to read it from a file, or - for standard input")
@@ -112,7 +113,7 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exitUsage
 	}
 
-	eng, m, code := loadModule(ctx, file, *timeout, stderr)
+	eng, m, sc, code := loadModule(ctx, file, *timeout, stderr)
 	if eng == nil {
 		return code
 	}
@@ -129,7 +130,7 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "sluice call: %v\n", err)
 		return exitUsage
 	}
-	res, err := eng.Call(ctx, m, engine.Request{
+	req := engine.Request{
 		Tenant:   "local",
 		Pool:     "call",
 		Function: function,
@@ -137,7 +138,16 @@ func call(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		Env:      env,
 		Limits:   engine.Limits{Timeout: *timeout, MemoryBytes: memBytes},
 		Host:     host,
-	})
+	}
+	var res *engine.Result
+	if sc != nil {
+		res, _ = sc.Prepare(&req)
+	}
+	if res == nil {
+		res, err = eng.Call(ctx, m, req)
+	} else {
+		err = res.Error
+	}
 	if res == nil {
 		fmt.Fprintf(stderr, "sluice call: %v\n", err)
 		return exitUsage
@@ -189,14 +199,16 @@ func withContext(in []byte, ctxJSON string) ([]byte, error) {
 }
 
 // loadModule reads, validates and compiles a module, with a compilation
-// cache in the user's cache directory so repeated calls start fast.
+// cache in the user's cache directory so repeated calls start fast. A
+// JavaScript file is inspected and runs in the runtime module m: sc is
+// then the script (nil for a module).
 // startTimeout (0: the engine's default) bounds the module's start code
 // when it is first probed.
-func loadModule(ctx context.Context, file string, startTimeout time.Duration, stderr io.Writer) (*engine.Engine, *engine.Module, int) {
+func loadModule(ctx context.Context, file string, startTimeout time.Duration, stderr io.Writer) (*engine.Engine, *engine.Module, *jsrt.Script, int) {
 	wasm, err := os.ReadFile(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: %v\n", err)
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
 	}
 	cfg := engine.Config{StartTimeout: startTimeout}
 	if dir, err := os.UserCacheDir(); err == nil {
@@ -206,24 +218,41 @@ func loadModule(ctx context.Context, file string, startTimeout time.Duration, st
 	// passes an upload.
 	if cfg.ModuleLimits, err = engine.ParseModuleLimits(os.Getenv("SLUICE_MODULE_LIMITS"), engine.ModuleLimits{}); err != nil {
 		fmt.Fprintf(stderr, "sluice: SLUICE_MODULE_LIMITS: %v\n", err)
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
 	}
 	if cfg.CompileWorker, err = compileWorkerCommand(); err != nil {
 		fmt.Fprintf(stderr, "sluice: compile worker: %v\n", err)
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
 	}
 	eng, err := engine.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: %v\n", err)
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
+	}
+	var sc *jsrt.Script
+	src := wasm
+	// A script is a file that is not WebAssembly, unless it is named
+	// .wasm (a broken module gets the module's error).
+	script := jsrt.IsScript(src) && !strings.HasSuffix(strings.ToLower(file), ".wasm")
+	if script {
+		// A JavaScript connector runs in the runtime module, as on the
+		// server.
+		if wasm, err = jsrt.Module(); err != nil {
+			eng.Close(context.Background())
+			fmt.Fprintf(stderr, "sluice: %v\n", err)
+			return nil, nil, nil, exitUsage
+		}
 	}
 	m, err := eng.Load(ctx, wasm)
+	if err == nil && script {
+		sc, err = jsrt.Inspect(ctx, eng, m, "local", src, engine.Limits{Timeout: startTimeout})
+	}
 	if err != nil {
 		eng.Close(context.Background())
 		fmt.Fprintf(stderr, "sluice: %s: %v\n", file, err)
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
 	}
-	return eng, m, exitOK
+	return eng, m, sc, exitOK
 }
 
 func readInput(s string, stdin io.Reader) ([]byte, error) {

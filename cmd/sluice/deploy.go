@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/sluice-dev/sluice/internal/apiclient"
+	"github.com/sluice-dev/sluice/internal/jsrt"
 )
 
 func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: sluice deploy FILE.wasm --server URL --key KEY --connection NAME [--activate] [--force]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: sluice deploy FILE.wasm|FILE.js --server URL --key KEY --connection NAME [--activate] [--force]\n\n"+
 			"uploads a module as a new version of a connection (POST /v1/connections/NAME/versions), prints\n"+
 			"its version, sha256, functions and the functions the connection's mode misses, and with\n"+
 			"--activate makes it the active version. Progress goes to stderr.\n\n")
@@ -82,7 +83,13 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	prog := &uploadProgress{r: bytes.NewReader(wasm), total: len(wasm), w: stderr, tty: isTerminal(stderr), file: file, done: make(chan struct{})}
 	defer prog.stop()
-	res, err := client.UploadVersionWithBodyWithResponse(ctx, *conn, &apiclient.UploadVersionParams{}, "application/wasm", prog,
+	// A file that is not WebAssembly (and not named .wasm) is a
+	// JavaScript connector, as for sluice call.
+	contentType := "application/wasm"
+	if jsrt.IsScript(wasm) && !strings.HasSuffix(strings.ToLower(file), ".wasm") {
+		contentType = "application/javascript"
+	}
+	res, err := client.UploadVersionWithBodyWithResponse(ctx, *conn, &apiclient.UploadVersionParams{}, contentType, prog,
 		func(_ context.Context, r *http.Request) error { r.ContentLength = int64(len(wasm)); return nil })
 	prog.stop()
 	if err != nil {

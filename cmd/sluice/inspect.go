@@ -13,7 +13,7 @@ import (
 func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: sluice inspect [--json] FILE.wasm\n\nprints the module's sha256, ABI version, functions, imports and the modes it satisfies.\n\n")
+		fmt.Fprint(fs.Output(), "usage: sluice inspect [--json] FILE.wasm|FILE.js\n\nprints the module's (or script's) sha256, ABI version, functions, imports and the modes it satisfies; for a script also its dialect and the modules it requires.\n\n")
 		fs.PrintDefaults()
 	}
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -25,24 +25,35 @@ func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	eng, m, code := loadModule(ctx, positional[0], 0, stderr)
+	eng, m, sc, code := loadModule(ctx, positional[0], 0, stderr)
 	if eng == nil {
 		return code
 	}
 	defer eng.Close(context.Background())
 	info := m.Info()
+	if sc != nil {
+		info = &sc.Info
+	}
 	modes := map[engine.Mode][]string{}
 	for _, mode := range []engine.Mode{engine.ModeLazyMigration, engine.ModeCustomUserStore} {
 		modes[mode] = info.MissingFor(mode)
 	}
 	if *asJSON {
-		writeJSON(stdout, map[string]any{
+		out := map[string]any{
 			"sha256": info.SHA256, "size": info.Size, "abiVersion": info.ABIVersion,
 			"functions": info.Functions, "imports": info.Imports, "missingForMode": modes,
-		})
+		}
+		if sc != nil {
+			out["script"] = map[string]any{"dialect": sc.Inspection.Dialect, "requires": sc.Inspection.Requires, "defined": sc.Inspection.Defined}
+		}
+		writeJSON(stdout, out)
 		return exitOK
 	}
 	printModuleInfo(stdout, info)
+	if sc != nil { // a script: the module line is the script's hash and size
+		fmt.Fprintf(stdout, "dialect    %s\n", sc.Inspection.Dialect)
+		fmt.Fprintf(stdout, "requires   %s\n", strings.Join(sc.Inspection.Requires, ", "))
+	}
 	return exitOK
 }
 

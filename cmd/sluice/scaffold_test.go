@@ -307,6 +307,10 @@ func TestDeploy(t *testing.T) {
 	base, key := server(t, "postgres://app@db.example.com:5432/users")
 	static := wasmbuild.TestPath(t, "../../examples/static")
 	nologin := wasmbuild.TestPath(t, "../../api/testdata/nologin")
+	script := filepath.Join(t.TempDir(), "connector.js")
+	if err := os.WriteFile(script, []byte("async function login(q, p, c) { throw new Error('User not exists!'); }\nasync function getUser(q, c) { return null; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	deployArgs := func(file string, extra ...string) []string {
 		return append([]string{"deploy", file, "--server", base, "--key", key, "--connection", "legacy"}, extra...)
 	}
@@ -322,6 +326,7 @@ func TestDeploy(t *testing.T) {
 		{"a later version stays inactive", deployArgs(nologin), exitOK, []string{"version    2", "missing    login", "active     no", "--activate"}, ""},
 		{"activate refused", deployArgs(nologin, "--activate"), exitFailure, []string{"active     no"}, "pass --force"},
 		{"--force", deployArgs(nologin, "--activate", "--force"), exitOK, []string{"active     yes (activated)"}, "activating version 2"},
+		{"a script", deployArgs(script), exitOK, []string{"version    3 (a new version)", "active     no"}, ""},
 		{"wrong key", []string{"deploy", static, "--server", base, "--key", "sk_nope", "--connection", "legacy"}, exitFailure, nil, "401 Unauthorized unauthorized"},
 		{"unknown connection", []string{"deploy", static, "--server", base, "--key", key, "--connection", "nope"}, exitFailure, nil, "not_found"},
 		{"not a module", deployArgs("scaffold_test.go"), exitFailure, nil, "invalid_module"},

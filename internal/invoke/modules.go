@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/jsrt"
 	"github.com/sluice-dev/sluice/store"
 )
 
@@ -84,17 +85,31 @@ func (r *Runner) forgetModule(sum string) {
 }
 
 // module returns the compiled module whose SHA-256 is sum, loading its
-// bytes from the store the first time, on behalf of tenant.
-func (r *Runner) module(ctx context.Context, tenant, sum string) (*engine.Module, error) {
+// bytes from the store the first time, on behalf of tenant. For a
+// JavaScript connector it is the runtime module, and sc is the script.
+func (r *Runner) module(ctx context.Context, tenant, sum string) (mod *engine.Module, sc *script, err error) {
 	r.mu.Lock()
 	mod, ok := r.modules[sum]
+	if !ok {
+		sc = r.scripts[sum]
+	}
 	r.mu.Unlock()
 	if ok {
-		return mod, nil
+		return mod, nil, nil
 	}
-	wasm, err := r.cfg.Store.ModuleBytes(ctx, sum)
-	if err != nil {
-		return nil, fmt.Errorf("invoke: module %s: %w", sum, err)
+	if sc == nil {
+		b, err := r.cfg.Store.ModuleBytes(ctx, sum)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invoke: module %s: %w", sum, err)
+		}
+		if !jsrt.IsScript(b) {
+			mod, err = r.load(ctx, tenant, b)
+			return mod, nil, err
+		}
+		if sc, err = r.loadScript(ctx, tenant, b); err != nil {
+			return nil, nil, err
+		}
 	}
-	return r.load(ctx, tenant, wasm)
+	mod, err = r.runtimeModule(ctx, tenant)
+	return mod, sc, err
 }

@@ -75,6 +75,12 @@ type Runner struct {
 	modules  map[string]*engine.Module // by sha256
 	versions map[versionKey]string     // module sha256 of a connection's version
 
+	// The JavaScript connectors (scripts.go): their runtime module and
+	// the scripts by sha256.
+	jsWasm    []byte
+	jsRuntime *engine.Module
+	scripts   map[string]*script
+
 	inflight inflight
 
 	observe func([]engine.HostCall) // metrics.observeHostCalls, bound once
@@ -95,6 +101,7 @@ func New(cfg Config) (*Runner, error) {
 		usage:    newUsage(),
 		modules:  map[string]*engine.Module{},
 		versions: map[versionKey]string{},
+		scripts:  map[string]*script{},
 	}
 	r.observe = r.metrics.observeHostCalls
 	return r, nil
@@ -187,7 +194,7 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod, err := r.module(ctx, t.ID, sum)
+	mod, sc, err := r.module(ctx, t.ID, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -217,12 +224,25 @@ func (r *Runner) Call(ctx context.Context, c Call) (*engine.Result, error) {
 		Observe:  r.observe,
 	}
 	start := time.Now()
-	res, err := r.cfg.Engine.Call(ctx, mod, req)
+	var res *engine.Result
+	if sc != nil {
+		// A function the script lacks: answered without an instance.
+		if res, _ = sc.Prepare(&req); res != nil {
+			err = res.Error
+		}
+	}
+	if res == nil {
+		res, err = r.cfg.Engine.Call(ctx, mod, req)
+	}
 	if errors.Is(err, engine.ErrEvicted) {
 		// Unused for a while, the engine released its compiled code:
 		// load it again (the disk caches make that quick) and retry.
-		r.forgetModule(sum)
-		if mod, err = r.module(ctx, t.ID, sum); err != nil {
+		if sc != nil {
+			r.forgetRuntime()
+		} else {
+			r.forgetModule(sum)
+		}
+		if mod, _, err = r.module(ctx, t.ID, sum); err != nil {
 			return nil, err
 		}
 		res, err = r.cfg.Engine.Call(ctx, mod, req)
@@ -277,9 +297,13 @@ func (r *Runner) Info(ctx context.Context, conn store.Connection, version int) (
 	if err != nil {
 		return nil, err
 	}
-	mod, err := r.module(ctx, conn.Tenant, sum)
+	mod, sc, err := r.module(ctx, conn.Tenant, sum)
 	if err != nil {
 		return nil, err
+	}
+	if sc != nil {
+		info := sc.Info
+		return &info, nil
 	}
 	return mod.Info(), nil
 }
