@@ -505,6 +505,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.do("pick the second module", chromedp.SetUploadFiles(chromedp.CSS("#wasm-file"), []string{loginOnly}))
 	p.waitText("#upload-missing", "getUser")
 	p.waitText("#upload-status", "Version 2 stored.")
+	// A JavaScript connector with a syntax error: refused, with where.
+	broken := filepath.Join(t.TempDir(), "broken.js")
+	if err := os.WriteFile(broken, []byte("async function login(query, password, context) {\n  return {id: '1' +};\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.do("pick a broken script", chromedp.SetUploadFiles(chromedp.CSS("#wasm-file"), []string{broken}))
+	p.waitText(`#panels [data-field=_form] .error`, "invalid_module")
+	p.waitText(`#panels [data-field=_form] .error`, "line: 2")
+	p.shot("versions-script-error")
 	p.click(`#versions button[data-version="2"]`)
 	p.waitText(`#versions .confirm`, "cannot serve LAZY_MIGRATION")
 	p.shot("versions-warning")

@@ -86,7 +86,9 @@ export function upload(path, file, onProgress, onSent) {
     xhr.open('POST', path);
     const s = session();
     if (s) xhr.setRequestHeader('Authorization', 'Bearer ' + s.token);
-    xhr.setRequestHeader('Content-Type', 'application/wasm');
+    // A JavaScript connector (docs/javascript.md) is uploaded as a script.
+    const script = /\.m?js$/i.test(file.name || '') || /javascript/.test(file.type || '');
+    xhr.setRequestHeader('Content-Type', script ? 'application/javascript' : 'application/wasm');
     xhr.upload.addEventListener('progress', (ev) => {
       if (ev.lengthComputable) onProgress(ev.loaded, ev.total);
     });

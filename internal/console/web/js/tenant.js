@@ -261,9 +261,9 @@ async function settingsPanel(conn) {
 
 async function versionsPanel(conn) {
   const path = `/v1/connections/${enc(conn.name)}/versions`;
-  const picker = h('input', { type: 'file', accept: '.wasm,application/wasm', id: 'wasm-file', class: 'visually-hidden' });
+  const picker = h('input', { type: 'file', accept: '.wasm,.js,.mjs,application/wasm,application/javascript,text/javascript', id: 'wasm-file', class: 'visually-hidden' });
   const drop = h('div', { class: 'drop', id: 'drop' },
-    h('p', {}, 'Drop a .wasm here, or '),
+    h('p', {}, 'Drop a .wasm module or a .js script here, or '),
     h('label', { for: 'wasm-file', class: 'button' }, 'choose a file'), picker);
   const activate = h('input', { type: 'checkbox', name: 'activate' });
   const progress = h('progress', { max: '100', value: '0', hidden: true, 'aria-label': 'upload progress' });
