@@ -63,17 +63,21 @@ func isIdentifier(s string) bool {
 }
 
 // account is a found user with what login needs beside the profile.
+// shared is set, with no user, when several users have the email asked
+// for.
 type account struct {
 	user   *sluice.User
 	hash   string
 	active bool
+	shared bool
 }
 
 // find returns the user q names, or a nil user. username is exact, as
 // Django's USERNAME_FIELD lookup is; email ignores case
 // (BaseUserManager.normalize_email only lowers the domain) and, since
 // auth_user does not keep it unique, is refused when several users share
-// it. Django has no phone: a query by phone finds no one.
+// it (shared is set: get answers invalid_input, login user_not_found).
+// Django has no phone: a query by phone finds no one.
 func (s store) find(ctx context.Context, q sluice.UserQuery) (account, error) {
 	var cond string
 	var arg any
@@ -99,7 +103,7 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (account, error) {
 		return account{}, err
 	}
 	if rows.Len() > 1 {
-		return account{}, sluice.InvalidInput("several users have this email: use the username")
+		return account{shared: true}, nil
 	}
 	if !rows.Next() {
 		return account{}, nil
@@ -111,9 +115,23 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (account, error) {
 	return a, nil
 }
 
+// get is getUser: the user q names, or nil; invalid_input when several
+// users share the email asked for (the caller must say which one).
+func (s store) get(ctx context.Context, q sluice.UserQuery) (*sluice.User, error) {
+	a, err := s.find(ctx, q)
+	if err == nil && a.shared {
+		err = sluice.InvalidInput("several users have this email: use the username")
+	}
+	return a.user, err
+}
+
 // login checks the password as django.contrib.auth.authenticate with
 // ModelBackend does, and refuses an inactive user the same way as a
 // wrong password (after checking the password, so timing tells nothing).
+// Every login runs one PBKDF2 check, so its time does not tell whether
+// the user exists: with no user (or an email several users share, which
+// names no one) the password is checked against dummyHash, as
+// ModelBackend runs the hasher for an unknown user (Django ticket #20760).
 func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*sluice.User, error) {
 	if q.Email == "" && q.Username == "" && q.Phone == "" {
 		return nil, sluice.InvalidInput("the query needs an email or username")
@@ -123,6 +141,9 @@ func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*slui
 		return nil, err
 	}
 	if a.user == nil {
+		if _, err := password.Verify(dummyHash, pw); err != nil {
+			return nil, err
+		}
 		return nil, sluice.ErrUserNotFound
 	}
 	ok, err := checkPassword(a.user.ID, a.hash, pw)
@@ -159,12 +180,20 @@ func (s store) validatePassword(ctx context.Context, id, pw string) (bool, error
 	return checkPassword(a.user.ID, a.hash, pw)
 }
 
+// dummyHash is a Django hash of no one's password, of the kind and
+// iteration count makePassword writes (the host's pbkdf2_sha256, 600,000
+// iterations): what a login checks the password against when there is
+// no user or no usable hash, so that every login costs one PBKDF2 run.
+const dummyHash = "pbkdf2_sha256$600000$sluicedummysalt0$EceQnB/7v1f7C1i/JNynESrH3IGPyRshGEVdb1I8xy0="
+
 // checkPassword checks pw against a stored Django hash on the host. An
 // unusable password ("!" and 40 random characters, set_unusable_password)
-// or an empty one matches nothing.
+// or an empty one matches nothing: pw is checked against dummyHash
+// instead, so the answer takes as long as for a wrong password.
 func checkPassword(id, hash, pw string) (bool, error) {
 	if hash == "" || strings.HasPrefix(hash, "!") {
-		return false, nil
+		_, err := password.Verify(dummyHash, pw)
+		return false, err
 	}
 	ok, err := password.Verify(hash, pw)
 	if err != nil {

@@ -100,7 +100,9 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (*sluice.User, stri
 }
 
 // login finds the user as wp_authenticate does: by user_login, or by
-// user_email (also when a "username" holding an @ names no login).
+// user_email (also when a "username" holding an @ names no login). Every
+// login runs one bcrypt check, so its time does not tell whether the
+// user exists: with no user the password is checked against dummyHash.
 func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*sluice.User, error) {
 	var u *sluice.User
 	var hash string
@@ -122,6 +124,9 @@ func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*slui
 		return nil, err
 	}
 	if u == nil {
+		if _, err := checkPassword("", dummyHash, pw); err != nil {
+			return nil, err
+		}
 		return nil, sluice.ErrUserNotFound
 	}
 	ok, err := checkPassword(u.ID, hash, pw)
