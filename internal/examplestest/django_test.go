@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -127,6 +128,28 @@ func TestDjango(t *testing.T) {
 	f := djangoFixture(t)
 	f.steps = djangoSteps
 	runSuite(t, f)
+}
+
+// TestDjangoConcurrentCreate checks that createUser calls racing with one
+// email (auth_user has no unique index on it) create one user: the
+// insert is conditional, under an advisory lock on the email.
+func TestDjangoConcurrentCreate(t *testing.T) {
+	t.Parallel()
+	f := djangoFixture(t)
+	const n = 6
+	var inputs []string
+	for i := range n {
+		inputs = append(inputs, fmt.Sprintf(`{"user":{"username":"racer%d","email":"Race@example.com"}}`, i))
+	}
+	created, exists := createConcurrently(t, f, inputs)
+	if created != 1 || exists != n-1 {
+		t.Fatalf("%d created, %d user_exists; want 1 and %d", created, exists, n-1)
+	}
+	h, _ := manager.Host(f.conn)
+	res := sqlCall(t, h, "sql.query", "SELECT count(*) FROM "+f.env["USERS_TABLE"]+" WHERE upper(email) = 'RACE@EXAMPLE.COM'")
+	if !strings.Contains(string(res), `"rows":[[1]]`) {
+		t.Fatalf("users with the email: %s, want 1", res)
+	}
 }
 
 // djangoFixture creates Django's auth_user (examples/django/schema.sql,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -330,4 +331,35 @@ func match(want, got any) bool {
 		return true
 	}
 	return reflect.DeepEqual(want, got)
+}
+
+// createConcurrently runs createUser with each input at once, through the
+// engine (each call on an instance of its own while the others run), and
+// returns how many succeeded and how many answered user_exists; any other
+// answer fails the test.
+func createConcurrently(t *testing.T, f fixture, inputs []string) (created, exists int) {
+	t.Helper()
+	mod := module(t, f.example)
+	h, err := manager.Host(f.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, len(inputs))
+	var wg sync.WaitGroup
+	for i, in := range inputs {
+		wg.Go(func() { _, errs[i] = call(mod, f, h, "createUser", in) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var ee *engine.Error
+		switch {
+		case err == nil:
+			created++
+		case errors.As(err, &ee) && ee.Code == engine.CodeUserExists:
+			exists++
+		default:
+			t.Errorf("createUser(%s): %v", inputs[i], err)
+		}
+	}
+	return created, exists
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -266,18 +265,21 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// emailTaken reports whether a user other than id has email (ignoring
-// case). auth_user does not keep emails unique; this connector does,
-// since users log in by email too.
-func (s store) emailTaken(ctx context.Context, email string, id int64) (bool, error) {
-	if email == "" {
-		return false, nil
-	}
-	rows, err := sql.Query(ctx, "SELECT 1 FROM "+s.table+" WHERE upper(email) = upper($1) AND id <> $2 LIMIT 1", email, id)
-	if err != nil {
-		return false, err
-	}
-	return rows.Next(), nil
+// lockEmail is the first statement of a batch that writes email: a
+// transaction-scoped advisory lock on the table and the email (ignoring
+// case), so that two createUser or updateUser calls giving the same
+// email run one after the other and the second sees the first's row.
+// auth_user does not keep emails unique (no index can), this connector
+// does, since users log in by email too. Django's own writes do not
+// take the lock.
+func (s store) lockEmail(email string) sql.Statement {
+	return sql.Stmt("SELECT pg_advisory_xact_lock(hashtextextended($1::text || upper($2::text), 0))", "sluice:"+s.table+":", email)
+}
+
+// otherWithEmail is SQL true when a user other than id $n has the email
+// $m, ignoring case.
+func (s store) otherWithEmail(email, id int) string {
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s WHERE upper(email) = upper($%d::text) AND id <> $%d)", s.table, email, id)
 }
 
 // create inserts a user as UserManager.create_user does: username (the
@@ -294,21 +296,31 @@ func (s store) create(ctx context.Context, n sluice.NewUser) (*sluice.User, erro
 	if len([]rune(username)) > 150 {
 		return nil, sluice.InvalidInput("the username is over Django's 150 characters")
 	}
-	if taken, err := s.emailTaken(ctx, n.Email, 0); err != nil {
-		return nil, err
-	} else if taken {
-		return nil, sluice.ErrUserExists
-	}
 	hash, err := makePassword(n.Password)
 	if err != nil {
 		return nil, err
 	}
-	var u sluice.User
-	err = sql.QueryRow(ctx, "INSERT INTO "+s.table+` (password, last_login, is_superuser, username, first_name,
-		last_name, email, is_staff, is_active, date_joined) VALUES ($1, NULL, false, $2, $3, $4, $5, false, $6, now())
-		RETURNING `+columns, hash, username, n.GivenName, n.FamilyName, n.Email, !n.Blocked).ScanUser(&u)
+	// The insert happens only when no user has the email, checked under
+	// the email's lock: of concurrent creates with one email, one wins.
+	insert := sql.QueryStmt("INSERT INTO "+s.table+` (password, last_login, is_superuser, username, first_name,
+		last_name, email, is_staff, is_active, date_joined) SELECT $1::text, NULL, false, $2::text, $3::text, $4::text, $5::text, false, $6::boolean, now()
+		WHERE $5::text = '' OR NOT `+s.otherWithEmail(5, 7)+` RETURNING `+columns,
+		hash, username, n.GivenName, n.FamilyName, n.Email, !n.Blocked, 0)
+	stmts := []sql.Statement{insert}
+	if n.Email != "" {
+		stmts = []sql.Statement{s.lockEmail(n.Email), insert}
+	}
+	res, err := sql.Batch(ctx, stmts...)
 	if err != nil {
 		return nil, dbError(err)
+	}
+	rows := res[len(res)-1].Rows
+	if !rows.Next() {
+		return nil, fmt.Errorf("email %s is taken: %w", n.Email, sluice.ErrUserExists)
+	}
+	var u sluice.User
+	if err := rows.ScanUser(&u); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }
@@ -334,11 +346,6 @@ func (s store) update(ctx context.Context, id string, up sluice.UserUpdates) (*s
 		set("username", *up.Username)
 	}
 	if up.Email != nil {
-		if taken, err := s.emailTaken(ctx, *up.Email, key); err != nil {
-			return nil, err
-		} else if taken {
-			return nil, sluice.ErrUserExists
-		}
 		set("email", *up.Email)
 	}
 	if up.GivenName != nil {
@@ -368,14 +375,37 @@ func (s store) update(ctx context.Context, id string, up sluice.UserUpdates) (*s
 		return a.user, err
 	}
 	args = append(args, key)
-	var u sluice.User
-	err = sql.QueryRow(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = $%d RETURNING %s",
-		s.table, strings.Join(sets, ", "), len(args), columns), args...).ScanUser(&u)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sluice.ErrUserNotFound
+	cond := fmt.Sprintf("id = $%d", len(args))
+	checkEmail := up.Email != nil && *up.Email != ""
+	if checkEmail {
+		// A new email is written only when no other user has it,
+		// checked under its lock, as create does.
+		args = append(args, *up.Email)
+		cond += " AND NOT " + s.otherWithEmail(len(args), len(args)-1)
 	}
+	update := sql.QueryStmt(fmt.Sprintf("UPDATE %s SET %s WHERE %s RETURNING %s",
+		s.table, strings.Join(sets, ", "), cond, columns), args...)
+	stmts := []sql.Statement{update}
+	if checkEmail {
+		stmts = []sql.Statement{s.lockEmail(*up.Email), sql.QueryStmt("SELECT "+s.otherWithEmail(1, 2), *up.Email, key), update}
+	}
+	res, err := sql.Batch(ctx, stmts...)
 	if err != nil {
 		return nil, dbError(err)
+	}
+	if checkEmail {
+		var taken bool
+		if t := res[1].Rows; t.Next() && t.Scan(&taken) == nil && taken {
+			return nil, fmt.Errorf("email %s is taken: %w", *up.Email, sluice.ErrUserExists)
+		}
+	}
+	rows := res[len(res)-1].Rows
+	if !rows.Next() {
+		return nil, sluice.ErrUserNotFound
+	}
+	var u sluice.User
+	if err := rows.ScanUser(&u); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }
