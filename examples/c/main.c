@@ -185,17 +185,23 @@ static int find_by(const struct json_doc *in, int query, struct found *f, int32_
 	return -1;
 }
 
-/* verify checks password token pw against hash cell on the host: 1 right,
- * 0 wrong, -1 after writing the call's error. */
-static int verify(const struct json_doc *in, int pw, const struct found *f, int32_t *status)
+/* dummy_hash is a bcrypt hash of no one's password, as a JSON string, of
+ * the cost examples/postgres writes (10): what login checks the password
+ * against when there is no user, no hash or one the host cannot read, so
+ * that every login costs one bcrypt run and its time does not tell
+ * whether the user exists. Change its cost with your table's. */
+static const char dummy_hash[] = "\"$2a$10$ej.mhiNIACqO92cj6.uiD.esOUzQZrnQQRpwSGD0xGbjthrulcvJ.\"";
+
+/* check sends password.verify of password token pw against hash (JSON
+ * text): 1 right, 0 wrong, 2 when the host cannot read the hash
+ * (invalid_input: malformed, unknown or over its caps; *why gets the
+ * host's message), -1 after writing the call's error. */
+static int check(const char *hash, size_t hash_len, const struct json_doc *in, int pw, char *why, size_t why_cap,
+                 int32_t *status)
 {
-	const struct json_doc *d = &f->reply.doc;
-	int hash = json_index(d, f->row, NCOLUMNS - 1);
-	if (json_is_empty_string(d, hash))
-		return 0; /* no stored password: none matches */
 	struct json_buf req = { 0 };
 	json_buf_lit(&req, "{\"hash\":");
-	json_buf_tok(&req, d, hash);
+	json_buf_raw(&req, hash, hash_len);
 	json_buf_lit(&req, ",\"password\":");
 	json_buf_tok(&req, in, pw);
 	json_buf_lit(&req, "}");
@@ -207,20 +213,49 @@ static int verify(const struct json_doc *in, int pw, const struct found *f, int3
 		return -1;
 	}
 	if (r.error >= 0) {
-		/* A bad stored hash is the table's fault, not the caller's input:
-		 * report it as a connector error with the host's message. */
-		char msg[256] = "", text[512];
-		json_string(&r.doc, json_get(&r.doc, r.error, "message"), msg, sizeof msg);
-		char id[32] = "?";
-		json_string(d, json_index(d, f->row, 0), id, sizeof id);
-		snprintf(text, sizeof text, "checking the password hash of user %s: %s", id, msg);
+		char code[32];
+		if (json_string(&r.doc, json_get(&r.doc, r.error, "code"), code, sizeof code) > 0 &&
+		    strcmp(code, "invalid_input") == 0) {
+			json_string(&r.doc, json_get(&r.doc, r.error, "message"), why, why_cap);
+			sluice_reply_free(&r);
+			return 2;
+		}
+		*status = sluice_pass_error(&r); /* timeout and the like: the call's error */
 		sluice_reply_free(&r);
-		*status = sluice_error("connector_error", text);
 		return -1;
 	}
 	int valid = json_get(&r.doc, r.result, "valid");
 	int ok = valid >= 0 && r.doc.toks[valid].type == JSON_TRUE;
 	sluice_reply_free(&r);
+	return ok;
+}
+
+/* verify checks password token pw against the found user's hash on the
+ * host (against dummy_hash when f has no user): 1 right, 0 wrong, -1
+ * after writing the call's error. No hash, or one the host cannot read
+ * ("!" or "*" of a disabled account, a damaged one), matches no
+ * password: it is a wrong password, after a check of dummy_hash so that
+ * it takes as long, and the call logs a warning naming the user. */
+static int verify(const struct json_doc *in, int pw, const struct found *f, int32_t *status)
+{
+	char why[512] = "";
+	if (f->row < 0)
+		return check(dummy_hash, sizeof dummy_hash - 1, in, pw, why, sizeof why, status) < 0 ? -1 : 0;
+	const struct json_doc *d = &f->reply.doc;
+	int hash = json_index(d, f->row, NCOLUMNS - 1);
+	int ok = 2;
+	if (!json_is_empty_string(d, hash)) {
+		const struct json_tok *t = &d->toks[hash];
+		ok = check(d->src + t->start, t->end - t->start, in, pw, why, sizeof why, status);
+		if (ok == 2) {
+			char id[32] = "?";
+			json_string(d, json_index(d, f->row, 0), id, sizeof id);
+			sluice_logf(SLUICE_WARN, "user %s: the host cannot read the stored password hash, so no password matches it: %s",
+			            id, why);
+		}
+	}
+	if (ok == 2) /* no usable hash: as long as a wrong password */
+		ok = check(dummy_hash, sizeof dummy_hash - 1, in, pw, why, sizeof why, status) < 0 ? -1 : 0;
 	return ok;
 }
 
@@ -257,18 +292,16 @@ SLUICE_EXPORT("login") int32_t login(int32_t n)
 		if (none)
 			status = sluice_error("invalid_input", "the query needs an email, username or phone");
 	} else {
-		if (f.row < 0) {
+		int ok = verify(&in, pw, &f, &status); /* with no user too: as long */
+		if (ok >= 0 && f.row < 0) {
 			status = sluice_error("user_not_found", "no such user");
-		} else {
-			int ok = verify(&in, pw, &f, &status);
-			if (ok == 0) {
-				status = sluice_error("wrong_password", "wrong password");
-			} else if (ok > 0) {
-				struct json_buf out = { 0 };
-				write_user(&out, &f);
-				status = sluice_result(&out);
-				json_buf_free(&out);
-			}
+		} else if (ok == 0) {
+			status = sluice_error("wrong_password", "wrong password");
+		} else if (ok > 0) {
+			struct json_buf out = { 0 };
+			write_user(&out, &f);
+			status = sluice_result(&out);
+			json_buf_free(&out);
 		}
 		sluice_reply_free(&f.reply);
 	}

@@ -27,8 +27,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		a, err := s.find(ctx, in.Query)
-		return a.user, err
+		return s.get(ctx, in.Query)
 	})
 	searchuser.Handle(func(ctx context.Context, in sluice.SearchUserInput) (*sluice.UserList, error) {
 		s, err := open()

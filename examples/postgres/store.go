@@ -100,6 +100,9 @@ func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*slui
 		return nil, err
 	}
 	if u == nil {
+		if _, err := password.Verify(dummyHash, pw); err != nil {
+			return nil, err
+		}
 		return nil, sluice.ErrUserNotFound
 	}
 	ok, err := checkPassword(u.ID, hash, pw)
@@ -123,11 +126,20 @@ func (s store) validatePassword(ctx context.Context, id, pw string) (bool, error
 	return checkPassword(u.ID, hash, pw)
 }
 
+// dummyHash is a bcrypt hash of no one's password, of the cost this
+// template writes (10, the host's): what a login checks the password
+// against when there is no user or no hash, so that every login costs
+// one bcrypt run and its time does not tell whether the user exists.
+// Change its cost with the one your store's hashes have.
+const dummyHash = "$2a$10$ej.mhiNIACqO92cj6.uiD.esOUzQZrnQQRpwSGD0xGbjthrulcvJ."
+
 // checkPassword checks pw against a stored hash on the host. A user
-// without a hash has no password that matches.
+// without a hash has no password that matches: pw is checked against
+// dummyHash instead, so the answer takes as long as a wrong password's.
 func checkPassword(id, hash, pw string) (bool, error) {
 	if hash == "" {
-		return false, nil
+		_, err := password.Verify(dummyHash, pw)
+		return false, err
 	}
 	ok, err := password.Verify(hash, pw)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluice-dev/sluice/guest-sdk/sluice"
 	"github.com/sluice-dev/sluice/guest-sdk/sluicetest"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // fresh restores the fixed user list and returns a test host.
@@ -359,5 +360,13 @@ func TestValidatePassword(t *testing.T) {
 				t.Errorf("validatePassword = %v, %v; want %v", ok, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDummyHashCost checks that the hash an unknown user's login is
+// checked against costs what a real user's does.
+func TestDummyHashCost(t *testing.T) {
+	if cost, err := bcrypt.Cost(dummyHash); err != nil || cost != bcryptCost {
+		t.Fatalf("dummyHash cost %d, %v; want %d", cost, err, bcryptCost)
 	}
 }

@@ -16,14 +16,14 @@ import (
 
 func init() {
 	login.Handle(func(ctx context.Context, in sluice.LoginInput) (*sluice.User, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return s.login(ctx, in.Query, in.Password)
 	})
 	getuser.Handle(func(ctx context.Context, in sluice.GetUserInput) (*sluice.User, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -31,42 +31,42 @@ func init() {
 		return u, err
 	})
 	searchuser.Handle(func(ctx context.Context, in sluice.SearchUserInput) (*sluice.UserList, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return s.list(ctx, in.Keyword, in.Page, in.Limit)
 	})
 	createuser.Handle(func(ctx context.Context, in sluice.CreateUserInput) (*sluice.User, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return s.create(ctx, in.User)
 	})
 	updateuser.Handle(func(ctx context.Context, in sluice.UpdateUserInput) (*sluice.User, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return s.update(ctx, in.ID, in.Updates)
 	})
 	deleteuser.Handle(func(ctx context.Context, in sluice.DeleteUserInput) error {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return err
 		}
 		return s.delete(ctx, in.ID)
 	})
 	listusers.Handle(func(ctx context.Context, in sluice.ListUsersInput) (*sluice.UserList, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return s.list(ctx, "", in.Page, in.Limit)
 	})
 	validatepassword.Handle(func(ctx context.Context, in sluice.ValidatePasswordInput) (bool, error) {
-		s, err := open()
+		s, err := open(ctx)
 		if err != nil {
 			return false, err
 		}

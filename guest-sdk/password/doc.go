@@ -17,6 +17,16 @@
 //		return nil, sluice.ErrWrongPassword
 //	}
 //
+// Before a login answers user_not_found, check the password against a
+// fixed dummy hash of the same kind and cost as the store's, so that
+// the answer's time does not tell whether the user exists (ABI.md,
+// "Password host calls"):
+//
+//	if row == nil {
+//		password.Verify(dummyHash, in.Password) // as long as a wrong password
+//		return nil, sluice.ErrUserNotFound
+//	}
+//
 // Hash makes a new hash with a random salt, for createUser and updateUser:
 // password.Hash(password.Argon2id, pw).
 //

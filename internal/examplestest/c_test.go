@@ -3,6 +3,7 @@ package examplestest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -147,6 +148,48 @@ func TestCErrors(t *testing.T) {
 			}
 			if tc.log != "" && (len(res.Logs) != 1 || res.Logs[0].Level != "warn" || !strings.Contains(res.Logs[0].Message, tc.log)) {
 				t.Fatalf("logs %+v, want one warning with %q", res.Logs, tc.log)
+			}
+		})
+	}
+}
+
+// TestCUnreadableHash checks that a stored hash the host cannot read ("!"
+// and "*" of disabled accounts, a damaged bcrypt) matches no password:
+// login answers wrong_password, not an error, after a check of the dummy
+// hash (so it takes as long as a wrong password), and logs a warning
+// naming the user.
+func TestCUnreadableHash(t *testing.T) {
+	t.Parallel()
+	f := sqlFixture(t, "postgres")
+	f.example = "c"
+	mod := module(t, "c")
+	h, err := manager.Host(f.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hash := range []string{"!", "*", "!$2a$10$ej.mhiNIACqO92cj6.uiD.esOUzQZrnQQRpwSGD0xGbjthrulcvJ.", "$2a$10$short"} {
+		t.Run(hash, func(t *testing.T) {
+			name := uniqueName("locked")
+			res := sqlCall(t, h, "sql.query", "INSERT INTO "+f.env["USERS_TABLE"]+
+				" (username, password_hash) VALUES ($1, $2) RETURNING id::text", name, hash)
+			var out struct{ Rows [][]string }
+			if err := json.Unmarshal(res, &out); err != nil || len(out.Rows) != 1 {
+				t.Fatalf("insert: %s (%v)", res, err)
+			}
+			r, err := call(mod, f, h, "login", `{"query":{"username":"`+name+`"},"password":"x"}`)
+			var ee *engine.Error
+			if !errors.As(err, &ee) || ee.Code != engine.CodeWrongPassword {
+				t.Fatalf("login: err %v, want wrong_password", err)
+			}
+			var ops []string
+			for _, c := range r.Trace {
+				ops = append(ops, c.Op)
+			}
+			if got := strings.Join(ops, " "); got != "sql.query password.verify password.verify" {
+				t.Fatalf("host calls %s, want the lookup, the stored hash's check and the dummy's", got)
+			}
+			if len(r.Logs) != 1 || r.Logs[0].Level != "warn" || !strings.Contains(r.Logs[0].Message, "user "+out.Rows[0][0]+":") {
+				t.Fatalf("logs %+v, want one warning naming user %s", r.Logs, out.Rows[0][0])
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,10 +46,10 @@ var djangoSteps = []step{
 			"name":"Ada Lovelace","blocked":null,"customData":{"isStaff":true,"isSuperuser":false,"lastLogin":null}}`},
 	{name: "login by email ignores case", fn: "login", input: `{"query":{"email":"Ada@EXAMPLE.com"},"password":"lètmein"}`,
 		want: `{"id":"{{ada}}"}`},
-	{name: "username is case-sensitive", fn: "login", input: `{"query":{"username":"Ada"},"password":"lètmein"}`,
-		code: engine.CodeUserNotFound},
 	{name: "login wrong password", fn: "login", input: `{"query":{"username":"ada"},"password":"lètmeinz"}`,
 		code: engine.CodeWrongPassword},
+	{name: "username is case-sensitive", fn: "login", input: `{"query":{"username":"Ada"},"password":"lètmein"}`,
+		code: engine.CodeUserNotFound, sameCallsAs: "login wrong password"},
 	{name: "login Django 3.2 pbkdf2", fn: "login", input: `{"query":{"username":"grace"},"password":"lètmein"}`,
 		want: `{"id":"{{grace}}","name":"Grace","familyName":null,"customData":{"isStaff":false}}`},
 	{name: "login legacy sha1", fn: "login", input: `{"query":{"username":"old_sha1"},"password":"lètmein"}`,
@@ -58,9 +59,9 @@ var djangoSteps = []step{
 	{name: "login inactive user", fn: "login", input: `{"query":{"username":"gone"},"password":"lètmein"}`,
 		code: engine.CodeWrongPassword},
 	{name: "login unusable password", fn: "login", input: `{"query":{"username":"sso"},"password":""}`,
-		code: engine.CodeWrongPassword},
-	{name: "login by a shared email", fn: "login", input: `{"query":{"email":"twin@example.com"},"password":"x"}`,
-		code: engine.CodeInvalidInput},
+		code: engine.CodeWrongPassword, sameCallsAs: "login wrong password"},
+	{name: "login by a shared email names no one", fn: "login", input: `{"query":{"email":"twin@example.com"},"password":"x"}`,
+		code: engine.CodeUserNotFound, sameCallsAs: "login wrong password"},
 	{name: "login by phone", fn: "login", input: `{"query":{"phone":"+15550100"},"password":"x"}`, code: engine.CodeUserNotFound},
 	{name: "login empty query", fn: "login", input: `{"query":{},"password":"x"}`, code: engine.CodeInvalidInput},
 
@@ -68,6 +69,7 @@ var djangoSteps = []step{
 	{name: "getUser inactive user is blocked", fn: "getUser", input: `{"query":{"username":"gone"}}`,
 		want: `{"id":"{{gone}}","blocked":true}`},
 	{name: "getUser by email", fn: "getUser", input: `{"query":{"email":"GRACE@example.com"}}`, want: `{"id":"{{grace}}"}`},
+	{name: "getUser by a shared email", fn: "getUser", input: `{"query":{"email":"twin@example.com"}}`, code: engine.CodeInvalidInput},
 	{name: "getUser id past the column", fn: "getUser", input: `{"query":{"id":"2147483648"}}`, want: `null`},
 	{name: "getUser unknown", fn: "getUser", input: `{"query":{"username":"zoe"}}`, want: `null`},
 
@@ -126,6 +128,28 @@ func TestDjango(t *testing.T) {
 	f := djangoFixture(t)
 	f.steps = djangoSteps
 	runSuite(t, f)
+}
+
+// TestDjangoConcurrentCreate checks that createUser calls racing with one
+// email (auth_user has no unique index on it) create one user: the
+// insert is conditional, under an advisory lock on the email.
+func TestDjangoConcurrentCreate(t *testing.T) {
+	t.Parallel()
+	f := djangoFixture(t)
+	const n = 6
+	var inputs []string
+	for i := range n {
+		inputs = append(inputs, fmt.Sprintf(`{"user":{"username":"racer%d","email":"Race@example.com"}}`, i))
+	}
+	created, exists := createConcurrently(t, f, inputs)
+	if created != 1 || exists != n-1 {
+		t.Fatalf("%d created, %d user_exists; want 1 and %d", created, exists, n-1)
+	}
+	h, _ := manager.Host(f.conn)
+	res := sqlCall(t, h, "sql.query", "SELECT count(*) FROM "+f.env["USERS_TABLE"]+" WHERE upper(email) = 'RACE@EXAMPLE.COM'")
+	if !strings.Contains(string(res), `"rows":[[1]]`) {
+		t.Fatalf("users with the email: %s, want 1", res)
+	}
 }
 
 // djangoFixture creates Django's auth_user (examples/django/schema.sql,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,6 +67,11 @@ type step struct {
 	want            string      // JSON the result must match (see match)
 	code            engine.Code // or the error the call must fail with
 	save            string
+	// sameCallsAs names an earlier step whose host calls (their ops, in
+	// order) this step must make too: a login of an unknown user makes
+	// the calls of a wrong password's, a password check included, so
+	// its time does not tell whether the user exists.
+	sameCallsAs string
 }
 
 // steps run in order against one seeded store: reads first, then writes.
@@ -82,9 +88,9 @@ var steps = []step{
 	{name: "login wrong password", fn: "login", input: `{"query":{"email":"alice@example.com"},"password":"nope"}`,
 		code: engine.CodeWrongPassword},
 	{name: "login without a stored password", fn: "login", input: `{"query":{"username":"dave"},"password":""}`,
-		code: engine.CodeWrongPassword},
+		code: engine.CodeWrongPassword, sameCallsAs: "login wrong password"},
 	{name: "login unknown user", fn: "login", input: `{"query":{"email":"zoe@example.com"},"password":"wonderland"}`,
-		code: engine.CodeUserNotFound},
+		code: engine.CodeUserNotFound, sameCallsAs: "login wrong password"},
 	{name: "login empty query", fn: "login", input: `{"query":{},"password":"wonderland"}`,
 		code: engine.CodeInvalidInput},
 
@@ -190,6 +196,7 @@ func runSuite(t *testing.T, f fixture) {
 		t.Fatal(err)
 	}
 	ids := f.ids
+	ops := map[string]string{} // step name -> its host calls' ops
 	all := steps
 	if f.steps != nil {
 		all = f.steps
@@ -207,6 +214,16 @@ func runSuite(t *testing.T, f fixture) {
 			}
 			input := fill(s.input, ids)
 			res, err := call(mod, f, h, s.fn, input)
+			if res != nil {
+				var names []string
+				for _, c := range res.Trace {
+					names = append(names, c.Op)
+				}
+				ops[s.name] = strings.Join(names, " ")
+			}
+			if want, ok := ops[s.sameCallsAs]; s.sameCallsAs != "" && (!ok || ops[s.name] != want) {
+				t.Errorf("%s(%s): host calls [%s], want those of %q: [%s]", s.fn, input, ops[s.name], s.sameCallsAs, want)
+			}
 			if s.code != "" {
 				var ee *engine.Error
 				if !errors.As(err, &ee) || ee.Code != s.code {
@@ -314,4 +331,35 @@ func match(want, got any) bool {
 		return true
 	}
 	return reflect.DeepEqual(want, got)
+}
+
+// createConcurrently runs createUser with each input at once, through the
+// engine (each call on an instance of its own while the others run), and
+// returns how many succeeded and how many answered user_exists; any other
+// answer fails the test.
+func createConcurrently(t *testing.T, f fixture, inputs []string) (created, exists int) {
+	t.Helper()
+	mod := module(t, f.example)
+	h, err := manager.Host(f.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, len(inputs))
+	var wg sync.WaitGroup
+	for i, in := range inputs {
+		wg.Go(func() { _, errs[i] = call(mod, f, h, "createUser", in) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var ee *engine.Error
+		switch {
+		case err == nil:
+			created++
+		case errors.As(err, &ee) && ee.Code == engine.CodeUserExists:
+			exists++
+		default:
+			t.Errorf("createUser(%s): %v", inputs[i], err)
+		}
+	}
+	return created, exists
 }

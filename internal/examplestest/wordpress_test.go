@@ -101,9 +101,12 @@ var wpSteps = []step{
 	{name: "login published WordPress 6.8 vector", fn: "login",
 		input: `{"query":{"email":"golden@example.net"},"password":"grimoire-test-123"}`, want: `{"id":"{{golden}}"}`},
 	{name: "login without a password", fn: "login", input: `{"query":{"username":"nopass"},"password":""}`,
-		code: engine.CodeWrongPassword},
+		code: engine.CodeWrongPassword, sameCallsAs: "login WordPress 6.8 bcrypt wrong"},
 	{name: "login by phone", fn: "login", input: `{"query":{"phone":"+15550100"},"password":"x"}`, code: engine.CodeUserNotFound},
-	{name: "login unknown", fn: "login", input: `{"query":{"username":"zoe"},"password":"x"}`, code: engine.CodeUserNotFound},
+	{name: "login unknown", fn: "login", input: `{"query":{"username":"zoe"},"password":"x"}`, code: engine.CodeUserNotFound,
+		sameCallsAs: "login WordPress 6.8 bcrypt wrong"},
+	{name: "login unknown email", fn: "login", input: `{"query":{"email":"zoe@example.com"},"password":"x"}`, code: engine.CodeUserNotFound,
+		sameCallsAs: "login WordPress 6.8 bcrypt wrong"},
 	{name: "login empty query", fn: "login", input: `{"query":{},"password":"x"}`, code: engine.CodeInvalidInput},
 
 	{name: "getUser by ID", fn: "getUser", input: `{"query":{"id":"{{longer}}"}}`,
@@ -164,6 +167,84 @@ func TestWordPress(t *testing.T) {
 	f := wpFixture(t)
 	f.steps = wpSteps
 	runSuite(t, f)
+}
+
+// TestWordPressConcurrentCreate checks that createUser calls racing with
+// one login, or one email, create one user and one set of usermeta rows
+// (wp_users has no unique index on either): the insert is conditional.
+func TestWordPressConcurrentCreate(t *testing.T) {
+	t.Parallel()
+	f := wpFixture(t)
+	prefix := f.env["TABLE_PREFIX"]
+	h, _ := manager.Host(f.conn)
+	count := func(t *testing.T, q string, args ...any) string {
+		var out struct{ Rows [][]json.Number }
+		if err := json.Unmarshal(sqlCall(t, h, "sql.query", q, args...), &out); err != nil || len(out.Rows) != 1 {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return out.Rows[0][0].String()
+	}
+	const n = 6
+	for _, tc := range []struct{ name, user, where string }{
+		{"one login", `{"user":{"username":"racer","email":"racer%d@example.com"}}`, "user_login = 'racer'"},
+		{"one email", `{"user":{"username":"racer%d","email":"race@example.com"}}`, "user_email = 'race@example.com'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			metaBefore := count(t, "SELECT count(*) FROM "+prefix+"usermeta")
+			var inputs []string
+			for i := range n {
+				inputs = append(inputs, fmt.Sprintf(tc.user, i))
+			}
+			created, exists := createConcurrently(t, f, inputs)
+			if created != 1 || exists != n-1 {
+				t.Fatalf("%d created, %d user_exists; want 1 and %d", created, exists, n-1)
+			}
+			if got := count(t, "SELECT count(*) FROM "+prefix+"users WHERE "+tc.where); got != "1" {
+				t.Fatalf("%s users, want 1", got)
+			}
+			metaAfter := count(t, "SELECT count(*) FROM "+prefix+"usermeta")
+			if b, a := json.Number(metaBefore), json.Number(metaAfter); mustInt(t, a)-mustInt(t, b) != 5 {
+				t.Fatalf("usermeta rows %s -> %s, want the 5 of one user", b, a)
+			}
+		})
+	}
+}
+
+// TestWordPressMultisite runs the template on a multisite network's
+// users table (the spam and deleted columns install_network adds, found
+// in information_schema): a user marked spam or deleted is blocked and
+// cannot log in; the others can, unblocked.
+func TestWordPressMultisite(t *testing.T) {
+	t.Parallel()
+	f := wpFixture(t)
+	prefix := f.env["TABLE_PREFIX"]
+	h, _ := manager.Host(f.conn)
+	// wp-admin/includes/schema.php, install_network().
+	sqlCall(t, h, "sql.exec", "ALTER TABLE "+prefix+"users ADD spam tinyint(2) NOT NULL default '0', ADD deleted tinyint(2) NOT NULL default '0'")
+	sqlCall(t, h, "sql.exec", "UPDATE "+prefix+"users SET spam = 1 WHERE ID = ?", f.ids["modern"])
+	sqlCall(t, h, "sql.exec", "UPDATE "+prefix+"users SET deleted = 1 WHERE ID = ?", f.ids["golden"])
+	f.steps = []step{
+		{name: "a spam user cannot log in", fn: "login",
+			input: `{"query":{"username":"modern"},"password":"correct horse battery staple"}`, code: engine.CodeWrongPassword},
+		{name: "a deleted user cannot log in", fn: "login",
+			input: `{"query":{"email":"golden@example.net"},"password":"grimoire-test-123"}`, code: engine.CodeWrongPassword},
+		{name: "a spam user is blocked", fn: "getUser", input: `{"query":{"id":"{{modern}}"}}`,
+			want: `{"id":"{{modern}}","blocked":true}`},
+		{name: "others log in", fn: "login", input: `{"query":{"username":"admin"},"password":"test12345"}`,
+			want: `{"id":"{{admin}}","blocked":null}`},
+		{name: "listUsers shows who is blocked", fn: "listUsers", input: `{"page":2,"limit":4}`,
+			want: `{"totalCount":7,"list":[{"id":"{{modern}}","blocked":true},{"id":"{{nopass}}","blocked":null},{"id":"{{golden}}","blocked":true}]}`},
+	}
+	f.after = func(t *testing.T, ids map[string]string) {}
+	runSuite(t, f)
+}
+
+func mustInt(t *testing.T, n json.Number) int64 {
+	i, err := n.Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
 }
 
 // wpFixture creates WordPress's tables (examples/wordpress/schema.sql,

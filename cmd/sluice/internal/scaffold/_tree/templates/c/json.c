@@ -328,7 +328,10 @@ static uint32_t hex4(const char *s)
 
 long json_string(const struct json_doc *doc, int t, char *out, size_t cap)
 {
-	if (t < 0 || t >= doc->n || doc->toks[t].type != JSON_STRING || cap == 0)
+	if (cap == 0)
+		return -1;
+	out[0] = '\0'; /* on every failure too: out is never left unterminated */
+	if (t < 0 || t >= doc->n || doc->toks[t].type != JSON_STRING)
 		return -1;
 	/* The parser checked the escapes and the UTF-8: decode without rechecking them. */
 	const char *s = doc->src;
@@ -336,8 +339,10 @@ long json_string(const struct json_doc *doc, int t, char *out, size_t cap)
 	while (i < end) {
 		char c = s[i];
 		if (c != '\\') {
-			if (c == '\0' || n + 1 > cap - 1)
+			if (c == '\0' || n + 1 > cap - 1) {
+				out[0] = '\0';
 				return -1;
+			}
 			out[n++] = c;
 			i++;
 			continue;
@@ -366,8 +371,10 @@ long json_string(const struct json_doc *doc, int t, char *out, size_t cap)
 			break;
 		default: cp = (unsigned char)e; /* " \ / */
 		}
-		if (cp == 0 || put_utf8(out, cap, &n, cp) < 0)
+		if (cp == 0 || put_utf8(out, cap, &n, cp) < 0) {
+			out[0] = '\0';
 			return -1;
+		}
 	}
 	out[n] = '\0';
 	return (long)n;

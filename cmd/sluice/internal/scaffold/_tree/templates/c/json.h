@@ -52,7 +52,8 @@ int json_index(const struct json_doc *doc, int arr, int i);
 
 /* json_string decodes string token t into out (NUL-terminated, at most
  * cap-1 bytes). It returns the decoded length, or -1 when t is not a
- * string, the string holds a NUL, or it does not fit. */
+ * string, the string holds a NUL, or it does not fit; then out is ""
+ * (when cap > 0). */
 long json_string(const struct json_doc *doc, int t, char *out, size_t cap);
 
 /* json_is_empty_string reports whether token t is the string "". */

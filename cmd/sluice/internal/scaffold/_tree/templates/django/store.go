@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -63,17 +62,21 @@ func isIdentifier(s string) bool {
 }
 
 // account is a found user with what login needs beside the profile.
+// shared is set, with no user, when several users have the email asked
+// for.
 type account struct {
 	user   *sluice.User
 	hash   string
 	active bool
+	shared bool
 }
 
 // find returns the user q names, or a nil user. username is exact, as
 // Django's USERNAME_FIELD lookup is; email ignores case
 // (BaseUserManager.normalize_email only lowers the domain) and, since
 // auth_user does not keep it unique, is refused when several users share
-// it. Django has no phone: a query by phone finds no one.
+// it (shared is set: get answers invalid_input, login user_not_found).
+// Django has no phone: a query by phone finds no one.
 func (s store) find(ctx context.Context, q sluice.UserQuery) (account, error) {
 	var cond string
 	var arg any
@@ -99,7 +102,7 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (account, error) {
 		return account{}, err
 	}
 	if rows.Len() > 1 {
-		return account{}, sluice.InvalidInput("several users have this email: use the username")
+		return account{shared: true}, nil
 	}
 	if !rows.Next() {
 		return account{}, nil
@@ -111,9 +114,23 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (account, error) {
 	return a, nil
 }
 
+// get is getUser: the user q names, or nil; invalid_input when several
+// users share the email asked for (the caller must say which one).
+func (s store) get(ctx context.Context, q sluice.UserQuery) (*sluice.User, error) {
+	a, err := s.find(ctx, q)
+	if err == nil && a.shared {
+		err = sluice.InvalidInput("several users have this email: use the username")
+	}
+	return a.user, err
+}
+
 // login checks the password as django.contrib.auth.authenticate with
 // ModelBackend does, and refuses an inactive user the same way as a
 // wrong password (after checking the password, so timing tells nothing).
+// Every login runs one PBKDF2 check, so its time does not tell whether
+// the user exists: with no user (or an email several users share, which
+// names no one) the password is checked against dummyHash, as
+// ModelBackend runs the hasher for an unknown user (Django ticket #20760).
 func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*sluice.User, error) {
 	if q.Email == "" && q.Username == "" && q.Phone == "" {
 		return nil, sluice.InvalidInput("the query needs an email or username")
@@ -123,6 +140,9 @@ func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*slui
 		return nil, err
 	}
 	if a.user == nil {
+		if _, err := password.Verify(dummyHash, pw); err != nil {
+			return nil, err
+		}
 		return nil, sluice.ErrUserNotFound
 	}
 	ok, err := checkPassword(a.user.ID, a.hash, pw)
@@ -159,12 +179,20 @@ func (s store) validatePassword(ctx context.Context, id, pw string) (bool, error
 	return checkPassword(a.user.ID, a.hash, pw)
 }
 
+// dummyHash is a Django hash of no one's password, of the kind and
+// iteration count makePassword writes (the host's pbkdf2_sha256, 600,000
+// iterations): what a login checks the password against when there is
+// no user or no usable hash, so that every login costs one PBKDF2 run.
+const dummyHash = "pbkdf2_sha256$600000$sluicedummysalt0$EceQnB/7v1f7C1i/JNynESrH3IGPyRshGEVdb1I8xy0="
+
 // checkPassword checks pw against a stored Django hash on the host. An
 // unusable password ("!" and 40 random characters, set_unusable_password)
-// or an empty one matches nothing.
+// or an empty one matches nothing: pw is checked against dummyHash
+// instead, so the answer takes as long as for a wrong password.
 func checkPassword(id, hash, pw string) (bool, error) {
 	if hash == "" || strings.HasPrefix(hash, "!") {
-		return false, nil
+		_, err := password.Verify(dummyHash, pw)
+		return false, err
 	}
 	ok, err := password.Verify(hash, pw)
 	if err != nil {
@@ -237,18 +265,21 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// emailTaken reports whether a user other than id has email (ignoring
-// case). auth_user does not keep emails unique; this connector does,
-// since users log in by email too.
-func (s store) emailTaken(ctx context.Context, email string, id int64) (bool, error) {
-	if email == "" {
-		return false, nil
-	}
-	rows, err := sql.Query(ctx, "SELECT 1 FROM "+s.table+" WHERE upper(email) = upper($1) AND id <> $2 LIMIT 1", email, id)
-	if err != nil {
-		return false, err
-	}
-	return rows.Next(), nil
+// lockEmail is the first statement of a batch that writes email: a
+// transaction-scoped advisory lock on the table and the email (ignoring
+// case), so that two createUser or updateUser calls giving the same
+// email run one after the other and the second sees the first's row.
+// auth_user does not keep emails unique (no index can), this connector
+// does, since users log in by email too. Django's own writes do not
+// take the lock.
+func (s store) lockEmail(email string) sql.Statement {
+	return sql.Stmt("SELECT pg_advisory_xact_lock(hashtextextended($1::text || upper($2::text), 0))", "sluice:"+s.table+":", email)
+}
+
+// otherWithEmail is SQL true when a user other than id $n has the email
+// $m, ignoring case.
+func (s store) otherWithEmail(email, id int) string {
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s WHERE upper(email) = upper($%d::text) AND id <> $%d)", s.table, email, id)
 }
 
 // create inserts a user as UserManager.create_user does: username (the
@@ -265,21 +296,31 @@ func (s store) create(ctx context.Context, n sluice.NewUser) (*sluice.User, erro
 	if len([]rune(username)) > 150 {
 		return nil, sluice.InvalidInput("the username is over Django's 150 characters")
 	}
-	if taken, err := s.emailTaken(ctx, n.Email, 0); err != nil {
-		return nil, err
-	} else if taken {
-		return nil, sluice.ErrUserExists
-	}
 	hash, err := makePassword(n.Password)
 	if err != nil {
 		return nil, err
 	}
-	var u sluice.User
-	err = sql.QueryRow(ctx, "INSERT INTO "+s.table+` (password, last_login, is_superuser, username, first_name,
-		last_name, email, is_staff, is_active, date_joined) VALUES ($1, NULL, false, $2, $3, $4, $5, false, $6, now())
-		RETURNING `+columns, hash, username, n.GivenName, n.FamilyName, n.Email, !n.Blocked).ScanUser(&u)
+	// The insert happens only when no user has the email, checked under
+	// the email's lock: of concurrent creates with one email, one wins.
+	insert := sql.QueryStmt("INSERT INTO "+s.table+` (password, last_login, is_superuser, username, first_name,
+		last_name, email, is_staff, is_active, date_joined) SELECT $1::text, NULL, false, $2::text, $3::text, $4::text, $5::text, false, $6::boolean, now()
+		WHERE $5::text = '' OR NOT `+s.otherWithEmail(5, 7)+` RETURNING `+columns,
+		hash, username, n.GivenName, n.FamilyName, n.Email, !n.Blocked, 0)
+	stmts := []sql.Statement{insert}
+	if n.Email != "" {
+		stmts = []sql.Statement{s.lockEmail(n.Email), insert}
+	}
+	res, err := sql.Batch(ctx, stmts...)
 	if err != nil {
 		return nil, dbError(err)
+	}
+	rows := res[len(res)-1].Rows
+	if !rows.Next() {
+		return nil, fmt.Errorf("email %s is taken: %w", n.Email, sluice.ErrUserExists)
+	}
+	var u sluice.User
+	if err := rows.ScanUser(&u); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }
@@ -305,11 +346,6 @@ func (s store) update(ctx context.Context, id string, up sluice.UserUpdates) (*s
 		set("username", *up.Username)
 	}
 	if up.Email != nil {
-		if taken, err := s.emailTaken(ctx, *up.Email, key); err != nil {
-			return nil, err
-		} else if taken {
-			return nil, sluice.ErrUserExists
-		}
 		set("email", *up.Email)
 	}
 	if up.GivenName != nil {
@@ -339,14 +375,37 @@ func (s store) update(ctx context.Context, id string, up sluice.UserUpdates) (*s
 		return a.user, err
 	}
 	args = append(args, key)
-	var u sluice.User
-	err = sql.QueryRow(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = $%d RETURNING %s",
-		s.table, strings.Join(sets, ", "), len(args), columns), args...).ScanUser(&u)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sluice.ErrUserNotFound
+	cond := fmt.Sprintf("id = $%d", len(args))
+	checkEmail := up.Email != nil && *up.Email != ""
+	if checkEmail {
+		// A new email is written only when no other user has it,
+		// checked under its lock, as create does.
+		args = append(args, *up.Email)
+		cond += " AND NOT " + s.otherWithEmail(len(args), len(args)-1)
 	}
+	update := sql.QueryStmt(fmt.Sprintf("UPDATE %s SET %s WHERE %s RETURNING %s",
+		s.table, strings.Join(sets, ", "), cond, columns), args...)
+	stmts := []sql.Statement{update}
+	if checkEmail {
+		stmts = []sql.Statement{s.lockEmail(*up.Email), sql.QueryStmt("SELECT "+s.otherWithEmail(1, 2), *up.Email, key), update}
+	}
+	res, err := sql.Batch(ctx, stmts...)
 	if err != nil {
 		return nil, dbError(err)
+	}
+	if checkEmail {
+		var taken bool
+		if t := res[1].Rows; t.Next() && t.Scan(&taken) == nil && taken {
+			return nil, fmt.Errorf("email %s is taken: %w", *up.Email, sluice.ErrUserExists)
+		}
+	}
+	rows := res[len(res)-1].Rows
+	if !rows.Next() {
+		return nil, sluice.ErrUserNotFound
+	}
+	var u sluice.User
+	if err := rows.ScanUser(&u); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sluice-dev/sluice/guest-sdk/sluicetest"
@@ -57,5 +58,31 @@ func BenchmarkFind(b *testing.B) {
 				h.Call(c.fn, c.input)
 			}
 		})
+	}
+}
+
+// TestLoginCostsTheSame checks, on the host-call trace, that a login of
+// an unknown user makes the host calls of a wrong password's: the lookup,
+// then one password.verify, of dummyHash (bcrypt at cost 10, as
+// password.Hash writes), so its time does not tell the user exists.
+func TestLoginCostsTheSame(t *testing.T) {
+	if !strings.HasPrefix(dummyHash, "$2a$10$") {
+		t.Fatalf("dummyHash %q is not bcrypt cost 10", dummyHash)
+	}
+	h := sluicetest.New(t)
+	h.HostCall = func(op string, req []byte) ([]byte, error) {
+		if op == "password.verify" {
+			return []byte(`{"valid":false}`), nil
+		}
+		return []byte(row[:strings.Index(row, `"rows":`)] + `"rows":[]}`), nil // no user
+	}
+	out, st := h.Call("login", `{"query":{"email":"zoe@example.com"},"password":"nope"}`)
+	if st != 1 || !strings.Contains(out, `"code":"user_not_found"`) {
+		t.Fatalf("login = %d %s, want user_not_found", st, out)
+	}
+	calls := h.HostCalls()
+	if len(calls) != 2 || calls[0].Op != "sql.query" || calls[1].Op != "password.verify" ||
+		!strings.Contains(string(calls[1].Request), `"hash":"`+dummyHash+`"`) {
+		t.Fatalf("host calls %+v, want sql.query then password.verify of dummyHash", calls)
 	}
 }

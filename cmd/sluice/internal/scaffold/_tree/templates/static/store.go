@@ -85,6 +85,8 @@ func (s *store) login(q sluice.LoginQuery, password string) (*sluice.User, error
 		return nil, err
 	}
 	if r == nil {
+		// As long as a wrong password: one bcrypt run of the same cost.
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, sluice.ErrUserNotFound
 	}
 	if !r.checkPassword(password) {
@@ -211,8 +213,20 @@ func (s *store) checkUnique(u *sluice.User) error {
 	return nil
 }
 
+// dummyHash is a bcrypt hash of no one's password, of bcryptCost: what
+// a login checks the password against when there is no user or no hash,
+// so that every login costs one bcrypt run and its time does not tell
+// whether the user exists.
+var dummyHash = []byte("$2a$10$ej.mhiNIACqO92cj6.uiD.esOUzQZrnQQRpwSGD0xGbjthrulcvJ.")
+
+// checkPassword reports whether password is the user's; a user without a
+// hash has none, and is checked against dummyHash to take as long.
 func (r *record) checkPassword(password string) bool {
-	return r.hash != nil && bcrypt.CompareHashAndPassword(r.hash, []byte(password)) == nil
+	if r.hash == nil {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(r.hash, []byte(password)) == nil
 }
 
 func (r *record) setPassword(password string) error {

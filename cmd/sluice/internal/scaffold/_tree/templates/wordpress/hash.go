@@ -52,25 +52,34 @@ func hashPassword(pw string) (string, error) {
 	return wpPrefix + h, nil
 }
 
+// dummyHash is a WordPress 6.8 hash of no one's password, of the kind
+// and cost hashPassword writes (bcrypt cost 10): what a login checks the
+// password against when there is no user or no password, so that every
+// login costs one bcrypt run.
+const dummyHash = "$wp$2y$10$oacs42EsGsdkTsgW.4XF2uQQp1K9rOIToQX3C8f3lXKnwe8ZVm1sK"
+
 // checkPassword checks pw against a stored user_pass as
 // wp_check_password does: an MD5 hex digest (32 characters or fewer, as
 // phpMyAdmin sets one), "$wp" bcrypt, phpass ($P$), else any format the
 // host recognises (plain bcrypt from plugins, argon2 ...). The password
 // is trimmed first, as wp_authenticate does before it calls
-// wp_check_password (and as every WordPress hash was made). An empty hash
-// matches no password.
+// wp_check_password (and as every WordPress hash was made). An empty hash,
+// "*" or another marker of no password matches nothing: pw is checked
+// against dummyHash instead, so the answer takes as long as for a wrong
+// password.
 func checkPassword(id, hash, pw string) (bool, error) {
 	pw = phpTrim(pw)
-	if hash == "" || len(pw) > maxPassword {
+	if len(pw) > maxPassword {
 		return false, nil
+	}
+	if len(hash) <= 32 && (len(hash) != 32 || !isHex(hash)) {
+		_, err := password.Verify(dummyHash[len(wpPrefix):], preHash(pw))
+		return false, err
 	}
 	var ok bool
 	var err error
 	switch {
 	case len(hash) <= 32:
-		if !isHex(hash) || len(hash) != 32 {
-			return false, nil // "*" and other markers of no password
-		}
 		ok, err = password.VerifyDigest(password.Digest{Algorithm: "md5"}, hash, pw)
 	case strings.HasPrefix(hash, wpPrefix):
 		ok, err = password.Verify(hash[len(wpPrefix):], preHash(pw))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/sluice-dev/sluice/guest-sdk/sluicetest"
@@ -20,9 +21,10 @@ const (
 // each kind of stored user_pass, as wp_check_password would check it
 // (internal/examplestest runs the template against MariaDB).
 func TestPasswordRequests(t *testing.T) {
+	t.Setenv("MULTISITE", "false") // no information_schema question
 	for _, tc := range []struct {
 		name, userPass, password string
-		want                     string // the password.verify request; "" for none
+		want                     string // the password.verify request
 		valid                    string
 	}{
 		{"WordPress 6.8: bcrypt of the pre-hash, without $wp", wpGolden, "grimoire-test-123",
@@ -33,8 +35,10 @@ func TestPasswordRequests(t *testing.T) {
 			`{"hash":"$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0","password":"test12345"}`, "true"},
 		{"MD5 as a digest", "5f4dcc3b5aa765d61d8327deb882cf99", "password",
 			`{"hash":"5f4dcc3b5aa765d61d8327deb882cf99","password":"password","digest":{"algorithm":"md5"}}`, "true"},
-		{"no password", "", "x", "", "false"},
-		{"WordPress's marker of a refused password", "*", "x", "", "false"},
+		// No password matches nothing, but costs a bcrypt check all the
+		// same: the pre-hash of the password against the dummy hash.
+		{"no password", "", "x", dummyRequest("x"), "false"},
+		{"WordPress's marker of a refused password", "*", "x", dummyRequest("x"), "false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := sluicetest.New(t)
@@ -58,12 +62,6 @@ func TestPasswordRequests(t *testing.T) {
 			if status != 0 || out != tc.valid {
 				t.Fatalf("validatePassword: %s (status %d), want %s", out, status, tc.valid)
 			}
-			if tc.want == "" {
-				if verify != nil {
-					t.Fatalf("password.verify %s, want no host check", verify)
-				}
-				return
-			}
 			var got, want any
 			if err := json.Unmarshal(verify, &got); err != nil {
 				t.Fatalf("password.verify request %q: %v", verify, err)
@@ -73,6 +71,65 @@ func TestPasswordRequests(t *testing.T) {
 			wb, _ := json.Marshal(want)
 			if string(gb) != string(wb) {
 				t.Fatalf("password.verify request\n got %s\nwant %s", gb, wb)
+			}
+		})
+	}
+}
+
+// dummyRequest is the password.verify request of pw against dummyHash.
+func dummyRequest(pw string) string {
+	b, _ := json.Marshal(map[string]string{"hash": strings.TrimPrefix(dummyHash, "$wp"), "password": preHash(pw)})
+	return string(b)
+}
+
+// TestLoginCostsTheSame checks, on the host-call trace, that a login of
+// an unknown user makes the host calls of a wrong password's: the lookup
+// and one bcrypt check, at cost 10 as hashPassword writes, against
+// dummyHash.
+func TestLoginCostsTheSame(t *testing.T) {
+	t.Setenv("MULTISITE", "false") // no information_schema question
+	if !strings.HasPrefix(dummyHash, "$wp$2y$10$") {
+		t.Fatalf("dummyHash %q is not a WordPress 6.8 hash of cost 10", dummyHash)
+	}
+	for _, tc := range []struct {
+		name, query, userPass, want, code string
+	}{
+		{"wrong password", `{"username":"ada"}`, wpGolden, "$2y$12$iWN5", "wrong_password"},
+		{"unknown user", `{"username":"zoe"}`, "", dummyHash[3:], "user_not_found"},
+		{"unknown email", `{"email":"zoe@example.com"}`, "", dummyHash[3:], "user_not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := sluicetest.New(t)
+			h.HostCall = func(op string, req []byte) ([]byte, error) {
+				switch op {
+				case "sql.query":
+					rows := ""
+					if tc.userPass != "" {
+						rows = `[7,"ada","ada@example.com",null,"Ada",null,null,null,"` + tc.userPass + `"]`
+					}
+					return []byte(`{"columns":["id","username","email","website","name","nickname","given_name","family_name","user_pass"],` +
+						`"types":["bigint","varchar","varchar","varchar","varchar","longtext","longtext","longtext","varchar"],` +
+						`"rows":[` + rows + `]}`), nil
+				case "password.verify":
+					return []byte(`{"valid":false}`), nil
+				}
+				t.Fatalf("unexpected host call %s", op)
+				return nil, nil
+			}
+			out, status := h.Call("login", `{"query":`+tc.query+`,"password":"nope"}`)
+			if status != 1 || !strings.Contains(out, `"code":"`+tc.code+`"`) {
+				t.Fatalf("login: %s (status %d), want %s", out, status, tc.code)
+			}
+			calls := h.HostCalls()
+			if len(calls) != 2 || calls[0].Op != "sql.query" || calls[1].Op != "password.verify" {
+				t.Fatalf("host calls %+v, want sql.query then password.verify", calls)
+			}
+			var req struct{ Hash, Password string }
+			if err := json.Unmarshal(calls[1].Request, &req); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(req.Hash, tc.want) || req.Password != preHash("nope") {
+				t.Fatalf("password.verify of %q with %q, want %q and the pre-hash", req.Hash, req.Password, tc.want)
 			}
 		})
 	}

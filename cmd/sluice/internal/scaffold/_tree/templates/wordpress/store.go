@@ -25,15 +25,24 @@ type store struct {
 	prefix      string // table prefix, "wp_"
 	users, meta string // the tables
 	role        string // the role of created users
+	// multisite: users has a network's spam and deleted columns.
+	multisite bool
 }
+
+// multisite caches, per users table, whether it has the spam and deleted
+// columns of a multisite network (an instance asks once).
+var multisite = map[string]bool{}
 
 // prefixPattern is what WordPress accepts as $table_prefix (wp-settings.php:
 // letters, digits and underscores), bounded so the names stay identifiers.
 var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 
-// open reads TABLE_PREFIX ("wp_" when unset) and DEFAULT_ROLE
-// ("subscriber", WordPress's default_role option).
-func open() (store, error) {
+// open reads TABLE_PREFIX ("wp_" when unset), DEFAULT_ROLE
+// ("subscriber", WordPress's default_role option) and MULTISITE: "true"
+// for a multisite network, whose users table has spam and deleted
+// columns, "false" for a single site; when unset, the first call of an
+// instance asks information_schema whether the columns are there.
+func open(ctx context.Context) (store, error) {
 	prefix := os.Getenv("TABLE_PREFIX")
 	if prefix == "" {
 		prefix = "wp_"
@@ -48,7 +57,36 @@ func open() (store, error) {
 	if !regexp.MustCompile(`^[a-z0-9_-]{1,60}$`).MatchString(role) {
 		return store{}, fmt.Errorf("DEFAULT_ROLE %q is not a role name (lower-case letters, digits, _ and -)", role)
 	}
-	return store{prefix: prefix, users: prefix + "users", meta: prefix + "usermeta", role: role}, nil
+	s := store{prefix: prefix, users: prefix + "users", meta: prefix + "usermeta", role: role}
+	switch ms := os.Getenv("MULTISITE"); ms {
+	case "true", "false":
+		s.multisite = ms == "true"
+	case "":
+		known, ok := multisite[s.users]
+		if !ok {
+			var n int
+			err := sql.QueryRow(ctx, "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() "+
+				"AND table_name = ? AND column_name IN ('spam', 'deleted')", s.users).Scan(&n)
+			if err != nil {
+				return store{}, err
+			}
+			known = n == 2
+			multisite[s.users] = known
+		}
+		s.multisite = known
+	default:
+		return store{}, fmt.Errorf("MULTISITE %q is not true or false", ms)
+	}
+	return s, nil
+}
+
+// blocked is the select list's blocked column: a multisite network's
+// user marked spam or deleted (Network Admin > Users) is blocked.
+func (s store) blocked() string {
+	if !s.multisite {
+		return ""
+	}
+	return ", u.spam <> 0 OR u.deleted <> 0 AS blocked"
 }
 
 // selectUser reads a user as a profile, and the extra columns after it:
@@ -62,6 +100,7 @@ func (s store) selectUser(extra ...string) string {
 	return "SELECT u.ID AS id, NULLIF(u.user_login, '') AS username, NULLIF(u.user_email, '') AS email, " +
 		"NULLIF(u.user_url, '') AS website, NULLIF(u.display_name, '') AS name, " +
 		meta("nickname", "nickname") + ", " + meta("first_name", "given_name") + ", " + meta("last_name", "family_name") +
+		s.blocked() +
 		strings.Join(append([]string{""}, extra...), ", ") + " FROM " + s.users + " u"
 }
 
@@ -100,7 +139,9 @@ func (s store) find(ctx context.Context, q sluice.UserQuery) (*sluice.User, stri
 }
 
 // login finds the user as wp_authenticate does: by user_login, or by
-// user_email (also when a "username" holding an @ names no login).
+// user_email (also when a "username" holding an @ names no login). Every
+// login runs one bcrypt check, so its time does not tell whether the
+// user exists: with no user the password is checked against dummyHash.
 func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*sluice.User, error) {
 	var u *sluice.User
 	var hash string
@@ -122,6 +163,9 @@ func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*slui
 		return nil, err
 	}
 	if u == nil {
+		if _, err := checkPassword("", dummyHash, pw); err != nil {
+			return nil, err
+		}
 		return nil, sluice.ErrUserNotFound
 	}
 	ok, err := checkPassword(u.ID, hash, pw)
@@ -130,6 +174,12 @@ func (s store) login(ctx context.Context, q sluice.LoginQuery, pw string) (*slui
 	}
 	if !ok {
 		return nil, sluice.ErrWrongPassword
+	}
+	if u.Blocked {
+		// wp_authenticate_spam_check refuses a spam user once the
+		// password checked; this refuses a deleted one too, as a wrong
+		// password (after the check, so timing tells nothing).
+		return nil, fmt.Errorf("user %s is marked spam or deleted: %w", u.ID, sluice.ErrWrongPassword)
 	}
 	return u, nil
 }
@@ -248,11 +298,6 @@ func (s store) create(ctx context.Context, n sluice.NewUser) (*sluice.User, erro
 	if len(login) > 60 {
 		return nil, sluice.InvalidInput("the username is over WordPress's 60 characters")
 	}
-	if taken, err := s.taken(ctx, login, n.Email, 0); err != nil {
-		return nil, err
-	} else if taken {
-		return nil, sluice.ErrUserExists
-	}
 	hash := "" // no password: no hash matches an empty user_pass
 	if n.Password != "" {
 		h, err := hashPassword(n.Password)
@@ -270,18 +315,42 @@ func (s store) create(ctx context.Context, n sluice.NewUser) (*sluice.User, erro
 		nickname = login
 	}
 	caps := fmt.Sprintf(`a:1:{s:%d:"%s";b:1;}`, len(s.role), s.role) // PHP serialize(array(role => true))
-	res, err := sql.Batch(ctx,
+	// The insert happens only when no user has the login or the email
+	// (one statement: InnoDB's next-key locks on what it read make a
+	// concurrent insert of the same login or email wait, or fail with a
+	// deadlock, which runs the batch again: at REPEATABLE READ, InnoDB's
+	// default and WordPress's); the usermeta rows and the answer only
+	// when it did.
+	stmts := []sql.Statement{
 		sql.Stmt("INSERT INTO "+s.users+` (user_login, user_pass, user_nicename, user_email, user_url,
-			user_registered, user_activation_key, user_status, display_name) VALUES (?, ?, ?, ?, ?, ?, '', 0, ?)`,
-			login, hash, nicename(login), n.Email, n.Website, time.Now().UTC().Format("2006-01-02 15:04:05"), display),
-		sql.Stmt("SET @sluice_uid = LAST_INSERT_ID()"),
-		sql.Stmt("INSERT INTO "+s.meta+" (user_id, meta_key, meta_value) VALUES "+
-			"(@sluice_uid, 'nickname', ?), (@sluice_uid, 'first_name', ?), (@sluice_uid, 'last_name', ?), "+
-			"(@sluice_uid, ?, ?), (@sluice_uid, ?, ?)",
+			user_registered, user_activation_key, user_status, display_name)
+			SELECT ?, ?, ?, ?, ?, ?, '', 0, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM `+s.users+
+			` WHERE user_login = ? OR (? <> '' AND user_email = ?))`,
+			login, hash, nicename(login), n.Email, n.Website, time.Now().UTC().Format("2006-01-02 15:04:05"), display,
+			login, n.Email, n.Email),
+		sql.Stmt("SET @sluice_uid = IF(ROW_COUNT() > 0, LAST_INSERT_ID(), NULL)"),
+		sql.Stmt("INSERT INTO "+s.meta+" (user_id, meta_key, meta_value) SELECT @sluice_uid, k, v FROM ("+
+			"SELECT 'nickname' AS k, ? AS v UNION ALL SELECT 'first_name', ? UNION ALL SELECT 'last_name', ? "+
+			"UNION ALL SELECT ?, ? UNION ALL SELECT ?, ?) AS m WHERE @sluice_uid IS NOT NULL",
 			nickname, n.GivenName, n.FamilyName, s.prefix+"capabilities", caps, s.prefix+"user_level", "0"),
-		sql.QueryStmt(s.selectUser()+" WHERE u.ID = @sluice_uid"))
+		sql.QueryStmt(s.selectUser() + " WHERE u.ID = @sluice_uid"),
+	}
+	var res []sql.BatchResult
+	var err error
+	for try := 0; ; try++ {
+		res, err = sql.Batch(ctx, stmts...)
+		// A deadlock rolled the batch back: run it again, to find the
+		// winner's row. MariaDB reports one met while it reserves the
+		// auto-increment value as 1467.
+		if errno := sql.MySQLErrno(err); errno != 1213 && errno != 1467 || try == 4 {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
+	}
+	if res[0].Result.RowsAffected == 0 {
+		return nil, fmt.Errorf("the login or the email is taken: %w", sluice.ErrUserExists)
 	}
 	rows := res[3].Rows
 	if !rows.Next() {
