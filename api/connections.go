@@ -112,11 +112,9 @@ func connectionDTO(c store.Connection) connectionResponse {
 	}
 }
 
-// secretParams are query parameters of a URI whose values are masked.
-var secretParams = []string{"password", "pass", "pwd", "secret", "token", "key", "apikey", "api_key", "access_token", "sslpassword"}
-
 // maskURI masks the password of a URI's user info and the values of
-// secret-looking query parameters. A URI that does not parse is masked
+// secret query parameters (store.IsSecretParam, the list the call log
+// redacts too). A URI that does not parse is masked
 // whole.
 func maskURI(raw string) string {
 	if raw == "" {
@@ -134,7 +132,7 @@ func maskURI(raw string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			if slices.Contains(secretParams, strings.ToLower(k)) {
+			if store.IsSecretParam(k) {
 				q[k] = []string{"MASKEDPASSWORD"}
 			}
 		}

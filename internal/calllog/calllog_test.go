@@ -135,3 +135,28 @@ func TestFullQueueDrops(t *testing.T) {
 		t.Fatalf("records_total %v, want 2 written and 1 dropped", got)
 	}
 }
+
+// TestRedactorText: the short-secret rule, the cut after redacting, and
+// a cut tail that starts a secret.
+func TestRedactorText(t *testing.T) {
+	r := newRedactor(&Entry{InputPassword: "Zq7", Conn: store.Connection{Env: map[string]string{"T": "long-secret-0042"}}})
+	for _, tc := range []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"short as a value", "password=Zq7 pw: Zq7 q=\"Zq7\"", 0, "password=[redacted] pw: [redacted] q=\"[redacted]\""},
+		{"short whole text", "Zq7", 0, "[redacted]"},
+		{"short in words left", "Zq7 starts; xZq7 aZq7b =Zq7b", 0, "Zq7 starts; xZq7 aZq7b =Zq7b"},
+		{"cut after redacting", strings.Repeat("x", 10) + "long-secret-0042", 14, strings.Repeat("x", 10) + "[red…"},
+		{"tail starts a secret", "panic: sent long-secr", 0, "panic: sent "},
+		{"tail too short to tell", "panic: sent lon", 0, "panic: sent lon"},
+		{"encoded", `{"t":"long-secret-0042"} %6c%6F%6e%67%2d%73%65%63%72%65%74%2d%30%30%34%32`, 0, `{"t":"[redacted]"} %6c%6F%6e%67%2d%73%65%63%72%65%74%2d%30%30%34%32`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.text(tc.in, tc.max); got != tc.want {
+				t.Fatalf("text(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
