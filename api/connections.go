@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -411,11 +412,17 @@ func (s *Server) connection(c echo.Context) (store.Connection, error) {
 	if !connNameRE.MatchString(name) {
 		return store.Connection{}, notFound("no such connection")
 	}
-	key := connKey{tenantOf(c).ID, name}
+	return s.connectionOf(c.Request().Context(), tenantOf(c).ID, name)
+}
+
+// connectionOf is a connection's configuration, through the connection
+// cache.
+func (s *Server) connectionOf(ctx context.Context, tenant, name string) (store.Connection, error) {
+	key := connKey{tenant, name}
 	if conn, ok := s.conns.get(key); ok {
 		return conn, nil
 	}
-	conn, err := s.cfg.Store.GetConnection(c.Request().Context(), key.tenant, name)
+	conn, err := s.cfg.Store.GetConnection(ctx, key.tenant, name)
 	if err != nil {
 		return store.Connection{}, connNotFound(err)
 	}

@@ -128,6 +128,8 @@ func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q
 	if q.After > 0 {
 		query += ` AND id > ?`
 		args = append(args, q.After)
+	}
+	if q.After > 0 || q.Oldest {
 		order = ` ORDER BY id`
 	}
 	rows, err := s.db.QueryContext(ctx, s.d.q(query+order+` LIMIT ?`), append(args, limit)...)
@@ -136,7 +138,11 @@ func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q
 	}
 	defer rows.Close()
 	out := []Call{}
+	size := 0
 	for rows.Next() {
+		if q.MaxBytes > 0 && size >= q.MaxBytes {
+			break
+		}
 		var c Call
 		var at int64
 		var rec string
@@ -144,6 +150,7 @@ func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q
 			return nil, s.fail("list calls", err, ErrConflict)
 		}
 		c.Time, c.Record = goTime(at), []byte(rec)
+		size += len(rec)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -142,8 +142,10 @@ type Log struct {
 	// queuedBytes is the size of the entries in the queue.
 	queuedBytes atomic.Int64
 
-	mu      sync.Mutex
-	written chan struct{} // closed and replaced after each batch
+	mu sync.Mutex
+	// waiting: per connection, a channel closed (and removed) after the
+	// next batch with a call of the connection (Written).
+	waiting map[connKey]chan struct{}
 
 	recorded *prometheus.CounterVec // result: written, dropped reasons
 	queued   prometheus.GaugeFunc
@@ -183,7 +185,7 @@ func New(cfg Config) *Log {
 		queue:   make(chan *Entry, cfg.QueueSize),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		written: make(chan struct{}),
+		waiting: map[connKey]chan struct{}{},
 		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_call_log_records_total",
 			Help: "Connector calls handed to the call log, by result: written, dropped_queue_full (the writer fell behind), dropped_store_error, skipped (the connection was deleted).",
@@ -268,12 +270,23 @@ func (l *Log) prepare(e *Entry) {
 	}
 }
 
-// Written returns a channel closed when the next batch was written: the
-// live streams of this node wake on it (other nodes' calls they poll).
-func (l *Log) Written() <-chan struct{} {
+// connKey names a connection.
+type connKey struct{ tenant, conn string }
+
+// Written returns a channel closed when the next batch with a call of
+// the connection was written: the live streams of the connection on
+// this node wake on it (other nodes' calls they poll), not those of
+// other connections.
+func (l *Log) Written(tenant, conn string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.written
+	k := connKey{tenant, conn}
+	ch, ok := l.waiting[k]
+	if !ok {
+		ch = make(chan struct{})
+		l.waiting[k] = ch
+	}
+	return ch
 }
 
 // Close writes what is queued and stops the writer, or gives up when
@@ -378,8 +391,13 @@ func (l *Log) write(batch []*Entry) {
 	l.recorded.WithLabelValues("written").Add(float64(n))
 	l.recorded.WithLabelValues("skipped").Add(float64(len(calls) - n))
 	l.mu.Lock()
-	close(l.written)
-	l.written = make(chan struct{})
+	for _, c := range calls {
+		k := connKey{c.Tenant, c.Connection}
+		if ch, ok := l.waiting[k]; ok {
+			close(ch)
+			delete(l.waiting, k)
+		}
+	}
 	l.mu.Unlock()
 }
 

@@ -160,3 +160,40 @@ func TestRedactorText(t *testing.T) {
 		})
 	}
 }
+
+// TestWrittenWakesItsConnection: a batch wakes the waiters of the
+// connections it holds calls of, not those of others.
+func TestWrittenWakesItsConnection(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), MasterKey: make([]byte, store.MasterKeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tn, err := st.CreateTenant(ctx, "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []store.Connection
+	for _, name := range []string{"a", "b"} {
+		c, err := st.PutConnection(ctx, store.Connection{Tenant: tn.ID, Name: name, Mode: store.ModeLazyMigration, DBType: store.DBHTTP, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	l := New(Config{Store: st, BatchSize: 1})
+	defer l.Close(ctx)
+	wa, wb := l.Written(tn.ID, "a"), l.Written(tn.ID, "b")
+	l.Record(&Entry{At: time.Now(), Conn: conns[0], Source: SourceDebug, Route: "debug", Function: "getUser", RequestID: "r1",
+		Result: &engine.Result{}})
+	<-wa
+	select {
+	case <-wb:
+		t.Fatal("a batch of connection a woke the waiters of b")
+	default:
+	}
+	if l.Written(tn.ID, "a") == wa {
+		t.Fatal("the closed channel is handed out again")
+	}
+}
