@@ -115,3 +115,19 @@ func TestCallLogRedactsEncodings(t *testing.T) {
 		}
 	})
 }
+
+// TestCallLogRedactsCutSecret: a panic's text the engine cut inside a
+// secret does not show the secret's start in the record.
+func TestCallLogRedactsCutSecret(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	tenant, key := e.newTenant("acme")
+	e.callLogConn(tenant, key, "users")
+	e.req("POST", "/v1/connections/users/login", key, map[string]any{"email": "a@example.com", "password": "longpanic"}).must(t, 502)
+	c := e.waitCalls(t, key, "users", 1)[0]
+	if !strings.Contains(c.Message, "xxxx") {
+		t.Fatalf("message %q: not the panic's text", c.Message)
+	}
+	if prefix := envSecret[:6]; strings.Contains(c.Message, prefix) {
+		t.Fatalf("message %q holds the start of the secret %q", c.Message, prefix)
+	}
+}

@@ -550,24 +550,41 @@ func (r redactor) text(s string, max int) string {
 // minTail is the shortest start of a secret dropped from a text's end.
 const minTail = 4
 
-// dropPrefixTail drops the end of s that is a start of sec (minTail
-// bytes or more, shorter than sec).
+// dropPrefixTail drops from s the start of sec (minTail bytes or more,
+// shorter than sec) that ends the text or a cut marked "…" (the engine
+// marks where it cut a panic's text or a statement).
 func dropPrefixTail(s, sec string) string {
 	if len(sec) <= minTail {
 		return s
 	}
-	from := max(0, len(s)-(len(sec)-1))
-	for i := from; i <= len(s)-minTail; i++ {
+	for end := len(s); end >= minTail; {
+		if n := prefixTail(s[:end], sec); n > 0 {
+			s = s[:end-n] + s[end:]
+			end -= n
+		}
+		i := strings.LastIndex(s[:end], "…")
+		if i < 0 {
+			break
+		}
+		end = i
+	}
+	return s
+}
+
+// prefixTail is the length of the longest end of s (minTail bytes or
+// more, shorter than sec) that is a start of sec, or 0.
+func prefixTail(s, sec string) int {
+	for i := max(0, len(s)-(len(sec)-1)); i <= len(s)-minTail; i++ {
 		j := strings.Index(s[i:], sec[:minTail])
 		if j < 0 {
-			return s
+			return 0
 		}
 		i += j
 		if strings.HasPrefix(sec, s[i:]) {
-			return s[:i]
+			return len(s) - i
 		}
 	}
-	return s
+	return 0
 }
 
 // replaceShort replaces sec in s where it stands as a value (shortAt).

@@ -151,6 +151,7 @@ func TestRedactorText(t *testing.T) {
 		{"cut after redacting", strings.Repeat("x", 10) + "long-secret-0042", 14, strings.Repeat("x", 10) + "[red…"},
 		{"tail starts a secret", "panic: sent long-secr", 0, "panic: sent "},
 		{"tail too short to tell", "panic: sent lon", 0, "panic: sent lon"},
+		{"before a cut mark", "x long-secret-00… (trap) long-s… long-secret-", 0, "x … (trap) … "},
 		{"encoded", `{"t":"long-secret-0042"} %6c%6F%6e%67%2d%73%65%63%72%65%74%2d%30%30%34%32`, 0, `{"t":"[redacted]"} %6c%6F%6e%67%2d%73%65%63%72%65%74%2d%30%30%34%32`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,7 +3,8 @@
 // connector may do: the call log redacts them), runs one SQL statement
 // with the password as a parameter (the trace keeps the statement, never
 // its parameters), then: password "good" logs in, "panic" panics, any
-// other is wrong. It also prints (to stdout) the password and the secret
+// other is wrong ("longpanic" panics with the secret env value where the
+// engine cuts the panic text). It also prints (to stdout) the password and the secret
 // env value in the encodings a connector may write them in: quoted, JSON
 // (with and without HTML escapes), query and path escaped, percent
 // encoded byte by byte. getUser logs the query's email and finds no one.
@@ -38,6 +39,10 @@ func init() {
 			return &sluice.User{ID: "1", Email: in.Query.Email}, nil
 		case "panic":
 			panic("the connector gave up on " + in.Query.Email)
+		case "longpanic":
+			// The engine keeps 512 bytes of the panic line ("panic: " and
+			// this): they end with the secret env value's first 6 bytes.
+			panic(strings.Repeat("x", 512-len("panic: ")-6) + os.Getenv("API_TOKEN"))
 		}
 		return nil, sluice.ErrWrongPassword
 	})
