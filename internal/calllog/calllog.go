@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -143,6 +144,9 @@ type Log struct {
 	queuedBytes atomic.Int64
 
 	mu sync.Mutex
+	// redactors caches each connection's redactor (the writer's only).
+	redactors map[connKey]connRedactor
+
 	// waiting: per connection, a channel closed (and removed) after the
 	// next batch with a call of the connection (Written).
 	waiting map[connKey]chan struct{}
@@ -412,7 +416,7 @@ func (l *Log) record(e *Entry) Record {
 		HostCalls:   make([]engine.HostCall, 0, len(e.trace)),
 		LogsOmitted: e.logsOmitted, HostCallsOmitted: e.traceOmitted,
 	}
-	red := newRedactor(e)
+	red := l.redactorOf(e)
 	if e.err != nil {
 		rec.Outcome, rec.Code, rec.Message = "error", string(e.err.Code), red.text(e.message, maxMessage)
 	}
@@ -436,40 +440,78 @@ type redactor struct {
 	long, short []string
 }
 
-func newRedactor(e *Entry) redactor {
-	var r redactor
-	add := func(s string) {
-		if s == "" {
-			return
-		}
-		for _, f := range forms(s) {
-			list := &r.long
-			if len(f) < minSecret {
-				list = &r.short
-			}
-			if !slices.Contains(*list, f) {
-				*list = append(*list, f)
-			}
-		}
-	}
-	add(e.InputPassword)
+// connRedactor is a connection's redactor (its secrets' forms) and what
+// it was made of, so the writer makes it once per configuration.
+type connRedactor struct {
+	password, uri string
+	env           map[string]string
+	plain         []string
+	red           redactor
+}
+
+// maxCachedRedactors bounds Log.redactors (cleared when full).
+const maxCachedRedactors = 4096
+
+// redactorOf is e's redactor: its connection's, cached by the writer
+// (the only goroutine that calls it), with the input's password added.
+func (l *Log) redactorOf(e *Entry) redactor {
+	k := connKey{e.Conn.Tenant, e.Conn.Name}
 	cp := e.Conn.Connection
-	add(cp.Password)
-	if cp.URI != "" {
-		for _, s := range store.URISecrets(cp.URI) {
-			add(s)
+	cr, ok := l.redactors[k]
+	if !ok || cr.password != cp.Password || cr.uri != cp.URI || !maps.Equal(cr.env, e.Conn.Env) || !slices.Equal(cr.plain, e.Conn.PlainEnv) {
+		var r redactor
+		r.add(cp.Password)
+		if cp.URI != "" {
+			for _, s := range store.URISecrets(cp.URI) {
+				r.add(s)
+			}
+		}
+		for name, v := range e.Conn.Env {
+			if !slices.Contains(e.Conn.PlainEnv, name) {
+				r.add(v)
+			}
+		}
+		r.sort()
+		cr = connRedactor{password: cp.Password, uri: cp.URI, env: e.Conn.Env, plain: e.Conn.PlainEnv, red: r}
+		if l.redactors == nil || len(l.redactors) >= maxCachedRedactors {
+			l.redactors = map[connKey]connRedactor{}
+		}
+		l.redactors[k] = cr
+	}
+	if e.InputPassword == "" {
+		return cr.red
+	}
+	r := redactor{long: slices.Clone(cr.red.long), short: slices.Clone(cr.red.short)}
+	r.add(e.InputPassword)
+	r.sort()
+	return r
+}
+
+// newRedactor is e's redactor, made afresh.
+func newRedactor(e *Entry) redactor { return (&Log{}).redactorOf(e) }
+
+// add adds the forms of secret s.
+func (r *redactor) add(s string) {
+	if s == "" {
+		return
+	}
+	for _, f := range forms(s) {
+		list := &r.long
+		if len(f) < minSecret {
+			list = &r.short
+		}
+		if !slices.Contains(*list, f) {
+			*list = append(*list, f)
 		}
 	}
-	for name, v := range e.Conn.Env {
-		if !slices.Contains(e.Conn.PlainEnv, name) {
-			add(v)
-		}
-	}
-	// Longest first, so a secret containing another is replaced whole.
+}
+
+// sort puts the longest forms first, so a secret containing another is
+// replaced whole.
+func (r *redactor) sort() {
 	byLength := func(a, b string) int { return len(b) - len(a) }
 	slices.SortFunc(r.long, byLength)
 	slices.SortFunc(r.short, byLength)
-	return r
 }
 
 // forms are the encodings of s a connector may write: as is, quoted
