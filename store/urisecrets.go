@@ -36,6 +36,9 @@ func URISecrets(uri string) []string {
 			out = append(out, pw)
 			// As written: what follows the user name's ':' in the user info.
 			if rest, ok := strings.CutPrefix(uri, u.Scheme+"://"); ok {
+				if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+					rest = rest[:end] // the authority
+				}
 				if at := strings.LastIndex(rest, "@"); at >= 0 {
 					if _, w, ok := strings.Cut(rest[:at], ":"); ok {
 						out = append(out, w)
