@@ -178,15 +178,15 @@ func (s *Server) streamCalls(c echo.Context) error {
 
 	res := c.Response()
 	rc := http.NewResponseController(res.Writer)
-	// write sends parts within StreamWriteTimeout and flushes them.
-	write := func(parts ...[]byte) bool {
+	// write sends parts within StreamWriteTimeout (flush: and flushes).
+	write := func(flush bool, parts ...[]byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout)) // unsupported: no deadline
 		for _, p := range parts {
 			if _, err := res.Write(p); err != nil {
 				return false
 			}
 		}
-		return rc.Flush() == nil
+		return !flush || rc.Flush() == nil
 	}
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -218,7 +218,7 @@ func (s *Server) streamCalls(c echo.Context) error {
 				s.log.WarnContext(ctx, "call log stream", "requestId", requestIDOf(c), "error", err.Error())
 				break // try again at the next tick
 			}
-			for _, call := range page {
+			for i, call := range page {
 				// Straight to the response: no buffer outlives the call.
 				b := append(head[:0], "id: "...)
 				b = strconv.AppendInt(b, call.ID, 10)
@@ -229,7 +229,7 @@ func (s *Server) streamCalls(c echo.Context) error {
 				if len(call.Record) > 2 {
 					b = append(b, ',')
 				}
-				if !write(b, rest, []byte("\n\n")) {
+				if !write(i == len(page)-1, b, rest, []byte("\n\n")) {
 					return nil // the client left or stopped reading
 				}
 				cursor = call.ID
@@ -251,7 +251,7 @@ func (s *Server) streamCalls(c echo.Context) error {
 				return nil
 			}
 		case <-beat.C:
-			if !write([]byte(": keepalive\n\n")) {
+			if !write(true, []byte(": keepalive\n\n")) {
 				return nil
 			}
 		}
