@@ -131,3 +131,24 @@ func TestCallLogRedactsCutSecret(t *testing.T) {
 		t.Fatalf("message %q holds the start of the secret %q", c.Message, prefix)
 	}
 }
+
+// TestCallLogRedactsOpName: a host call the connector named after a
+// secret shows neither in its op nor in its kind.
+func TestCallLogRedactsOpName(t *testing.T) {
+	e := newEnv(t, sqliteSpec(t))
+	tenant, key := e.newTenant("acme")
+	e.callLogConn(tenant, key, "users")
+	e.req("POST", "/v1/connections/users/login", key, map[string]any{"email": "a@example.com", "password": "opname"}).must(t, 401)
+	c := e.waitCalls(t, key, "users", 1)[0]
+	if len(c.HostCalls) != 3 {
+		t.Fatalf("host calls %+v, want the query and the two named ones", c.HostCalls)
+	}
+	for _, h := range c.HostCalls {
+		if strings.Contains(h.Op, envSecret) || strings.Contains(h.Kind, envSecret) {
+			t.Fatalf("host call %+v holds the secret", h)
+		}
+	}
+	if !strings.Contains(c.HostCalls[1].Op, calllog.Redacted) || !strings.Contains(c.HostCalls[2].Op, calllog.Redacted) {
+		t.Fatalf("host calls %+v: the ops are not redacted", c.HostCalls)
+	}
+}

@@ -425,7 +425,8 @@ func (l *Log) record(e *Entry) Record {
 		rec.Logs = append(rec.Logs, lg)
 	}
 	for _, hc := range e.trace {
-		hc.Op, hc.Target, hc.Statement, hc.Error = red.text(hc.Op, 0), red.text(hc.Target, 0), red.text(hc.Statement, 0), red.text(hc.Error, 0)
+		hc.Op, hc.Kind, hc.Target = red.text(hc.Op, 0), red.text(hc.Kind, 0), red.text(hc.Target, 0)
+		hc.Statement, hc.Error = red.text(hc.Statement, 0), red.text(hc.Error, 0)
 		rec.HostCalls = append(rec.HostCalls, hc)
 	}
 	return rec

@@ -4,7 +4,8 @@
 // with the password as a parameter (the trace keeps the statement, never
 // its parameters), then: password "good" logs in, "panic" panics, any
 // other is wrong ("longpanic" panics with the secret env value where the
-// engine cuts the panic text). It also prints (to stdout) the password and the secret
+// engine cuts the panic text; "opname" makes host calls named after the
+// secret env value). It also prints (to stdout) the password and the secret
 // env value in the encodings a connector may write them in: quoted, JSON
 // (with and without HTML escapes), query and path escaped, percent
 // encoded byte by byte. getUser logs the query's email and finds no one.
@@ -39,6 +40,11 @@ func init() {
 			return &sluice.User{ID: "1", Email: in.Query.Email}, nil
 		case "panic":
 			panic("the connector gave up on " + in.Query.Email)
+		case "opname":
+			// Host calls named after the secret env value: the trace
+			// records the name (op and kind).
+			rawHostCall(os.Getenv("API_TOKEN") + ".x")
+			rawHostCall("x." + os.Getenv("API_TOKEN"))
 		case "longpanic":
 			// The engine keeps 512 bytes of the panic line ("panic: " and
 			// this): they end with the secret env value's first 6 bytes.
