@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,18 +112,33 @@ func (s *Server) listCalls(c echo.Context) error {
 const (
 	DefaultStreamPoll      = time.Second
 	DefaultStreamHeartbeat = 15 * time.Second
+	// DefaultStreamsPerTenant is Config.StreamsPerTenant when it is 0.
+	DefaultStreamsPerTenant = 8
+	// DefaultStreamMaxLifetime is Config.StreamMaxLifetime when it is 0.
+	DefaultStreamMaxLifetime = 10 * time.Minute
+	// DefaultStreamWriteTimeout is Config.StreamWriteTimeout when it is 0.
+	DefaultStreamWriteTimeout = 30 * time.Second
 )
 
-// streamPage is how many calls one look at the store delivers.
-const streamPage = 200
+// A stream's look at the store delivers at most streamPage calls and
+// about streamPageBytes of records (at least one call).
+const (
+	streamPage      = 200
+	streamPageBytes = 256 << 10
+)
 
 // GET /v1/connections/{name}/calls/stream: Server-Sent Events of the
 // connection's new calls, oldest first: "id: ID\nevent: call\ndata: CALL\n\n",
-// resumed after Last-Event-ID (or ?after=), a ": keepalive" comment
-// every StreamHeartbeat. New calls are found by asking the store for
-// calls after the last one sent, when this node wrote a batch and every
-// StreamPoll (the calls other nodes wrote). It ends when the client
-// leaves or the server shuts down.
+// after Last-Event-ID (or ?after=): a call id, or 0 for the whole log
+// from its oldest call; without either, from the next call. A ": keepalive"
+// comment every StreamHeartbeat. New calls are found by asking the store
+// for calls after the last one sent, when this node wrote a batch with a
+// call of the connection and every StreamPoll (the calls other nodes
+// wrote), when the key and the connection are checked again too. It ends
+// when the client leaves or stops reading (StreamWriteTimeout), the key
+// is revoked, the connection deleted, after StreamMaxLifetime, or when
+// the server shuts down. A tenant has at most StreamsPerTenant streams
+// open on a node: 429 quota_exceeded beyond.
 func (s *Server) streamCalls(c echo.Context) error {
 	conn, err := s.connection(c)
 	if err != nil {
@@ -153,12 +168,31 @@ func (s *Server) streamCalls(c echo.Context) error {
 			cursor = newest[0].ID
 		}
 	}
+	release, ok := s.openStream(conn.Tenant)
+	if !ok {
+		return &Error{Status: http.StatusTooManyRequests, Code: codeQuotaExceeded, RetryAfter: time.Second,
+			Message: "this tenant has " + strconv.Itoa(s.cfg.StreamsPerTenant) + " call-log streams open on this node, the most it may"}
+	}
+	defer release()
+	keyHash := store.HashAPIKey(bearer(c))
 
 	res := c.Response()
+	rc := http.NewResponseController(res.Writer)
+	// write sends parts within StreamWriteTimeout (flush: and flushes).
+	write := func(flush bool, parts ...[]byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout)) // unsupported: no deadline
+		for _, p := range parts {
+			if _, err := res.Write(p); err != nil {
+				return false
+			}
+		}
+		return !flush || rc.Flush() == nil
+	}
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set(echo.HeaderCacheControl, "no-cache")
 	h.Set("X-Accel-Buffering", "no") // proxies: do not buffer
+	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
 	res.WriteHeader(http.StatusOK)
 	res.Flush()
 
@@ -166,14 +200,17 @@ func (s *Server) streamCalls(c echo.Context) error {
 	defer poll.Stop()
 	beat := time.NewTicker(s.cfg.StreamHeartbeat)
 	defer beat.Stop()
-	var b []byte
+	life := time.NewTimer(s.cfg.StreamMaxLifetime)
+	defer life.Stop()
+	var head [64]byte
 	for {
 		var written <-chan struct{}
 		if s.cfg.CallLog != nil {
-			written = s.cfg.CallLog.Written() // before the look, not to miss a batch
+			// Before the look, not to miss a batch.
+			written = s.cfg.CallLog.Written(conn.Tenant, conn.Name)
 		}
 		for {
-			page, err := s.callsAfter(ctx, conn, q, cursor)
+			page, full, err := s.callsAfter(ctx, conn, q, cursor)
 			if err != nil {
 				if ctx.Err() != nil || s.streams.Err() != nil {
 					return nil
@@ -181,23 +218,23 @@ func (s *Server) streamCalls(c echo.Context) error {
 				s.log.WarnContext(ctx, "call log stream", "requestId", requestIDOf(c), "error", err.Error())
 				break // try again at the next tick
 			}
-			if len(page) == 0 {
-				break
-			}
-			b = b[:0]
-			for _, call := range page {
-				b = append(b, "id: "...)
+			for i, call := range page {
+				// Straight to the response: no buffer outlives the call.
+				b := append(head[:0], "id: "...)
 				b = strconv.AppendInt(b, call.ID, 10)
-				b = append(b, "\nevent: call\ndata: "...)
-				b = appendCall(b, call)
-				b = append(b, "\n\n"...)
+				b = append(b, "\nevent: call\ndata: {\"id\":\""...)
+				b = strconv.AppendInt(b, call.ID, 10)
+				b = append(b, '"')
+				rest := call.Record[1:]
+				if len(call.Record) > 2 {
+					b = append(b, ',')
+				}
+				if !write(i == len(page)-1, b, rest, []byte("\n\n")) {
+					return nil // the client left or stopped reading
+				}
 				cursor = call.ID
 			}
-			if _, err := res.Write(b); err != nil {
-				return nil // the client left
-			}
-			res.Flush()
-			if len(page) < streamPage {
+			if !full {
 				break
 			}
 		}
@@ -206,26 +243,62 @@ func (s *Server) streamCalls(c echo.Context) error {
 			return nil
 		case <-s.streams.Done():
 			return nil
+		case <-life.C:
+			return nil // the client resumes with Last-Event-ID
 		case <-written:
 		case <-poll.C:
-		case <-beat.C:
-			if _, err := res.Write([]byte(": keepalive\n\n")); err != nil {
+			if s.streamRevoked(ctx, keyHash, conn) {
 				return nil
 			}
-			res.Flush()
+		case <-beat.C:
+			if !write(true, []byte(": keepalive\n\n")) {
+				return nil
+			}
 		}
 	}
 }
 
-// callsAfter is the next page of calls after cursor, oldest first.
-func (s *Server) callsAfter(ctx context.Context, conn store.Connection, q store.CallQuery, cursor int64) ([]store.Call, error) {
-	q.Limit = streamPage
-	if cursor > 0 {
-		q.After = cursor
-		return s.cfg.Store.ListCalls(ctx, conn.Tenant, conn.Name, q)
+// streamRevoked tells whether a stream's key or connection is gone
+// (through the caches, so within their TTL). Other errors keep it.
+func (s *Server) streamRevoked(ctx context.Context, keyHash string, conn store.Connection) bool {
+	t, err := s.tenantByKeyHash(ctx, keyHash)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t.ID != conn.Tenant) {
+		return true
 	}
-	// From the start of the log: its oldest page.
+	_, err = s.connectionOf(ctx, conn.Tenant, conn.Name)
+	var ae *Error
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// openStream counts a tenant's new stream on this node, or refuses it
+// (false) when the tenant has StreamsPerTenant open; release uncounts it.
+func (s *Server) openStream(tenant string) (release func(), ok bool) {
+	s.streamMu.Lock()
+	defer s.streamMu.Unlock()
+	if s.streamCount[tenant] >= s.cfg.StreamsPerTenant {
+		return nil, false
+	}
+	s.streamCount[tenant]++
+	return func() {
+		s.streamMu.Lock()
+		defer s.streamMu.Unlock()
+		if s.streamCount[tenant]--; s.streamCount[tenant] <= 0 {
+			delete(s.streamCount, tenant)
+		}
+	}, true
+}
+
+// callsAfter is the next page of calls after cursor (0: from the log's
+// oldest call), oldest first; full says the store may hold more.
+func (s *Server) callsAfter(ctx context.Context, conn store.Connection, q store.CallQuery, cursor int64) ([]store.Call, bool, error) {
+	q.Limit, q.MaxBytes, q.After, q.Oldest = streamPage, streamPageBytes, cursor, true
 	calls, err := s.cfg.Store.ListCalls(ctx, conn.Tenant, conn.Name, q)
-	slices.Reverse(calls)
-	return calls, err
+	if err != nil {
+		return nil, false, err
+	}
+	size := 0
+	for _, c := range calls {
+		size += len(c.Record)
+	}
+	return calls, len(calls) == streamPage || size >= streamPageBytes, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,11 +113,9 @@ func connectionDTO(c store.Connection) connectionResponse {
 	}
 }
 
-// secretParams are query parameters of a URI whose values are masked.
-var secretParams = []string{"password", "pass", "pwd", "secret", "token", "key", "apikey", "api_key", "access_token", "sslpassword"}
-
 // maskURI masks the password of a URI's user info and the values of
-// secret-looking query parameters. A URI that does not parse is masked
+// secret query parameters (store.IsSecretParam, the list the call log
+// redacts too). A URI that does not parse is masked
 // whole.
 func maskURI(raw string) string {
 	if raw == "" {
@@ -134,7 +133,7 @@ func maskURI(raw string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			if slices.Contains(secretParams, strings.ToLower(k)) {
+			if store.IsSecretParam(k) {
 				q[k] = []string{"MASKEDPASSWORD"}
 			}
 		}
@@ -413,11 +412,17 @@ func (s *Server) connection(c echo.Context) (store.Connection, error) {
 	if !connNameRE.MatchString(name) {
 		return store.Connection{}, notFound("no such connection")
 	}
-	key := connKey{tenantOf(c).ID, name}
+	return s.connectionOf(c.Request().Context(), tenantOf(c).ID, name)
+}
+
+// connectionOf is a connection's configuration, through the connection
+// cache.
+func (s *Server) connectionOf(ctx context.Context, tenant, name string) (store.Connection, error) {
+	key := connKey{tenant, name}
 	if conn, ok := s.conns.get(key); ok {
 		return conn, nil
 	}
-	conn, err := s.cfg.Store.GetConnection(c.Request().Context(), key.tenant, name)
+	conn, err := s.cfg.Store.GetConnection(ctx, key.tenant, name)
 	if err != nil {
 		return store.Connection{}, connNotFound(err)
 	}

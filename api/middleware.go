@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -179,23 +180,31 @@ func (s *Server) tenantAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sluice"`)
 			return errUnauthorized
 		}
-		hash := store.HashAPIKey(key)
-		t, ok := s.auth.get(hash)
-		if !ok {
-			var err error
-			t, err = s.cfg.Store.TenantByAPIKeyHash(c.Request().Context(), hash)
-			if errors.Is(err, store.ErrNotFound) {
-				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sluice"`)
-				return errUnauthorized
-			}
-			if err != nil {
-				return err
-			}
-			s.auth.put(hash, t)
+		t, err := s.tenantByKeyHash(c.Request().Context(), store.HashAPIKey(key))
+		if errors.Is(err, store.ErrNotFound) {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sluice"`)
+			return errUnauthorized
+		}
+		if err != nil {
+			return err
 		}
 		c.Set(ctxTenant, t)
 		return next(c)
 	}
+}
+
+// tenantByKeyHash is the tenant of an API key hash, through the auth
+// cache (store.ErrNotFound: no such key).
+func (s *Server) tenantByKeyHash(ctx context.Context, hash string) (store.Tenant, error) {
+	if t, ok := s.auth.get(hash); ok {
+		return t, nil
+	}
+	t, err := s.cfg.Store.TenantByAPIKeyHash(ctx, hash)
+	if err != nil {
+		return t, err
+	}
+	s.auth.put(hash, t)
+	return t, nil
 }
 
 func tenantOf(c echo.Context) store.Tenant {

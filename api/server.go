@@ -65,6 +65,16 @@ type Config struct {
 	// StreamHeartbeat is the interval of a stream's keepalive comments.
 	// Default DefaultStreamHeartbeat.
 	StreamHeartbeat time.Duration
+	// StreamsPerTenant caps the live call-log streams a tenant has open
+	// on this node; one more is refused (429 quota_exceeded). Default
+	// DefaultStreamsPerTenant.
+	StreamsPerTenant int
+	// StreamMaxLifetime ends a stream after this long (the client
+	// resumes with Last-Event-ID). Default DefaultStreamMaxLifetime.
+	StreamMaxLifetime time.Duration
+	// StreamWriteTimeout bounds each write of a stream: a client that
+	// stops reading ends its stream. Default DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
 
 // DefaultMaxVersions is Config.MaxVersions when it is 0.
@@ -95,6 +105,9 @@ type Server struct {
 	// streams ends the live call-log streams (StopStreams).
 	streams     context.Context
 	stopStreams context.CancelFunc
+	// streamCount counts the open streams of each tenant (openStream).
+	streamMu    sync.Mutex
+	streamCount map[string]int
 }
 
 // connKey names a connection in the connection cache.
@@ -131,6 +144,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StreamHeartbeat <= 0 {
 		cfg.StreamHeartbeat = DefaultStreamHeartbeat
 	}
+	if cfg.StreamsPerTenant <= 0 {
+		cfg.StreamsPerTenant = DefaultStreamsPerTenant
+	}
+	if cfg.StreamMaxLifetime <= 0 {
+		cfg.StreamMaxLifetime = DefaultStreamMaxLifetime
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
 	doc, err := openAPIJSON()
 	if err != nil {
 		return nil, err
@@ -142,6 +164,8 @@ func New(cfg Config) (*Server, error) {
 		flows:   userflow.New(userflow.Config{Store: cfg.Store, Logger: cfg.Logger}),
 		auth:    newTTLCache[string, store.Tenant](cfg.CacheTTL),
 		conns:   newTTLCache[connKey, store.Connection](cfg.CacheTTL),
+
+		streamCount: map[string]int{},
 	}
 	s.jobCtx, s.stopJobs = context.WithCancel(context.Background())
 	s.streams, s.stopStreams = context.WithCancel(context.Background())

@@ -381,6 +381,9 @@ const logLineCost = 32
 func (st *callState) log(stream, level string, msg []byte) bool {
 	if st.panicText == "" && stream == "stderr" && (bytes.HasPrefix(msg, []byte("panic: ")) || bytes.HasPrefix(msg, []byte("fatal error: "))) {
 		st.panicText = strings.ToValidUTF8(string(msg[:min(len(msg), maxPanicText)]), "")
+		if len(msg) > maxPanicText {
+			st.panicText += "…" // marks the cut (the call log drops a secret's start before it)
+		}
 	}
 	st.logBytes += len(msg) + logLineCost
 	if st.logBytes > st.limits.MaxLogBytes {

@@ -1,9 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 )
+
+// appendAttempts is how often AppendCalls runs its transaction when it
+// loses a deadlock or serialization conflict to another node's writer.
+const appendAttempts = 4
 
 // ---- production call log ----
 
@@ -18,6 +24,25 @@ func (s *sqlStore) AppendCalls(ctx context.Context, calls []Call, b CallBounds) 
 			return 0, invalid("record", "is empty")
 		}
 	}
+	var added int
+	var err error
+	for attempt := 1; ; attempt++ {
+		added, err = s.appendCalls(ctx, calls, b)
+		if err == nil || s.d.isRetry == nil || !s.d.isRetry(err) || attempt == appendAttempts || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return 0, s.fail("append calls", err, ErrConflict)
+	}
+	return added, nil
+}
+
+// appendCalls is one attempt of AppendCalls: one transaction. It trims
+// the connections it touched in one order (tenant, then name), so two
+// nodes' writers trimming the same connections wait for each other
+// rather than deadlock.
+func (s *sqlStore) appendCalls(ctx context.Context, calls []Call, b CallBounds) (int, error) {
 	added := 0
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		// INSERT ... SELECT ... WHERE EXISTS skips the calls of a
@@ -30,7 +55,7 @@ func (s *sqlStore) AppendCalls(ctx context.Context, calls []Call, b CallBounds) 
 		}
 		defer ins.Close()
 		type key struct{ tenant, conn string }
-		touched := map[key]bool{}
+		var touched []key
 		for _, c := range calls {
 			res, err := ins.ExecContext(ctx, c.Tenant, c.Connection, dbTime(c.Time), c.Function, c.RequestID, c.Outcome, c.Code,
 				int64(len(c.Record)), string(c.Record), c.Tenant, c.Connection)
@@ -39,20 +64,20 @@ func (s *sqlStore) AppendCalls(ctx context.Context, calls []Call, b CallBounds) 
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				added++
-				touched[key{c.Tenant, c.Connection}] = true
+				if k := (key{c.Tenant, c.Connection}); !slices.Contains(touched, k) {
+					touched = append(touched, k)
+				}
 			}
 		}
-		for k := range touched {
+		slices.SortFunc(touched, func(x, y key) int { return cmp.Or(cmp.Compare(x.tenant, y.tenant), cmp.Compare(x.conn, y.conn)) })
+		for _, k := range touched {
 			if err := s.trimCalls(ctx, tx, k.tenant, k.conn, b); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, s.fail("append calls", err, ErrConflict)
-	}
-	return added, nil
+	return added, err
 }
 
 // trimCalls drops a connection's oldest calls beyond b.
@@ -103,6 +128,8 @@ func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q
 	if q.After > 0 {
 		query += ` AND id > ?`
 		args = append(args, q.After)
+	}
+	if q.After > 0 || q.Oldest {
 		order = ` ORDER BY id`
 	}
 	rows, err := s.db.QueryContext(ctx, s.d.q(query+order+` LIMIT ?`), append(args, limit)...)
@@ -111,7 +138,11 @@ func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q
 	}
 	defer rows.Close()
 	out := []Call{}
+	size := 0
 	for rows.Next() {
+		if q.MaxBytes > 0 && size >= q.MaxBytes {
+			break
+		}
 		var c Call
 		var at int64
 		var rec string
@@ -119,6 +150,7 @@ func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q
 			return nil, s.fail("list calls", err, ErrConflict)
 		}
 		c.Time, c.Record = goTime(at), []byte(rec)
+		size += len(rec)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -65,6 +65,15 @@ func testCalls(t *testing.T, ctx context.Context, s store.Store) {
 	if got := fmt.Sprint(nums(all)); got != "[10 9 8 7 6 5 4 3 2 1]" {
 		t.Fatalf("calls = %v, want newest first", got)
 	}
+	if got := fmt.Sprint(nums(must(s.ListCalls(ctx, a.ID, "db", store.CallQuery{Oldest: true, Limit: 3}))(t))); got != "[1 2 3]" {
+		t.Fatalf("oldest calls = %v, want [1 2 3]", got)
+	}
+	// MaxBytes: the list ends once its records reach it, at least one.
+	for _, tc := range []struct{ max, want int }{{1, 1}, {len(all[0].Record) + 1, 2}, {1 << 20, 10}} {
+		if got := must(s.ListCalls(ctx, a.ID, "db", store.CallQuery{MaxBytes: tc.max}))(t); len(got) != tc.want {
+			t.Fatalf("MaxBytes %d: %d calls, want %d", tc.max, len(got), tc.want)
+		}
+	}
 	if strings.Contains(records(all), b.ID) {
 		t.Fatalf("tenant A's log holds tenant B's calls: %s", records(all))
 	}

@@ -21,6 +21,9 @@ type dialect struct {
 	ddl        *strings.Replacer
 	isUnique   func(error) bool
 	isFK       func(error) bool
+	// isRetry: the transaction lost a deadlock or a serialization
+	// conflict and may be run again (nil: never).
+	isRetry func(error) bool
 }
 
 func (d *dialect) q(query string) string {
@@ -72,6 +75,10 @@ var postgresDialect = &dialect{
 	),
 	isUnique: func(err error) bool { return pgCode(err) == "23505" },
 	isFK:     func(err error) bool { return pgCode(err) == "23503" },
+	isRetry: func(err error) bool {
+		c := pgCode(err)
+		return c == "40P01" || c == "40001"
+	},
 }
 
 func pgCode(err error) string {

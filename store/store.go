@@ -164,7 +164,12 @@ type CallQuery struct {
 	Before int64
 	// After: only calls with a larger id, oldest first (a live tail).
 	After int64
-	Limit int // 0: 50; at most 1000
+	// Oldest: oldest first (implied by After).
+	Oldest bool
+	Limit  int // 0: 50; at most 1000
+	// MaxBytes, when > 0, ends the list once its records reach this many
+	// bytes (it holds at least one call): it bounds a page's memory.
+	MaxBytes int
 }
 
 // MigrationJobStore holds the bulk-migration progress of a connection.

@@ -1401,7 +1401,7 @@ type ClientInterface interface {
 
 	// StreamCalls a live tail of the connection's call log (Server-Sent Events)
 	//
-	// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+	// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke; 0 is the whole log from its oldest call). Calls other nodes record arrive within about a second. The stream ends when the client leaves or stops reading for 30 s, the key is revoked or the connection deleted (checked about every second), after 10 minutes (resume with Last-Event-ID), or when the server shuts down. A tenant has at most 8 streams open on a node (429 quota_exceeded beyond). Same filters as listCalls.
 	//
 	// Corresponds with GET /v1/connections/{name}/calls/stream (the `StreamCalls` operationId).
 	StreamCalls(ctx context.Context, name ConnectionName, params *StreamCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1889,7 +1889,7 @@ func (c *Client) ListCalls(ctx context.Context, name ConnectionName, params *Lis
 
 // StreamCalls a live tail of the connection's call log (Server-Sent Events)
 //
-// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke; 0 is the whole log from its oldest call). Calls other nodes record arrive within about a second. The stream ends when the client leaves or stops reading for 30 s, the key is revoked or the connection deleted (checked about every second), after 10 minutes (resume with Last-Event-ID), or when the server shuts down. A tenant has at most 8 streams open on a node (429 quota_exceeded beyond). Same filters as listCalls.
 //
 // Corresponds with GET /v1/connections/{name}/calls/stream (the `StreamCalls` operationId).
 func (c *Client) StreamCalls(ctx context.Context, name ConnectionName, params *StreamCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4116,7 +4116,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamCallsWithResponse a live tail of the connection's call log (Server-Sent Events)
 	//
-	// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+	// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke; 0 is the whole log from its oldest call). Calls other nodes record arrive within about a second. The stream ends when the client leaves or stops reading for 30 s, the key is revoked or the connection deleted (checked about every second), after 10 minutes (resume with Last-Event-ID), or when the server shuts down. A tenant has at most 8 streams open on a node (429 quota_exceeded beyond). Same filters as listCalls.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5190,6 +5190,8 @@ type StreamCallsResponse struct {
 	JSON401 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -5205,6 +5207,11 @@ func (r StreamCallsResponse) GetJSON401() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r StreamCallsResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StreamCallsResponse) GetJSON429() *Error {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -7297,7 +7304,7 @@ func (c *ClientWithResponses) ListCallsWithResponse(ctx context.Context, name Co
 
 // StreamCallsWithResponse a live tail of the connection's call log (Server-Sent Events)
 //
-// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke). Calls other nodes record arrive within about a second. The stream ends when the client leaves or the server shuts down. Same filters as listCalls.
+// Server-Sent Events, one per new call, oldest first: "id: ID\nevent: call\ndata: CallRecord-JSON\n\n", and a ": keepalive" comment every 15 s. Without Last-Event-ID or after=, the stream starts with the next call; with one, after that call (resuming a stream that broke; 0 is the whole log from its oldest call). Calls other nodes record arrive within about a second. The stream ends when the client leaves or stops reading for 30 s, the key is revoked or the connection deleted (checked about every second), after 10 minutes (resume with Last-Event-ID), or when the server shuts down. A tenant has at most 8 streams open on a node (429 quota_exceeded beyond). Same filters as listCalls.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8292,6 +8299,13 @@ func ParseStreamCallsResponse(rsp *http.Response) (*StreamCallsResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	}
 

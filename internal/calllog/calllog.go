@@ -1,11 +1,14 @@
 package calllog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +43,7 @@ const (
 	DefaultMaxLogBytes = 16 << 10
 	// DefaultMaxQueueBytes bounds the memory of a node's queue.
 	DefaultMaxQueueBytes = 64 << 20
-	// maxMessage bounds a record's error message.
+	// maxMessage bounds a record's error message (cut after redacting).
 	maxMessage = 4 << 10
 )
 
@@ -140,8 +143,13 @@ type Log struct {
 	// queuedBytes is the size of the entries in the queue.
 	queuedBytes atomic.Int64
 
-	mu      sync.Mutex
-	written chan struct{} // closed and replaced after each batch
+	mu sync.Mutex
+	// redactors caches each connection's redactor (the writer's only).
+	redactors map[connKey]connRedactor
+
+	// waiting: per connection, a channel closed (and removed) after the
+	// next batch with a call of the connection (Written).
+	waiting map[connKey]chan struct{}
 
 	recorded *prometheus.CounterVec // result: written, dropped reasons
 	queued   prometheus.GaugeFunc
@@ -181,7 +189,7 @@ func New(cfg Config) *Log {
 		queue:   make(chan *Entry, cfg.QueueSize),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		written: make(chan struct{}),
+		waiting: map[connKey]chan struct{}{},
 		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_call_log_records_total",
 			Help: "Connector calls handed to the call log, by result: written, dropped_queue_full (the writer fell behind), dropped_store_error, skipped (the connection was deleted).",
@@ -239,9 +247,11 @@ func (l *Log) prepare(e *Entry) {
 	e.err, e.duration, e.memoryBytes = res.Error, res.Duration, res.MemoryBytes
 	e.size = entryCost
 	if res.Error != nil {
+		// Cut to maxMessage after redacting (record); here to twice
+		// that, so that a secret across maxMessage is whole.
 		e.message = res.Error.Message
-		if len(e.message) > maxMessage {
-			e.message = strings.Clone(strings.ToValidUTF8(e.message[:maxMessage], "")) + "…"
+		if len(e.message) > 2*maxMessage {
+			e.message = strings.Clone(e.message[:2*maxMessage])
 		}
 		e.size += int64(len(e.message))
 	}
@@ -264,12 +274,23 @@ func (l *Log) prepare(e *Entry) {
 	}
 }
 
-// Written returns a channel closed when the next batch was written: the
-// live streams of this node wake on it (other nodes' calls they poll).
-func (l *Log) Written() <-chan struct{} {
+// connKey names a connection.
+type connKey struct{ tenant, conn string }
+
+// Written returns a channel closed when the next batch with a call of
+// the connection was written: the live streams of the connection on
+// this node wake on it (other nodes' calls they poll), not those of
+// other connections.
+func (l *Log) Written(tenant, conn string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.written
+	k := connKey{tenant, conn}
+	ch, ok := l.waiting[k]
+	if !ok {
+		ch = make(chan struct{})
+		l.waiting[k] = ch
+	}
+	return ch
 }
 
 // Close writes what is queued and stops the writer, or gives up when
@@ -374,8 +395,13 @@ func (l *Log) write(batch []*Entry) {
 	l.recorded.WithLabelValues("written").Add(float64(n))
 	l.recorded.WithLabelValues("skipped").Add(float64(len(calls) - n))
 	l.mu.Lock()
-	close(l.written)
-	l.written = make(chan struct{})
+	for _, c := range calls {
+		k := connKey{c.Tenant, c.Connection}
+		if ch, ok := l.waiting[k]; ok {
+			close(ch)
+			delete(l.waiting, k)
+		}
+	}
 	l.mu.Unlock()
 }
 
@@ -390,57 +416,274 @@ func (l *Log) record(e *Entry) Record {
 		HostCalls:   make([]engine.HostCall, 0, len(e.trace)),
 		LogsOmitted: e.logsOmitted, HostCallsOmitted: e.traceOmitted,
 	}
-	red := newRedactor(e)
+	red := l.redactorOf(e)
 	if e.err != nil {
-		rec.Outcome, rec.Code, rec.Message = "error", string(e.err.Code), red.text(e.message)
+		rec.Outcome, rec.Code, rec.Message = "error", string(e.err.Code), red.text(e.message, maxMessage)
 	}
 	for _, lg := range e.logs {
-		lg.Message = red.text(lg.Message)
+		lg.Message = red.text(lg.Message, 0)
 		rec.Logs = append(rec.Logs, lg)
 	}
 	for _, hc := range e.trace {
-		hc.Target, hc.Statement, hc.Error = red.text(hc.Target), red.text(hc.Statement), red.text(hc.Error)
+		hc.Op, hc.Kind, hc.Target = red.text(hc.Op, 0), red.text(hc.Kind, 0), red.text(hc.Target, 0)
+		hc.Statement, hc.Error = red.text(hc.Statement, 0), red.text(hc.Error, 0)
 		rec.HostCalls = append(rec.HostCalls, hc)
 	}
 	return rec
 }
 
-// redactor replaces the secrets of one call in recorded text.
-type redactor struct{ secrets []string }
+// redactor replaces the secrets of one call in recorded text: each
+// secret in every encoding a connector may write it in (forms).
+type redactor struct {
+	// long are the forms of minSecret bytes or more, longest first,
+	// replaced wherever they are; short the shorter ones, replaced only
+	// where they stand as a value (shortAt).
+	long, short []string
+}
 
-func newRedactor(e *Entry) redactor {
-	var r redactor
-	add := func(s string) {
-		if len(s) >= minSecret && !slices.Contains(r.secrets, s) {
-			r.secrets = append(r.secrets, s)
-		}
-	}
-	add(e.InputPassword)
+// connRedactor is a connection's redactor (its secrets' forms) and what
+// it was made of, so the writer makes it once per configuration.
+type connRedactor struct {
+	password, uri string
+	env           map[string]string
+	plain         []string
+	red           redactor
+}
+
+// maxCachedRedactors bounds Log.redactors (cleared when full).
+const maxCachedRedactors = 4096
+
+// redactorOf is e's redactor: its connection's, cached by the writer
+// (the only goroutine that calls it), with the input's password added.
+func (l *Log) redactorOf(e *Entry) redactor {
+	k := connKey{e.Conn.Tenant, e.Conn.Name}
 	cp := e.Conn.Connection
-	add(cp.Password)
-	if cp.URI != "" {
-		if u, err := url.Parse(cp.URI); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok {
-				add(pw)
-				add(url.QueryEscape(pw))
+	cr, ok := l.redactors[k]
+	if !ok || cr.password != cp.Password || cr.uri != cp.URI || !maps.Equal(cr.env, e.Conn.Env) || !slices.Equal(cr.plain, e.Conn.PlainEnv) {
+		var r redactor
+		r.add(cp.Password)
+		if cp.URI != "" {
+			for _, s := range store.URISecrets(cp.URI) {
+				r.add(s)
 			}
 		}
-	}
-	for name, v := range e.Conn.Env {
-		if !slices.Contains(e.Conn.PlainEnv, name) {
-			add(v)
+		for name, v := range e.Conn.Env {
+			if !slices.Contains(e.Conn.PlainEnv, name) {
+				r.add(v)
+			}
 		}
+		r.sort()
+		cr = connRedactor{password: cp.Password, uri: cp.URI, env: e.Conn.Env, plain: e.Conn.PlainEnv, red: r}
+		if l.redactors == nil || len(l.redactors) >= maxCachedRedactors {
+			l.redactors = map[connKey]connRedactor{}
+		}
+		l.redactors[k] = cr
 	}
-	// Longest first, so a secret containing another is replaced whole.
-	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+	if e.InputPassword == "" {
+		return cr.red
+	}
+	r := redactor{long: slices.Clone(cr.red.long), short: slices.Clone(cr.red.short)}
+	r.add(e.InputPassword)
+	r.sort()
 	return r
 }
 
-func (r redactor) text(s string) string {
-	for _, sec := range r.secrets {
+// newRedactor is e's redactor, made afresh.
+func newRedactor(e *Entry) redactor { return (&Log{}).redactorOf(e) }
+
+// add adds the forms of secret s.
+func (r *redactor) add(s string) {
+	if s == "" {
+		return
+	}
+	for _, f := range forms(s) {
+		list := &r.long
+		if len(f) < minSecret {
+			list = &r.short
+		}
+		if !slices.Contains(*list, f) {
+			*list = append(*list, f)
+		}
+	}
+}
+
+// sort puts the longest forms first, so a secret containing another is
+// replaced whole.
+func (r *redactor) sort() {
+	byLength := func(a, b string) int { return len(b) - len(a) }
+	slices.SortFunc(r.long, byLength)
+	slices.SortFunc(r.short, byLength)
+}
+
+// forms are the encodings of s a connector may write: as is, quoted
+// (strconv.Quote, QuoteToASCII: %q and the SDK's log quoting), JSON
+// escaped with and without HTML escapes, query and path escaped (hex
+// digits upper and lower case), and every byte percent encoded (upper
+// and lower case).
+func forms(s string) []string {
+	out := []string{s, inner(strconv.Quote(s)), inner(strconv.QuoteToASCII(s))}
+	if b, err := json.Marshal(s); err == nil {
+		out = append(out, inner(string(b)))
+	}
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) == nil {
+		out = append(out, inner(strings.TrimSuffix(raw.String(), "\n")))
+	}
+	q, p := url.QueryEscape(s), url.PathEscape(s)
+	out = append(out, q, lowerHex(q), p, lowerHex(p))
+	const hex = "0123456789ABCDEF"
+	up := make([]byte, 0, 3*len(s))
+	for i := range len(s) {
+		up = append(up, '%', hex[s[i]>>4], hex[s[i]&15])
+	}
+	return append(out, string(up), lowerHex(string(up)))
+}
+
+// inner is a quoted string without its quotes.
+func inner(q string) string { return q[1 : len(q)-1] }
+
+// lowerHex writes the hex digits of s's percent escapes in lower case.
+func lowerHex(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			for j := i + 1; j <= i+2; j++ {
+				if 'A' <= b[j] && b[j] <= 'F' {
+					b[j] += 'a' - 'A'
+				}
+			}
+		}
+	}
+	return string(b)
+}
+
+// text redacts s; when it is longer than max bytes (max > 0) it is cut
+// after redacting, with "…". A tail of s that is the start (4 bytes or
+// more) of a secret is dropped too: text cut before it reached the call
+// log (a panic's text, a long statement) must not show a secret's start.
+func (r redactor) text(s string, max int) string {
+	for _, sec := range r.long {
 		if strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, Redacted)
 		}
 	}
+	for _, sec := range r.short {
+		if strings.Contains(s, sec) {
+			s = replaceShort(s, sec)
+		}
+	}
+	cut := false
+	if max > 0 && len(s) > max {
+		s, cut = strings.ToValidUTF8(s[:max], ""), true
+	}
+	for _, sec := range r.long {
+		s = dropPrefixTail(s, sec)
+	}
+	if cut {
+		s += "…"
+	}
 	return s
+}
+
+// minTail is the shortest start of a secret dropped from a text's end.
+const minTail = 4
+
+// dropPrefixTail drops from s the start of sec (minTail bytes or more,
+// shorter than sec) that ends the text or a cut marked "…" (the engine
+// marks where it cut a panic's text or a statement).
+func dropPrefixTail(s, sec string) string {
+	if len(sec) <= minTail {
+		return s
+	}
+	for end := len(s); end >= minTail; {
+		if n := prefixTail(s[:end], sec); n > 0 {
+			s = s[:end-n] + s[end:]
+			end -= n
+		}
+		i := strings.LastIndex(s[:end], "…")
+		if i < 0 {
+			break
+		}
+		end = i
+	}
+	return s
+}
+
+// prefixTail is the length of the longest end of s (minTail bytes or
+// more, shorter than sec) that is a start of sec, or 0.
+func prefixTail(s, sec string) int {
+	for i := max(0, len(s)-(len(sec)-1)); i <= len(s)-minTail; i++ {
+		j := strings.Index(s[i:], sec[:minTail])
+		if j < 0 {
+			return 0
+		}
+		i += j
+		if strings.HasPrefix(sec, s[i:]) {
+			return len(s) - i
+		}
+	}
+	return 0
+}
+
+// replaceShort replaces sec in s where it stands as a value (shortAt).
+func replaceShort(s, sec string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; ; {
+		j := strings.Index(s[i:], sec)
+		if j < 0 {
+			break
+		}
+		at := i + j
+		if shortAt(s, at, at+len(sec)) {
+			b.WriteString(s[last:at])
+			b.WriteString(Redacted)
+			last = at + len(sec)
+		}
+		i = at + len(sec)
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// shortAt tells whether s[i:j], a secret shorter than minSecret, stands
+// as a value: it is the whole text, or it follows '=', ':' or a quote
+// (", ', `), or ": " / "= " with spaces, and is followed by the end of
+// the text or a byte that is not an ASCII letter or digit or part of a
+// non-ASCII character. A short secret elsewhere (inside a word, at the
+// start of a sentence) is left: replacing it would blank out common
+// words and so tell the secret by where the gaps are.
+func shortAt(s string, i, j int) bool {
+	if j < len(s) && wordByte(s[j]) {
+		return false
+	}
+	if i == 0 {
+		return j == len(s)
+	}
+	k := i
+	for k > 0 && s[k-1] == ' ' {
+		k--
+	}
+	if k == 0 {
+		return false
+	}
+	switch s[k-1] {
+	case '=', ':':
+		return true
+	case '"', '\'', '`':
+		return k == i
+	}
+	return false
+}
+
+func wordByte(c byte) bool {
+	return c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -135,3 +135,66 @@ func TestFullQueueDrops(t *testing.T) {
 		t.Fatalf("records_total %v, want 2 written and 1 dropped", got)
 	}
 }
+
+// TestRedactorText: the short-secret rule, the cut after redacting, and
+// a cut tail that starts a secret.
+func TestRedactorText(t *testing.T) {
+	r := newRedactor(&Entry{InputPassword: "Zq7", Conn: store.Connection{Env: map[string]string{"T": "long-secret-0042"}}})
+	for _, tc := range []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"short as a value", "password=Zq7 pw: Zq7 q=\"Zq7\"", 0, "password=[redacted] pw: [redacted] q=\"[redacted]\""},
+		{"short whole text", "Zq7", 0, "[redacted]"},
+		{"short in words left", "Zq7 starts; xZq7 aZq7b =Zq7b", 0, "Zq7 starts; xZq7 aZq7b =Zq7b"},
+		{"cut after redacting", strings.Repeat("x", 10) + "long-secret-0042", 14, strings.Repeat("x", 10) + "[red…"},
+		{"tail starts a secret", "panic: sent long-secr", 0, "panic: sent "},
+		{"tail too short to tell", "panic: sent lon", 0, "panic: sent lon"},
+		{"before a cut mark", "x long-secret-00… (trap) long-s… long-secret-", 0, "x … (trap) … "},
+		{"encoded", `{"t":"long-secret-0042"} %6c%6F%6e%67%2d%73%65%63%72%65%74%2d%30%30%34%32`, 0, `{"t":"[redacted]"} %6c%6F%6e%67%2d%73%65%63%72%65%74%2d%30%30%34%32`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.text(tc.in, tc.max); got != tc.want {
+				t.Fatalf("text(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWrittenWakesItsConnection: a batch wakes the waiters of the
+// connections it holds calls of, not those of others.
+func TestWrittenWakesItsConnection(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), MasterKey: make([]byte, store.MasterKeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tn, err := st.CreateTenant(ctx, "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []store.Connection
+	for _, name := range []string{"a", "b"} {
+		c, err := st.PutConnection(ctx, store.Connection{Tenant: tn.ID, Name: name, Mode: store.ModeLazyMigration, DBType: store.DBHTTP, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	l := New(Config{Store: st, BatchSize: 1})
+	defer l.Close(ctx)
+	wa, wb := l.Written(tn.ID, "a"), l.Written(tn.ID, "b")
+	l.Record(&Entry{At: time.Now(), Conn: conns[0], Source: SourceDebug, Route: "debug", Function: "getUser", RequestID: "r1",
+		Result: &engine.Result{}})
+	<-wa
+	select {
+	case <-wb:
+		t.Fatal("a batch of connection a woke the waiters of b")
+	default:
+	}
+	if l.Written(tn.ID, "a") == wa {
+		t.Fatal("the closed channel is handed out again")
+	}
+}

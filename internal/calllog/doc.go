@@ -13,8 +13,12 @@
 // A record never holds a call's input, so never the passwords that
 // login, validatePassword, createUser and updateUser carry. Whatever
 // text is recorded (the error message, the logs, the trace) has the
-// connection's password, its secret env values and the input's password
-// replaced by "[redacted]" before it is written (secrets of 8 bytes or
-// more: a shorter one would blank out common words and betray itself by
-// where the gaps are).
+// connection's secrets (its password, its URI's password and secret
+// query parameters, its secret env values) and the input's password
+// replaced by "[redacted]" before it is written, in every encoding a
+// connector plausibly writes them (quoted, JSON, query, path and percent
+// escaped). A form under 8 bytes is replaced only where it stands as a
+// value (after '=', ':' or a quote, or the whole text): replacing it
+// everywhere would blank out common words and betray it by where the
+// gaps are. docs/contract.md states the exact rule.
 package calllog
