@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -209,6 +210,17 @@ func RunCompileWorker(ctx context.Context, args []string, stdin io.Reader, stdou
 	if err := out.Flush(); err != nil {
 		return err
 	}
+	// Past the bound the soft memory limit makes the collector run
+	// without pause at half the CPU, and a compile that cannot fit would
+	// crawl for its whole timeout before the address-space limit ended
+	// it (26 s for a 16 MiB bound on a busy machine): when a collection
+	// finds more live heap than the bound, the module is refused at once.
+	go func() {
+		if over := watchLiveHeap(*memoryBytes, 5*time.Millisecond); over > 0 {
+			fmt.Fprintf(stdout, "invalid out of memory: %d bytes of live heap, over the compile's bound\n", over)
+			os.Exit(0)
+		}
+	}()
 	code, err := io.ReadAll(stdin)
 	if err != nil {
 		return fmt.Errorf("compile-worker: reading the module: %w", err)
@@ -255,4 +267,19 @@ func formatBytes(n uint64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// watchLiveHeap polls the heap the last collection found live, every
+// interval, and returns it once it is over bound.
+func watchLiveHeap(bound uint64, interval time.Duration) uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	for {
+		time.Sleep(interval)
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			if live := sample[0].Value.Uint64(); live > bound {
+				return live
+			}
+		}
+	}
 }
