@@ -3,6 +3,7 @@ package main
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -83,8 +84,8 @@ func (s *script) install() error {
 	_ = vm.Set("env", env)
 	_ = vm.Set("configuration", env)
 	bridge := vm.NewObject()
-	_ = bridge.Set("call", s.hostCall)
-	_ = bridge.Set("sql", s.sqlCall)
+	_ = bridge.Set("call", func(op, req string) goja.Value { return s.fromJSON(s.hostCall(op, req)) })
+	_ = bridge.Set("sql", func(op, req string) goja.Value { return s.fromJSON(s.sqlCall(op, req)) })
 	_ = bridge.Set("log", func(level int, msg string) { logLine(level, msg) })
 	_ = bridge.Set("setTimeout", s.setTimeout)
 	_ = bridge.Set("clearTimeout", func(id int) { s.timers.cancel(id) })
@@ -120,7 +121,7 @@ func (s *script) install() error {
 func (s *script) toJS(a any) goja.Value {
 	switch v := a.(type) {
 	case []byte:
-		out, err := s.parse(goja.Undefined(), s.vm.ToValue(string(v)))
+		out, err := s.jsonValue(string(v))
 		if err != nil {
 			return goja.Undefined()
 		}
@@ -129,6 +130,24 @@ func (s *script) toJS(a any) goja.Value {
 		return s.toJS(marshal(v))
 	}
 	return s.vm.ToValue(a)
+}
+
+// fromJSON is JSON.parse(text) for the host's answers, which the shims
+// receive as values: the host's JSON is valid, so JSON.parse's own
+// SyntaxError is only a fallback.
+func (s *script) fromJSON(text string) goja.Value {
+	if v, err := s.jsonValue(text); err == nil {
+		return v
+	}
+	v, err := s.parse(goja.Undefined(), s.vm.ToValue(text))
+	if err != nil {
+		var ex *goja.Exception
+		if errors.As(err, &ex) {
+			panic(ex.Value())
+		}
+		panic(s.vm.NewGoError(err))
+	}
+	return v
 }
 
 // call runs the script's function for Sluice function fn and waits for

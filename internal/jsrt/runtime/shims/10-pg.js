@@ -33,7 +33,7 @@ __sluiceDefine('pg', function (host) {
     const args = (values || []).map(toArg);
     const req = JSON.stringify({ sql: text, args: args });
     if (rowsFirst.test(text) || /\breturning\b/i.test(text)) {
-      const r = JSON.parse(host.sql('sql.query', req));
+      const r = host.sql('sql.query', req);
       const cols = r.columns || [], types = r.types || [];
       const rows = (r.rows || []).map(function (row) {
         const o = {};
@@ -43,7 +43,7 @@ __sluiceDefine('pg', function (host) {
       return { command: command(text), rowCount: rows.length, rows: rows,
         fields: cols.map(function (c, i) { return { name: c, dataTypeName: types[i] }; }) };
     }
-    const r = JSON.parse(host.sql('sql.exec', req));
+    const r = host.sql('sql.exec', req);
     return { command: command(text), rowCount: r.rowsAffected, rows: [], fields: [] };
   }
   function query(text, values, cb) {
