@@ -84,9 +84,18 @@ func (s *script) install() error {
 	_ = vm.Set("env", env)
 	_ = vm.Set("configuration", env)
 	bridge := vm.NewObject()
-	_ = bridge.Set("call", func(op, req string) goja.Value { return s.fromJSON(s.hostCall(op, req)) })
-	_ = bridge.Set("sql", func(op, req string) goja.Value { return s.fromJSON(s.sqlCall(op, req)) })
-	_ = bridge.Set("log", func(level int, msg string) { logLine(level, msg) })
+	// The bridge functions a call uses take goja.FunctionCall: goja
+	// calls those directly, without converting arguments by reflection.
+	_ = bridge.Set("call", func(c goja.FunctionCall) goja.Value {
+		return s.fromJSON(s.hostCall(c.Argument(0).String(), c.Argument(1).String()))
+	})
+	_ = bridge.Set("sql", func(c goja.FunctionCall) goja.Value {
+		return s.fromJSON(s.sqlCall(c.Argument(0).String(), c.Argument(1).String()))
+	})
+	_ = bridge.Set("log", func(c goja.FunctionCall) goja.Value {
+		logLine(int(c.Argument(0).ToInteger()), c.Argument(1).String())
+		return goja.Undefined()
+	})
 	_ = bridge.Set("setTimeout", s.setTimeout)
 	_ = bridge.Set("clearTimeout", func(id int) { s.timers.cancel(id) })
 	_ = bridge.Set("randomBytes", randomBytes)

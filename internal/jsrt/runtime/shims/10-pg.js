@@ -25,14 +25,18 @@ __sluiceDefine('pg', function (host) {
     }
     return v;
   }
+  // Regular expressions made once: a literal in a function is a new
+  // RegExp object at every call.
   const rowsFirst = /^[\s(]*(select|with|values|show|table|explain)\b/i;
-  function command(text) { const m = /^[\s(]*(\w+)/.exec(text); return m ? m[1].toUpperCase() : ''; }
+  const returning = /\breturning\b/i;
+  const firstWord = /^[\s(]*(\w+)/;
+  function command(text) { const m = firstWord.exec(text); return m ? m[1].toUpperCase() : ''; }
   function run(text, values) {
     if (text && typeof text === 'object') { values = text.values; text = text.text; }
     text = String(text);
     const args = (values || []).map(toArg);
     const req = JSON.stringify({ sql: text, args: args });
-    if (rowsFirst.test(text) || /\breturning\b/i.test(text)) {
+    if (rowsFirst.test(text) || returning.test(text)) {
       const r = host.sql('sql.query', req);
       const cols = r.columns || [], types = r.types || [];
       const rows = (r.rows || []).map(function (row) {
