@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/dop251/goja"
@@ -58,5 +59,23 @@ func TestJSONValue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeUser checks the result's way back: a normalized user object
+// becomes the User field by field, its customData's numbers exact.
+func TestDecodeUser(t *testing.T) {
+	u, err := decodeUser("getUser", []byte(`{"id":5,"email":"a@b.c","email_verified":1,"blocked":"true","nickname":null,"password":"$2a$x","customData":{"n":12345678901234567890,"s":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID != "5" || u.Email != "a@b.c" || !u.EmailVerified || !u.Blocked || u.Nickname != "" {
+		t.Fatalf("user %+v", u)
+	}
+	if n, _ := u.CustomData["n"].(json.Number); n.String() != "12345678901234567890" || u.CustomData["s"] != "x" {
+		t.Fatalf("customData %#v", u.CustomData)
+	}
+	if u, err := decodeUser("getUser", []byte(`null`)); u != nil || err != nil {
+		t.Fatalf("null: %v %v", u, err)
 	}
 }
