@@ -53,11 +53,15 @@ func IsScript(b []byte) bool { return !bytes.HasPrefix(b, []byte("\x00asm")) }
 
 // Env returns env with the script added, for the runtime's instances.
 func Env(env map[string]string, src []byte) map[string]string {
+	return withSource(env, string(src))
+}
+
+func withSource(env map[string]string, src string) map[string]string {
 	out := make(map[string]string, len(env)+1)
 	for k, v := range env {
 		out[k] = v
 	}
-	out[EnvSource] = string(src)
+	out[EnvSource] = src
 	return out
 }
 

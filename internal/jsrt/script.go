@@ -15,6 +15,7 @@ type Script struct {
 	Source     []byte
 	Info       engine.ModuleInfo // SHA256 and Size are the script's; Functions those it serves
 	Inspection *Inspection
+	source     string // Source as the instances' environment takes it, made once
 }
 
 // Inspect checks src by inspecting it in the runtime module rt of eng on
@@ -50,7 +51,7 @@ func Inspect(ctx context.Context, eng *engine.Engine, rt *engine.Module, tenant 
 	if len(insp.Functions) == 0 {
 		return nil, &engine.ModuleError{Reason: "the script defines none of the connector functions (login, getUser, searchUser, createUser, updateUser, deleteUser, listUsers, validatePassword; or Auth0's login, getByEmail, create, remove) at its top level"}
 	}
-	return &Script{Source: src, Inspection: insp, Info: engine.ModuleInfo{
+	return &Script{Source: src, source: string(src), Inspection: insp, Info: engine.ModuleInfo{
 		SHA256: hexSum, Size: len(src), ABIVersion: engine.ABIVersion,
 		Functions: insp.Functions, Imports: []string{},
 	}}, nil
@@ -68,7 +69,11 @@ func (s *Script) Prepare(req *engine.Request) (res *engine.Result, ok bool) {
 	if engine.IsFunction(req.Function) && !slices.Contains(s.Info.Functions, req.Function) {
 		return &engine.Result{Error: engine.NotImplemented(req.Function), Logs: []engine.LogEntry{}, Trace: []engine.HostCall{}}, false
 	}
-	req.Env = Env(req.Env, s.Source)
+	src := s.source
+	if src == "" {
+		src = string(s.Source)
+	}
+	req.Env = withSource(req.Env, src) // no copy of the script per call
 	req.Pool += poolSuffix(s.Info.SHA256)
 	return nil, true
 }

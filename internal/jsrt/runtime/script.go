@@ -3,6 +3,7 @@ package main
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -83,9 +84,18 @@ func (s *script) install() error {
 	_ = vm.Set("env", env)
 	_ = vm.Set("configuration", env)
 	bridge := vm.NewObject()
-	_ = bridge.Set("call", s.hostCall)
-	_ = bridge.Set("sql", s.sqlCall)
-	_ = bridge.Set("log", func(level int, msg string) { logLine(level, msg) })
+	// The bridge functions a call uses take goja.FunctionCall: goja
+	// calls those directly, without converting arguments by reflection.
+	_ = bridge.Set("call", func(c goja.FunctionCall) goja.Value {
+		return s.fromJSON(s.hostCall(c.Argument(0).String(), c.Argument(1).String()))
+	})
+	_ = bridge.Set("sql", func(c goja.FunctionCall) goja.Value {
+		return s.fromJSON(s.sqlCall(c.Argument(0).String(), c.Argument(1).String()))
+	})
+	_ = bridge.Set("log", func(c goja.FunctionCall) goja.Value {
+		logLine(int(c.Argument(0).ToInteger()), c.Argument(1).String())
+		return goja.Undefined()
+	})
 	_ = bridge.Set("setTimeout", s.setTimeout)
 	_ = bridge.Set("clearTimeout", func(id int) { s.timers.cancel(id) })
 	_ = bridge.Set("randomBytes", randomBytes)
@@ -120,7 +130,7 @@ func (s *script) install() error {
 func (s *script) toJS(a any) goja.Value {
 	switch v := a.(type) {
 	case []byte:
-		out, err := s.parse(goja.Undefined(), s.vm.ToValue(string(v)))
+		out, err := s.jsonValue(string(v))
 		if err != nil {
 			return goja.Undefined()
 		}
@@ -129,6 +139,24 @@ func (s *script) toJS(a any) goja.Value {
 		return s.toJS(marshal(v))
 	}
 	return s.vm.ToValue(a)
+}
+
+// fromJSON is JSON.parse(text) for the host's answers, which the shims
+// receive as values: the host's JSON is valid, so JSON.parse's own
+// SyntaxError is only a fallback.
+func (s *script) fromJSON(text string) goja.Value {
+	if v, err := s.jsonValue(text); err == nil {
+		return v
+	}
+	v, err := s.parse(goja.Undefined(), s.vm.ToValue(text))
+	if err != nil {
+		var ex *goja.Exception
+		if errors.As(err, &ex) {
+			panic(ex.Value())
+		}
+		panic(s.vm.NewGoError(err))
+	}
+	return v
 }
 
 // call runs the script's function for Sluice function fn and waits for

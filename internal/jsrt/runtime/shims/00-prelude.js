@@ -9,10 +9,17 @@
     value: function (name, factory) { factories[name] = factory; },
   });
 
+  // Modules by the name they were required by: a script requires in
+  // every call, and this skips the name's normalization.
+  const byName = Object.create(null);
   function require(name) {
+    if (typeof name === 'string' && name in byName) return byName[name];
     // node:crypto is crypto; Auth0's mongodb@5.1.0 is mongodb.
     const key = String(name).replace(/^node:/, '').replace(/^([^@][^@]*)@[^/]*$/, '$1');
-    if (Object.prototype.hasOwnProperty.call(cache, key)) return cache[key];
+    if (Object.prototype.hasOwnProperty.call(cache, key)) {
+      if (typeof name === 'string') byName[name] = cache[key];
+      return cache[key];
+    }
     const f = factories[key];
     if (!f) {
       const err = new Error("Cannot find module '" + name + "': Sluice's JavaScript runtime supports only " +
@@ -21,6 +28,7 @@
       throw err;
     }
     cache[key] = f(host, require);
+    if (typeof name === 'string') byName[name] = cache[key];
     return cache[key];
   }
   global.require = require;

@@ -25,15 +25,19 @@ __sluiceDefine('pg', function (host) {
     }
     return v;
   }
+  // Regular expressions made once: a literal in a function is a new
+  // RegExp object at every call.
   const rowsFirst = /^[\s(]*(select|with|values|show|table|explain)\b/i;
-  function command(text) { const m = /^[\s(]*(\w+)/.exec(text); return m ? m[1].toUpperCase() : ''; }
+  const returning = /\breturning\b/i;
+  const firstWord = /^[\s(]*(\w+)/;
+  function command(text) { const m = firstWord.exec(text); return m ? m[1].toUpperCase() : ''; }
   function run(text, values) {
     if (text && typeof text === 'object') { values = text.values; text = text.text; }
     text = String(text);
     const args = (values || []).map(toArg);
     const req = JSON.stringify({ sql: text, args: args });
-    if (rowsFirst.test(text) || /\breturning\b/i.test(text)) {
-      const r = JSON.parse(host.sql('sql.query', req));
+    if (rowsFirst.test(text) || returning.test(text)) {
+      const r = host.sql('sql.query', req);
       const cols = r.columns || [], types = r.types || [];
       const rows = (r.rows || []).map(function (row) {
         const o = {};
@@ -43,7 +47,7 @@ __sluiceDefine('pg', function (host) {
       return { command: command(text), rowCount: rows.length, rows: rows,
         fields: cols.map(function (c, i) { return { name: c, dataTypeName: types[i] }; }) };
     }
-    const r = JSON.parse(host.sql('sql.exec', req));
+    const r = host.sql('sql.exec', req);
     return { command: command(text), rowCount: r.rowsAffected, rows: [], fields: [] };
   }
   function query(text, values, cb) {

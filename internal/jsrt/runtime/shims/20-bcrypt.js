@@ -14,10 +14,10 @@
     }
     function verify(pw, hash) {
       if (typeof hash !== 'string' || hash === '') return false;
-      return JSON.parse(host.call('password.verify', JSON.stringify({ hash: hash, password: String(pw) }))).valid === true;
+      return host.call('password.verify', JSON.stringify({ hash: hash, password: String(pw) })).valid === true;
     }
     function make(pw) {
-      return JSON.parse(host.call('password.hash', JSON.stringify({ algorithm: 'bcrypt', password: String(pw) }))).hash;
+      return host.call('password.hash', JSON.stringify({ algorithm: 'bcrypt', password: String(pw) })).hash;
     }
     function salt(rounds) { return '$2b$' + (rounds || 10) + '$'; }
     return {

@@ -14,7 +14,7 @@
     if (body !== undefined && body !== null) {
       if (body instanceof Buffer) { req.body = body.toString('base64'); req.bodyEncoding = 'base64'; } else req.body = String(body);
     }
-    return JSON.parse(host.call('http.request', JSON.stringify(req)));
+    return host.call('http.request', JSON.stringify(req));
   }
   function Headers(raw) {
     this._map = {};

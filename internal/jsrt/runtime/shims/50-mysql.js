@@ -26,7 +26,7 @@
     if (values !== undefined && values !== null && !Array.isArray(values)) values = [values];
     const req = JSON.stringify({ sql: sql, args: (values || []).map(toArg) });
     if (rowsFirst.test(sql)) {
-      const r = JSON.parse(host.sql('sql.query', req));
+      const r = host.sql('sql.query', req);
       const cols = r.columns || [], types = r.types || [];
       const rows = (r.rows || []).map(function (row) {
         const o = {};
@@ -35,7 +35,7 @@
       });
       return [rows, cols.map(function (c, i) { return { name: c, type: types[i] }; })];
     }
-    const r = JSON.parse(host.sql('sql.exec', req));
+    const r = host.sql('sql.exec', req);
     return [{ fieldCount: 0, affectedRows: r.rowsAffected, insertId: r.lastInsertId, changedRows: r.rowsAffected, warningStatus: 0 }, undefined];
   }
   function cbStyle(sql, values, cb) {

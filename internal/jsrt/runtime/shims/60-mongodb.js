@@ -57,7 +57,7 @@ __sluiceDefine('mongodb', function (host) {
     keys.forEach(function (k) { o[k] = fromEJSON(v[k]); });
     return o;
   }
-  function call(op, req) { return JSON.parse(host.sql('mongo.' + op, JSON.stringify(req))); }
+  function call(op, req) { return host.sql('mongo.' + op, JSON.stringify(req)); }
   function answer(cb, fn) {
     const p = new Promise(function (ok) { ok(fn()); });
     if (typeof cb === 'function') { p.then(function (v) { cb(null, v); }, function (e) { cb(e); }); return undefined; }
