@@ -37,30 +37,16 @@ func (b Builder) BuildC(ctx context.Context, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(b.CacheDir, "c-"+filepath.Base(dir)+"-"+key[:16]+".wasm")
-	if _, err := os.Stat(out); err == nil {
-		return out, nil
-	}
-	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(b.CacheDir, ".build-*.wasm")
-	if err != nil {
-		return "", err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.CommandContext(ctx, "sh", filepath.Join(dir, "build.sh"), tmp.Name())
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("wasmbuild: %s/build.sh: %w\n%s", dir, err, stderr.String())
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", err
-	}
-	return out, nil
+	return b.cached("c-"+filepath.Base(dir)+"-"+key[:16]+".wasm", func(tmp string) error {
+		cmd := exec.CommandContext(ctx, "sh", filepath.Join(dir, "build.sh"), tmp)
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stderr, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("wasmbuild: %s/build.sh: %w\n%s", dir, err, stderr.String())
+		}
+		return nil
+	})
 }
 
 func cSourceKey(dir string, clangVersion []byte) (string, error) {

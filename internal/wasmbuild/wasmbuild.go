@@ -41,7 +41,28 @@ func (b Builder) Build(ctx context.Context, pkgDir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(b.CacheDir, filepath.Base(pkgDir)+"-"+key[:16]+".wasm")
+	goCmd := b.GoCmd
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	return b.cached(filepath.Base(pkgDir)+"-"+key[:16]+".wasm", func(tmp string) error {
+		cmd := exec.CommandContext(ctx, goCmd, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+		cmd.Dir = pkgDir
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stderr, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("wasmbuild: go build %s: %w\n%s", pkgDir, err, stderr.String())
+		}
+		return nil
+	})
+}
+
+// cached returns the path of the module name in the cache directory,
+// building it first with build (which writes a temporary file, renamed
+// into place only when it succeeds) when it is not there.
+func (b Builder) cached(name string, build func(tmp string) error) (string, error) {
+	out := filepath.Join(b.CacheDir, name)
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
 	}
@@ -54,19 +75,8 @@ func (b Builder) Build(ctx context.Context, pkgDir string) (string, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-
-	goCmd := b.GoCmd
-	if goCmd == "" {
-		goCmd = "go"
-	}
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp.Name(), ".")
-	cmd.Dir = pkgDir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdout = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("wasmbuild: go build %s: %w\n%s", pkgDir, err, stderr.String())
+	if err := build(tmp.Name()); err != nil {
+		return "", err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return "", err
