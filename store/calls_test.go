@@ -116,6 +116,12 @@ func testCalls(t *testing.T, ctx context.Context, s store.Store) {
 		if got := fmt.Sprint(nums(must(s.ListCalls(ctx, a.ID, "db", store.CallQuery{}))(t))); got != "[13 12]" {
 			t.Fatalf("after the byte bound: %s", got)
 		}
+		// Editing the connection keeps its log and its tallies.
+		must(s.PutConnection(ctx, pgConn(a.ID, "db")))(t)
+		must(s.AppendCalls(ctx, []store.Call{call(a.ID, "db", 14)}, store.CallBounds{MaxCalls: 2}))(t)
+		if got := fmt.Sprint(nums(must(s.ListCalls(ctx, a.ID, "db", store.CallQuery{}))(t))); got != "[14 13]" {
+			t.Fatalf("after an edit and the count bound: %s", got)
+		}
 		// The other tenant's log of the same name is untouched.
 		if got := must(s.ListCalls(ctx, b.ID, "db", store.CallQuery{Limit: 100}))(t); len(got) != 10 {
 			t.Fatalf("tenant B has %d calls, want 10", len(got))
@@ -129,6 +135,11 @@ func testCalls(t *testing.T, ctx context.Context, s store.Store) {
 		must(s.PutConnection(ctx, pgConn(a.ID, "db")))(t)
 		if got := must(s.ListCalls(ctx, a.ID, "db", store.CallQuery{}))(t); len(got) != 0 {
 			t.Fatalf("a new connection of the old name has %d calls", len(got))
+		}
+		// Its tallies start again: 3 calls under a bound of 3 all stay.
+		must(s.AppendCalls(ctx, []store.Call{call(a.ID, "db", 1), call(a.ID, "db", 2), call(a.ID, "db", 3)}, store.CallBounds{MaxCalls: 3}))(t)
+		if got := fmt.Sprint(nums(must(s.ListCalls(ctx, a.ID, "db", store.CallQuery{}))(t))); got != "[3 2 1]" {
+			t.Fatalf("a new connection of the old name keeps %s", got)
 		}
 		if got := must(s.ListCalls(ctx, b.ID, "db", store.CallQuery{Limit: 100}))(t); len(got) != 10 {
 			t.Fatalf("tenant B has %d calls, want 10", len(got))

@@ -223,6 +223,19 @@ var migrations = []migration{{
 		)`,
 		`CREATE INDEX call_log_connection ON call_log(tenant_id, connection_name, id)`,
 	},
+}, {
+	version: 9,
+	name:    "call log tallies",
+	statements: []string{
+		// Each connection's calls and their bytes, kept by the writer
+		// under the connection's row lock, so it checks the bounds
+		// without reading the log.
+		`ALTER TABLE connections ADD COLUMN call_count BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE connections ADD COLUMN call_bytes BIGINT NOT NULL DEFAULT 0`,
+		`UPDATE connections SET
+			call_count = (SELECT COUNT(*) FROM call_log l WHERE l.tenant_id = connections.tenant_id AND l.connection_name = connections.name),
+			call_bytes = (SELECT COALESCE(SUM(size), 0) FROM call_log l WHERE l.tenant_id = connections.tenant_id AND l.connection_name = connections.name)`,
+	},
 }}
 
 // migrate applies the missing steps, each in its own transaction. On

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sluice-dev/sluice/store"
 )
@@ -224,5 +226,65 @@ func TestMigrationKeepsEnvSecret(t *testing.T) {
 	}
 	if got.PlainEnv == nil || len(got.PlainEnv) != 0 || got.Env["API_TOKEN"] != "token-db" || got.Env["REGION"] != "eu" {
 		t.Fatalf("migrated connection: env %v, plain %#v", got.Env, got.PlainEnv)
+	}
+}
+
+// TestMigrationTalliesCallLog: a store made before migration 9 (the
+// call log's tallies on the connection row) counts the calls it already
+// holds, so the bounds hold from the first batch after it.
+func TestMigrationTalliesCallLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	s, err := store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := s.CreateTenant(ctx, "old", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutConnection(ctx, pgConn(tn.ID, "db")); err != nil {
+		t.Fatal(err)
+	}
+	var calls []store.Call
+	for i := range 6 {
+		calls = append(calls, store.Call{Tenant: tn.ID, Connection: "db", Time: time.Now(), Function: "login",
+			RequestID: fmt.Sprint(i), Outcome: "ok", Record: []byte(`{"n":1}`)})
+	}
+	if _, err := s.AppendCalls(ctx, calls, store.CallBounds{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to the schema of version 8.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"ALTER TABLE connections DROP COLUMN call_count",
+		"ALTER TABLE connections DROP COLUMN call_bytes",
+		"DELETE FROM schema_migrations WHERE version = 9",
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+
+	s, err = store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.AppendCalls(ctx, calls[:1], store.CallBounds{MaxCalls: 4}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListCalls(ctx, tn.ID, "db", store.CallQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("after migrating 6 calls and adding 1 under a bound of 4: %d calls", len(got))
 	}
 }
