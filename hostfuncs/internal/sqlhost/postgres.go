@@ -1,6 +1,7 @@
 package sqlhost
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"encoding/json"
@@ -258,10 +259,14 @@ func readPG(rows pgx.Rows, lim hostconn.Limits) (*queryResult, error) {
 	fds := rows.FieldDescriptions()
 	res := &queryResult{Columns: make([]string, len(fds)), Types: make([]string, len(fds)), Rows: [][]any{}}
 	tm := rows.Conn().TypeMap()
+	// Each column's type, looked up once: cells are decoded one by one
+	// as pgx's Values decodes them, except JSON documents, which Values
+	// would decode into maps only for pgCell to keep their text.
+	types := make([]*pgtype.Type, len(fds))
 	for i, fd := range fds {
 		res.Columns[i] = fd.Name
 		if typ, ok := tm.TypeForOID(fd.DataTypeOID); ok {
-			res.Types[i] = typ.Name
+			res.Types[i], types[i] = typ.Name, typ
 		} else {
 			res.Types[i] = "oid:" + strconv.FormatUint(uint64(fd.DataTypeOID), 10)
 		}
@@ -271,17 +276,16 @@ func readPG(rows pgx.Rows, lim hostconn.Limits) (*queryResult, error) {
 		if lim.MaxRows > 0 && len(res.Rows) >= lim.MaxRows {
 			return res, errTooManyRows
 		}
-		vals, err := rows.Values()
-		if err != nil {
-			return res, err
-		}
 		raws := rows.RawValues()
-		row := make([]any, len(vals))
-		for i, v := range vals {
+		row := make([]any, len(fds))
+		for i, fd := range fds {
 			size += len(raws[i]) + 8
-			row[i], err = pgCell(v, fds[i], raws[i])
+			v, err := pgDecode(tm, types[i], fd, raws[i])
+			if err == nil {
+				row[i], err = pgCell(v, fd, raws[i])
+			}
 			if err != nil {
-				return res, fmt.Errorf("column %q: %w", fds[i].Name, err)
+				return res, fmt.Errorf("column %q: %w", fd.Name, err)
 			}
 		}
 		if lim.MaxResponseBytes > 0 && size > lim.MaxResponseBytes {
@@ -290,6 +294,22 @@ func readPG(rows pgx.Rows, lim hostconn.Limits) (*queryResult, error) {
 		res.Rows = append(res.Rows, row)
 	}
 	return res, rows.Err()
+}
+
+// pgDecode decodes one cell as pgx.Rows.Values does; a JSON document is
+// left to pgCell, which keeps its text.
+func pgDecode(tm *pgtype.Map, typ *pgtype.Type, fd pgconn.FieldDescription, raw []byte) (any, error) {
+	switch {
+	case raw == nil:
+		return nil, nil
+	case fd.DataTypeOID == pgtype.JSONOID || fd.DataTypeOID == pgtype.JSONBOID:
+		return raw, nil // not nil: pgCell reads raw
+	case typ != nil:
+		return typ.Codec.DecodeValue(tm, fd.DataTypeOID, fd.Format, raw)
+	case fd.Format == pgtype.TextFormatCode:
+		return string(raw), nil
+	}
+	return bytes.Clone(raw), nil
 }
 
 // pgCell maps one decoded PostgreSQL value to its JSON cell.
