@@ -131,7 +131,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logOut := newLogWriter(stderr, 100*time.Millisecond, 64<<10)
+	defer logOut.Close()
+	logger := slog.New(slog.NewJSONHandler(logOut, nil))
 	st, err := store.Open(ctx, store.Config{URL: *storeURL, DataDir: *dataDir, MasterKey: key})
 	if err != nil {
 		return fail("%v", err)
