@@ -39,6 +39,13 @@ func (s *sqlStore) AppendCalls(ctx context.Context, calls []Call, b CallBounds) 
 	return added, nil
 }
 
+// recountEvery: one AppendCalls transaction in recountEvery counts its
+// connections' calls again from the log rather than trusting their
+// tallies, so tallies that drifted (calls written by a node of an older
+// version during a rolling upgrade, which keeps no tallies; rows edited
+// by hand) are right again within recountEvery batches.
+const recountEvery = 32
+
 // appendCalls is one attempt of AppendCalls: one transaction. It first
 // locks the rows of the connections the batch touches, in one order
 // (tenant, then name). That finds the connections deleted since (their
@@ -48,7 +55,9 @@ func (s *sqlStore) AppendCalls(ctx context.Context, calls []Call, b CallBounds) 
 // two nodes' writers per connection, so neither trims without seeing the
 // other's calls (two trims that each saw only their own would leave the
 // connection over its bound) and a connection's ids are committed in
-// order (the live tail reads "after id").
+// order (the live tail reads "after id"). On PostgreSQL the lock is FOR
+// NO KEY UPDATE: it does not hold up the foreign-key checks of other
+// inserts naming the connection (users, versions, jobs).
 func (s *sqlStore) appendCalls(ctx context.Context, calls []Call, b CallBounds) (int, error) {
 	type key struct{ tenant, conn string }
 	type tally struct {
@@ -62,14 +71,19 @@ func (s *sqlStore) appendCalls(ctx context.Context, calls []Call, b CallBounds) 
 		}
 	}
 	slices.SortFunc(keys, func(x, y key) int { return cmp.Or(cmp.Compare(x.tenant, y.tenant), cmp.Compare(x.conn, y.conn)) })
+	recount := s.callBatches.Add(1)%recountEvery == 0
 	added := 0
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		added = 0
 		var live []tally
 		for _, k := range keys {
 			t := tally{key: k}
-			err := tx.QueryRowContext(ctx, s.d.q(`SELECT call_count, call_bytes FROM connections WHERE tenant_id = ? AND name = ?`+s.d.forUpdate),
+			err := tx.QueryRowContext(ctx, s.d.q(`SELECT call_count, call_bytes FROM connections WHERE tenant_id = ? AND name = ?`+s.d.forNoKeyUpdate),
 				k.tenant, k.conn).Scan(&t.count, &t.bytes)
+			if err == nil && recount {
+				err = tx.QueryRowContext(ctx, s.d.q(`SELECT COUNT(*), COALESCE(SUM(size), 0) FROM call_log WHERE tenant_id = ? AND connection_name = ?`),
+					k.tenant, k.conn).Scan(&t.count, &t.bytes)
+			}
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -123,38 +137,38 @@ func (s *sqlStore) insertCalls(ctx context.Context, tx *sql.Tx, calls []Call) er
 	return nil
 }
 
+// trimPage is the fewest calls trimCalls reads at a time.
+const trimPage = 32
+
 // trimCalls drops a connection holding count calls of bytes bytes down
-// to b, oldest first, and returns what it keeps. It reads only the calls
-// it drops: checking the bounds by reading every call of every touched
-// connection in every batch (an OFFSET and a window sum) cost the
+// to b, oldest first, and returns what it keeps. It reads the oldest
+// calls a page at a time, a page about as long as the calls the count
+// bound drops: checking the bounds by reading every call of every
+// touched connection in every batch (an OFFSET and a window sum) cost the
 // embedded store ~0.15 ms a call.
 func (s *sqlStore) trimCalls(ctx context.Context, tx *sql.Tx, tenantID, connection string, count, bytes int64, b CallBounds) (int64, int64, error) {
 	over := func() bool {
 		return (b.MaxCalls > 0 && count > int64(b.MaxCalls)) || (b.MaxBytes > 0 && bytes > b.MaxBytes)
 	}
-	if !over() {
-		return count, bytes, nil
-	}
-	rows, err := tx.QueryContext(ctx, s.d.q(`SELECT id, size FROM call_log WHERE tenant_id = ? AND connection_name = ? ORDER BY id`),
-		tenantID, connection)
-	if err != nil {
-		return 0, 0, err
-	}
-	var cut int64
-	for over() && rows.Next() {
-		var size int64
-		if err := rows.Scan(&cut, &size); err != nil {
-			rows.Close()
+	var cut int64 // the newest call dropped
+	for over() {
+		page := int64(trimPage)
+		if b.MaxCalls > 0 {
+			page = max(page, count-int64(b.MaxCalls))
+		}
+		n, err := s.trimPage(ctx, tx, tenantID, connection, &cut, page, func(size int64) bool {
+			if !over() {
+				return false
+			}
+			count, bytes = count-1, bytes-size
+			return true
+		})
+		if err != nil {
 			return 0, 0, err
 		}
-		count, bytes = count-1, bytes-size
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
-	}
-	if over() { // every call went (tallies above the rows cannot happen; if they did, they start again here)
-		count, bytes = 0, 0
+		if n == 0 { // no call left: the tallies were above the log's
+			count, bytes = 0, 0
+		}
 	}
 	if cut > 0 {
 		if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM call_log WHERE tenant_id = ? AND connection_name = ? AND id <= ?`),
@@ -162,7 +176,32 @@ func (s *sqlStore) trimCalls(ctx context.Context, tx *sql.Tx, tenantID, connecti
 			return 0, 0, err
 		}
 	}
-	return count, bytes, nil
+	return max(count, 0), max(bytes, 0), nil
+}
+
+// trimPage reads up to page calls after *cut, oldest first, and hands
+// each one's size to drop until it answers false, moving *cut to the
+// last dropped. It returns how many calls it read.
+func (s *sqlStore) trimPage(ctx context.Context, tx *sql.Tx, tenantID, connection string, cut *int64, page int64, drop func(size int64) bool) (int, error) {
+	rows, err := tx.QueryContext(ctx, s.d.q(`SELECT id, size FROM call_log WHERE tenant_id = ? AND connection_name = ? AND id > ? ORDER BY id LIMIT ?`),
+		tenantID, connection, *cut, page)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		var id, size int64
+		if err := rows.Scan(&id, &size); err != nil {
+			return n, err
+		}
+		if !drop(size) {
+			break
+		}
+		*cut = id
+	}
+	return n, rows.Err()
 }
 
 func (s *sqlStore) ListCalls(ctx context.Context, tenantID, connection string, q CallQuery) ([]Call, error) {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -62,9 +63,24 @@ func TestPostgresConcurrentCallWriters(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	for _, c := range conns {
 		if got := must(nodes[0].ListCalls(ctx, a.ID, c, store.CallQuery{Limit: 100}))(t); len(got) != bounds.MaxCalls {
 			t.Errorf("%s keeps %d calls, want %d", c, len(got), bounds.MaxCalls)
+		}
+		// The tallies on the connection's row are the log's.
+		var n, bytes, realN, realBytes int64
+		if err := db.QueryRowContext(ctx, `SELECT call_count, call_bytes, (SELECT COUNT(*) FROM call_log l WHERE l.tenant_id = c.tenant_id AND l.connection_name = c.name),
+			(SELECT COALESCE(SUM(size), 0) FROM call_log l WHERE l.tenant_id = c.tenant_id AND l.connection_name = c.name)
+			FROM connections c WHERE tenant_id = $1 AND name = $2`, a.ID, c).Scan(&n, &bytes, &realN, &realBytes); err != nil {
+			t.Fatal(err)
+		}
+		if n != realN || bytes != realBytes {
+			t.Errorf("%s: tallies %d calls, %d bytes; the log holds %d, %d", c, n, bytes, realN, realBytes)
 		}
 	}
 }

@@ -13,14 +13,18 @@ import (
 // dialect is what differs between SQLite and PostgreSQL. Queries are
 // written with '?' placeholders and rebound for PostgreSQL.
 type dialect struct {
-	name       string
-	dollar     bool   // rebind '?' to $1, $2, ...
-	forUpdate  string // row-lock suffix of a SELECT
-	skipLocked string // row-lock suffix of a SELECT that skips rows others hold
-	migrateSQL string // run first in every migration transaction
-	ddl        *strings.Replacer
-	isUnique   func(error) bool
-	isFK       func(error) bool
+	name      string
+	dollar    bool   // rebind '?' to $1, $2, ...
+	forUpdate string // row-lock suffix of a SELECT
+	// forNoKeyUpdate is forUpdate for a row only updated, never deleted
+	// or re-keyed: it does not block other transactions' foreign-key
+	// checks on the row.
+	forNoKeyUpdate string
+	skipLocked     string // row-lock suffix of a SELECT that skips rows others hold
+	migrateSQL     string // run first in every migration transaction
+	ddl            *strings.Replacer
+	isUnique       func(error) bool
+	isFK           func(error) bool
 	// isRetry: the transaction lost a deadlock or a serialization
 	// conflict and may be run again (nil: never).
 	isRetry func(error) bool
@@ -64,11 +68,12 @@ var sqliteDialect = &dialect{
 }
 
 var postgresDialect = &dialect{
-	name:       "postgres",
-	dollar:     true,
-	forUpdate:  " FOR UPDATE",
-	skipLocked: " FOR UPDATE SKIP LOCKED",
-	migrateSQL: "SELECT pg_advisory_xact_lock(hashtext('sluice.store.migrate:' || coalesce(current_schema(), '')))",
+	name:           "postgres",
+	dollar:         true,
+	forUpdate:      " FOR UPDATE",
+	forNoKeyUpdate: " FOR NO KEY UPDATE",
+	skipLocked:     " FOR UPDATE SKIP LOCKED",
+	migrateSQL:     "SELECT pg_advisory_xact_lock(hashtext('sluice.store.migrate:' || coalesce(current_schema(), '')))",
 	ddl: strings.NewReplacer(
 		"{{BLOB}}", "BYTEA",
 		"{{AUTOID}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",

@@ -232,9 +232,16 @@ var migrations = []migration{{
 		// without reading the log.
 		`ALTER TABLE connections ADD COLUMN call_count BIGINT NOT NULL DEFAULT 0`,
 		`ALTER TABLE connections ADD COLUMN call_bytes BIGINT NOT NULL DEFAULT 0`,
-		`UPDATE connections SET
-			call_count = (SELECT COUNT(*) FROM call_log l WHERE l.tenant_id = connections.tenant_id AND l.connection_name = connections.name),
-			call_bytes = (SELECT COALESCE(SUM(size), 0) FROM call_log l WHERE l.tenant_id = connections.tenant_id AND l.connection_name = connections.name)`,
+	},
+}, {
+	version: 10,
+	name:    "call log tallies counted",
+	statements: []string{
+		// In a step of its own, after the columns' (which lock the
+		// table), in one pass over the log.
+		`UPDATE connections SET call_count = t.n, call_bytes = t.bytes
+			FROM (SELECT tenant_id, connection_name, COUNT(*) AS n, SUM(size) AS bytes FROM call_log GROUP BY tenant_id, connection_name) t
+			WHERE connections.tenant_id = t.tenant_id AND connections.name = t.connection_name`,
 	},
 }}
 

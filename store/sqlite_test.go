@@ -229,9 +229,9 @@ func TestMigrationKeepsEnvSecret(t *testing.T) {
 	}
 }
 
-// TestMigrationTalliesCallLog: a store made before migration 9 (the
-// call log's tallies on the connection row) counts the calls it already
-// holds, so the bounds hold from the first batch after it.
+// TestMigrationTalliesCallLog: a store made before migrations 9 and 10
+// (the call log's tallies on the connection row) counts the calls it
+// already holds, so the bounds hold from the first batch after them.
 func TestMigrationTalliesCallLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -264,7 +264,7 @@ func TestMigrationTalliesCallLog(t *testing.T) {
 	for _, stmt := range []string{
 		"ALTER TABLE connections DROP COLUMN call_count",
 		"ALTER TABLE connections DROP COLUMN call_bytes",
-		"DELETE FROM schema_migrations WHERE version = 9",
+		"DELETE FROM schema_migrations WHERE version IN (9, 10)",
 	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -286,5 +286,72 @@ func TestMigrationTalliesCallLog(t *testing.T) {
 	}
 	if len(got) != 4 {
 		t.Fatalf("after migrating 6 calls and adding 1 under a bound of 4: %d calls", len(got))
+	}
+	size := int64(len(calls[0].Record))
+	if n, bytes := callTallies(t, path, tn.ID, "db"); n != 4 || bytes != 4*size {
+		t.Fatalf("tallies %d calls, %d bytes; want 4, %d", n, bytes, 4*size)
+	}
+}
+
+// callTallies reads a connection's call-log tallies from a SQLite store.
+func callTallies(t *testing.T, path, tenant, conn string) (n, bytes int64) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT call_count, call_bytes FROM connections WHERE tenant_id = ? AND name = ?`, tenant, conn).Scan(&n, &bytes); err != nil {
+		t.Fatal(err)
+	}
+	return n, bytes
+}
+
+// TestCallTalliesHeal: tallies that drifted from the log (calls written
+// by a node that keeps none, during a rolling upgrade) are counted again
+// within a few dozen batches, and the bound holds again.
+func TestCallTalliesHeal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	s, err := store.OpenSQLite(ctx, path, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tn, err := s.CreateTenant(ctx, "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutConnection(ctx, pgConn(tn.ID, "db")); err != nil {
+		t.Fatal(err)
+	}
+	// An older node's writer: calls in the log, the tallies untouched.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 7 {
+		if _, err := db.Exec(`INSERT INTO call_log (tenant_id, connection_name, at, function_name, request_id, outcome, code, size, record)
+			VALUES (?, 'db', 0, 'login', ?, 'ok', '', 7, '{"n":1}')`, tn.ID, fmt.Sprint("old-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	call := store.Call{Tenant: tn.ID, Connection: "db", Time: time.Now(), Function: "login", RequestID: "new", Outcome: "ok", Record: []byte(`{"n":2}`)}
+	for range 64 {
+		if _, err := s.AppendCalls(ctx, []store.Call{call}, store.CallBounds{MaxCalls: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.ListCalls(ctx, tn.ID, "db", store.CallQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 {
+		t.Fatalf("after 64 batches under a bound of 5: %d calls", len(got))
+	}
+	if n, bytes := callTallies(t, path, tn.ID, "db"); n != 5 || bytes != 35 {
+		t.Fatalf("tallies %d calls, %d bytes; want 5, 35", n, bytes)
 	}
 }

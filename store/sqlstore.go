@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type sqlStore struct {
 	db   *sql.DB
 	d    *dialect
 	seal *sealer
+
+	callBatches atomic.Uint64 // AppendCalls transactions begun: every recountEvery-th recounts
 }
 
 func (s *sqlStore) now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
