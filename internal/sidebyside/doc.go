@@ -14,6 +14,6 @@
 // (it runs no benchmarks). SLUICE_SIDEBYSIDE_DURATION (5s),
 // SLUICE_SIDEBYSIDE_ROUNDS (2) and SLUICE_SIDEBYSIDE_CLIENTS (16,64) size
 // it; SLUICE_SIDEBYSIDE_PERF=DIR records a perf profile of the Sluice
-// process during each of its runs into DIR (figures then carry perf's
-// overhead).
+// process during each of its runs into DIR, BenchmarkJavaScript's too
+// (figures then carry perf's overhead).
 package sidebyside

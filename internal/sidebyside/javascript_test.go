@@ -119,8 +119,13 @@ func BenchmarkJavaScript(b *testing.B) {
 	results := make([]Result, len(servers))
 	for round := 0; round < 2; round++ {
 		for i, s := range servers {
+			stopPerf := func() {}
+			if dir := os.Getenv("SLUICE_SIDEBYSIDE_PERF"); dir != "" && s == sluice {
+				stopPerf = perfRecord(b, filepath.Join(dir, fmt.Sprintf("sluice-js-round%d.data", round+1)), s.cmd.Process.Pid)
+			}
 			res, err := Run(context.Background(), Load{Clients: clients, Warmup: time.Second, Duration: duration, Users: jsUsers,
 				Request: request(s), Status: 200, PID: s.cmd.Process.Pid})
+			stopPerf()
 			if err != nil {
 				b.Fatalf("%s: %v", s.name, err)
 			}
