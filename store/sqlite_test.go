@@ -141,36 +141,18 @@ func TestMigrationKeepsTenants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sluice.db")
-	s, err := store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, err := s.CreateTenant(ctx, "old", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := must(store.OpenSQLite(ctx, path, testKey))(t)
+	tn := must(s.CreateTenant(ctx, "old", ""))(t)
 	s.Close()
 	// Back to the schema of version 1.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
+	sqliteExec(t, path,
 		"ALTER TABLE tenants DROP COLUMN cpu_ms_per_minute",
 		"ALTER TABLE tenants DROP COLUMN allow_private_networks",
 		"ALTER TABLE tenants DROP COLUMN private_networks",
 		"DELETE FROM schema_migrations WHERE version = 2",
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	db.Close()
+	)
 
-	s, err = store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = must(store.OpenSQLite(ctx, path, testKey))(t)
 	defer s.Close()
 	got, err := s.GetTenant(ctx, tn.ID)
 	if err != nil {
@@ -187,38 +169,20 @@ func TestMigrationKeepsEnvSecret(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sluice.db")
-	s, err := store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, err := s.CreateTenant(ctx, "old", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := must(store.OpenSQLite(ctx, path, testKey))(t)
+	tn := must(s.CreateTenant(ctx, "old", ""))(t)
 	if _, err := s.PutConnection(ctx, pgConn(tn.ID, "db")); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	// Back to the schema of version 3.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
+	sqliteExec(t, path,
 		"DROP INDEX versions_sha256",
 		"ALTER TABLE connections DROP COLUMN env_plain",
 		"DELETE FROM schema_migrations WHERE version = 4",
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	db.Close()
+	)
 
-	s, err = store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = must(store.OpenSQLite(ctx, path, testKey))(t)
 	defer s.Close()
 	got, err := s.GetConnection(ctx, tn.ID, "db")
 	if err != nil {
@@ -236,14 +200,8 @@ func TestMigrationTalliesCallLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sluice.db")
-	s, err := store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, err := s.CreateTenant(ctx, "old", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := must(store.OpenSQLite(ctx, path, testKey))(t)
+	tn := must(s.CreateTenant(ctx, "old", ""))(t)
 	if _, err := s.PutConnection(ctx, pgConn(tn.ID, "db")); err != nil {
 		t.Fatal(err)
 	}
@@ -257,25 +215,13 @@ func TestMigrationTalliesCallLog(t *testing.T) {
 	}
 	s.Close()
 	// Back to the schema of version 8.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
+	sqliteExec(t, path,
 		"ALTER TABLE connections DROP COLUMN call_count",
 		"ALTER TABLE connections DROP COLUMN call_bytes",
 		"DELETE FROM schema_migrations WHERE version IN (9, 10)",
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	db.Close()
+	)
 
-	s, err = store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = must(store.OpenSQLite(ctx, path, testKey))(t)
 	defer s.Close()
 	if _, err := s.AppendCalls(ctx, calls[:1], store.CallBounds{MaxCalls: 4}); err != nil {
 		t.Fatal(err)
@@ -314,30 +260,19 @@ func TestCallTalliesHeal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sluice.db")
-	s, err := store.OpenSQLite(ctx, path, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := must(store.OpenSQLite(ctx, path, testKey))(t)
 	defer s.Close()
-	tn, err := s.CreateTenant(ctx, "acme", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tn := must(s.CreateTenant(ctx, "acme", ""))(t)
 	if _, err := s.PutConnection(ctx, pgConn(tn.ID, "db")); err != nil {
 		t.Fatal(err)
 	}
 	// An older node's writer: calls in the log, the tallies untouched.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var old []string
 	for i := range 7 {
-		if _, err := db.Exec(`INSERT INTO call_log (tenant_id, connection_name, at, function_name, request_id, outcome, code, size, record)
-			VALUES (?, 'db', 0, 'login', ?, 'ok', '', 7, '{"n":1}')`, tn.ID, fmt.Sprint("old-", i)); err != nil {
-			t.Fatal(err)
-		}
+		old = append(old, fmt.Sprintf(`INSERT INTO call_log (tenant_id, connection_name, at, function_name, request_id, outcome, code, size, record)
+			VALUES ('%s', 'db', 0, 'login', 'old-%d', 'ok', '', 7, '{"n":1}')`, tn.ID, i))
 	}
-	db.Close()
+	sqliteExec(t, path, old...)
 	call := store.Call{Tenant: tn.ID, Connection: "db", Time: time.Now(), Function: "login", RequestID: "new", Outcome: "ok", Record: []byte(`{"n":2}`)}
 	for range 64 {
 		if _, err := s.AppendCalls(ctx, []store.Call{call}, store.CallBounds{MaxCalls: 5}); err != nil {
@@ -353,5 +288,21 @@ func TestCallTalliesHeal(t *testing.T) {
 	}
 	if n, bytes := callTallies(t, path, tn.ID, "db"); n != 5 || bytes != 35 {
 		t.Fatalf("tallies %d calls, %d bytes; want 5, 35", n, bytes)
+	}
+}
+
+// sqliteExec runs statements on a SQLite store's file directly (to take
+// its schema back to an earlier version, or write as an older node did).
+func sqliteExec(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range stmts {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
 	}
 }
