@@ -16,10 +16,12 @@ type logWriter struct {
 	maxBuffered int
 	stop        chan struct{}
 	done        chan struct{}
+	closeOnce   sync.Once
 
-	mu    sync.Mutex
-	buf   []byte // lines not yet written
-	spare []byte // the buffer last written, for reuse
+	mu     sync.Mutex
+	buf    []byte // lines not yet written
+	spare  []byte // the buffer last written, for reuse
+	closed bool   // after Close lines are written at once
 
 	flushMu sync.Mutex // one flush at a time, in order
 }
@@ -47,7 +49,7 @@ func newLogWriter(w io.Writer, interval time.Duration, maxBuffered int) *logWrit
 func (l *logWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	l.buf = append(l.buf, p...)
-	full := len(l.buf) >= l.maxBuffered
+	full := len(l.buf) >= l.maxBuffered || l.closed
 	l.mu.Unlock()
 	if full {
 		l.flush()
@@ -55,7 +57,8 @@ func (l *logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// flush writes what waits.
+// flush writes what waits (also before a message written to the same
+// output past the log, so that it comes after the lines before it).
 func (l *logWriter) flush() {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
@@ -74,9 +77,15 @@ func (l *logWriter) flush() {
 	}
 }
 
-// Close writes what waits and stops the flushing.
+// Close writes what waits and stops the flushing; lines written after
+// it go out at once.
 func (l *logWriter) Close() error {
-	close(l.stop)
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		close(l.stop)
+	})
 	<-l.done
 	return nil
 }

@@ -52,6 +52,17 @@ func TestLogWriter(t *testing.T) {
 			t.Fatalf("past the bound: %q", got)
 		}
 	})
+	t.Run("after close", func(t *testing.T) {
+		var out syncBuffer
+		l := newLogWriter(&out, time.Hour, 1<<20)
+		fmt.Fprintln(l, "before")
+		l.Close()
+		fmt.Fprintln(l, "after")
+		l.Close() // twice: no panic
+		if got := out.String(); got != "before\nafter\n" {
+			t.Fatalf("around Close: %q", got)
+		}
+	})
 	t.Run("close", func(t *testing.T) {
 		var out syncBuffer
 		l := newLogWriter(&out, time.Hour, 1<<20)

@@ -75,7 +75,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice serve: unexpected arguments: %s\n", strings.Join(flags.Args(), " "))
 		return 2
 	}
+	var logOut *logWriter // the log's lines, batched (once made)
 	fail := func(format string, args ...any) int {
+		if logOut != nil {
+			logOut.flush() // the lines that led here first
+		}
 		fmt.Fprintf(stderr, "sluice serve: "+format+"\n", args...)
 		return 1
 	}
@@ -131,7 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	logOut := newLogWriter(stderr, 100*time.Millisecond, 64<<10)
+	logOut = newLogWriter(stderr, 100*time.Millisecond, 64<<10)
 	defer logOut.Close()
 	logger := slog.New(slog.NewJSONHandler(logOut, nil))
 	st, err := store.Open(ctx, store.Config{URL: *storeURL, DataDir: *dataDir, MasterKey: key})
