@@ -135,7 +135,6 @@ type Record struct {
 type Log struct {
 	cfg   Config
 	queue chan *Entry
-	kick  chan struct{} // a full batch waits: write now
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
@@ -188,7 +187,6 @@ func New(cfg Config) *Log {
 	l := &Log{
 		cfg:     cfg,
 		queue:   make(chan *Entry, cfg.QueueSize),
-		kick:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		waiting: map[connKey]chan struct{}{},
@@ -230,12 +228,6 @@ func (l *Log) Record(e *Entry) {
 	}
 	select {
 	case l.queue <- e:
-		if len(l.queue) >= l.cfg.BatchSize {
-			select {
-			case l.kick <- struct{}{}:
-			default:
-			}
-		}
 	default:
 		l.queuedBytes.Add(-e.size)
 		l.recorded.WithLabelValues("dropped_queue_full").Inc()
@@ -330,62 +322,48 @@ func (l *Log) Collect(ch chan<- prometheus.Metric) {
 // storeTimeout bounds one batch's append.
 const storeTimeout = 10 * time.Second
 
-// run is the writer. The first call of a batch wakes it; the rest wait
-// in the queue, where adding one wakes no one, until FlushInterval has
-// passed or a full batch waits: one wake-up per batch, not one per call
-// (a goroutine woken for each call cost the request a thread wake-up).
 func (l *Log) run() {
 	defer close(l.done)
 	batch := make([]*Entry, 0, l.cfg.BatchSize)
-	take := func(e *Entry) {
-		l.queuedBytes.Add(-e.size)
-		batch = append(batch, e)
-	}
-	// drain writes what waits, a batch at a time.
-	drain := func() {
-		for {
-			full := true
-		fill:
-			for len(batch) < l.cfg.BatchSize {
-				select {
-				case e := <-l.queue:
-					take(e)
-				default:
-					full = false
-					break fill
-				}
-			}
-			if len(batch) > 0 {
-				l.write(batch)
-				clear(batch)
-				batch = batch[:0]
-			}
-			if !full {
-				return
-			}
-		}
-	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	flush := func() {
+		if len(batch) > 0 {
+			l.write(batch)
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
 	for {
 		select {
 		case e := <-l.queue:
-			take(e)
-		case <-l.stop:
-			drain()
-			return
-		}
-		timer.Reset(l.cfg.FlushInterval)
-		select {
+			l.queuedBytes.Add(-e.size)
+			if len(batch) == 0 {
+				timer.Reset(l.cfg.FlushInterval)
+			}
+			batch = append(batch, e)
+			if len(batch) >= l.cfg.BatchSize {
+				timer.Stop()
+				flush()
+			}
 		case <-timer.C:
-		case <-l.kick:
-			timer.Stop()
+			flush()
 		case <-l.stop:
 			timer.Stop()
-			drain()
-			return
+			for {
+				select {
+				case e := <-l.queue:
+					l.queuedBytes.Add(-e.size)
+					batch = append(batch, e)
+					if len(batch) >= l.cfg.BatchSize {
+						flush()
+					}
+				default:
+					flush()
+					return
+				}
+			}
 		}
-		drain()
 	}
 }
 
