@@ -32,7 +32,12 @@ type script struct {
 	fns       map[string]goja.Callable // by the script's own names
 	parse     goja.Callable            // JSON.parse
 	stringify goja.Callable            // JSON.stringify
+	date      *goja.Object             // Date, as the script found it
 	timers    timers
+
+	// A pg result's columns and the accessor of its fields.
+	pgColumns            *goja.Symbol
+	fieldsGet, fieldsSet goja.Value
 }
 
 // newScript compiles src, installs the globals and shims and runs the
@@ -52,6 +57,8 @@ func newScript(src string) (*script, error) {
 	json := vm.Get("JSON").ToObject(vm)
 	s.parse, _ = goja.AssertFunction(json.Get("parse"))
 	s.stringify, _ = goja.AssertFunction(json.Get("stringify"))
+	s.date = vm.Get("Date").ToObject(vm)
+	s.installFields()
 	if err := s.install(); err != nil {
 		return nil, err
 	}
@@ -91,6 +98,16 @@ func (s *script) install() error {
 	})
 	_ = bridge.Set("sql", func(c goja.FunctionCall) goja.Value {
 		return s.fromJSON(s.sqlCall(c.Argument(0).String(), c.Argument(1).String()))
+	})
+	// sqlRows is sql for pg's queries (op, request, command): the answer
+	// is pg's result.
+	_ = bridge.Set("sqlRows", func(c goja.FunctionCall) goja.Value {
+		out := s.sqlCall(c.Argument(0).String(), c.Argument(1).String())
+		v, ok := s.sqlRows(out, c.Argument(2).String())
+		if !ok {
+			panic(s.vm.NewTypeError("the host's sql.query answer is not a result: " + truncate(out, 200)))
+		}
+		return v
 	})
 	_ = bridge.Set("log", func(c goja.FunctionCall) goja.Value {
 		logLine(int(c.Argument(0).ToInteger()), c.Argument(1).String())

@@ -17,14 +17,8 @@ __sluiceDefine('pg', function (host) {
     if (typeof v === 'bigint') return v.toString();
     return v;
   }
-  function cell(v, type) {
-    if (v === null || v === undefined) return null;
-    switch (type) {
-      case 'int8': return String(v); // as pg: 64-bit integers are strings
-      case 'timestamptz': case 'timestamp': return new Date(v);
-    }
-    return v;
-  }
+  // A query's rows come as pg's objects, made by the runtime (sqlRows):
+  // int8 cells as strings, timestamps as Dates, fields when read.
   // Regular expressions made once: a literal in a function is a new
   // RegExp object at every call.
   const rowsFirst = /^[\s(]*(select|with|values|show|table|explain)\b/i;
@@ -37,15 +31,7 @@ __sluiceDefine('pg', function (host) {
     const args = (values || []).map(toArg);
     const req = JSON.stringify({ sql: text, args: args });
     if (rowsFirst.test(text) || returning.test(text)) {
-      const r = host.sql('sql.query', req);
-      const cols = r.columns || [], types = r.types || [];
-      const rows = (r.rows || []).map(function (row) {
-        const o = {};
-        for (let i = 0; i < cols.length; i++) o[cols[i]] = cell(row[i], types[i]);
-        return o;
-      });
-      return { command: command(text), rowCount: rows.length, rows: rows,
-        fields: cols.map(function (c, i) { return { name: c, dataTypeName: types[i] }; }) };
+      return host.sqlRows('sql.query', req, command(text)); // pg's result, made by the runtime
     }
     const r = host.sql('sql.exec', req);
     return { command: command(text), rowCount: r.rowsAffected, rows: [], fields: [] };
