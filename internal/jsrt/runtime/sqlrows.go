@@ -18,61 +18,23 @@ func (s *script) sqlRows(text, command string) (out goja.Value, ok bool) {
 	var cols, types []string
 	var cells [][]goja.Value
 	haveRows := false
-	p.space()
-	if p.i >= len(p.s) || p.s[p.i] != '{' {
-		return nil, false
-	}
-	p.i++
-	for first := true; ; first = false {
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == '}' && first {
-			p.i++
-			break
-		}
-		k, err := p.str()
-		if err != nil {
-			return nil, false
-		}
-		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, false
-		}
-		p.i++
-		switch k {
+	ok = p.object(func(key string) bool {
+		switch key {
 		case "columns":
-			if cols, ok = p.strings(); !ok {
-				return nil, false
-			}
+			cols, ok = p.strings()
 		case "types":
-			if types, ok = p.strings(); !ok {
-				return nil, false
-			}
+			types, ok = p.strings()
 		case "rows":
-			if cells, ok = p.rows(); !ok {
-				return nil, false
-			}
+			cells, ok = p.rows()
 			haveRows = true
 		default:
-			if _, err := p.value(1); err != nil {
-				return nil, false
-			}
+			_, err := p.value(1)
+			ok = err == nil
 		}
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		if p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.s[p.i] != '}' {
-			return nil, false
-		}
-		p.i++
-		break
-	}
+		return ok
+	})
 	p.space()
-	if p.i != len(p.s) || !haveRows {
+	if !ok || p.i != len(p.s) || !haveRows {
 		return nil, false
 	}
 	rows := make([]any, len(cells))
@@ -168,96 +130,83 @@ func (s *script) pgCell(v goja.Value, typ string) goja.Value {
 
 // strings reads a JSON array of strings.
 func (p *jsonParser) strings() ([]string, bool) {
-	p.space()
-	if p.i >= len(p.s) || p.s[p.i] != '[' {
-		return nil, false
-	}
-	p.i++
 	out := []string{}
-	for first := true; ; first = false {
-		p.space()
-		if first && p.i < len(p.s) && p.s[p.i] == ']' {
-			p.i++
-			return out, true
-		}
+	ok := p.array(func() bool {
 		v, err := p.str()
-		if err != nil {
-			return nil, false
-		}
 		out = append(out, v)
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return out, true
-		default:
-			return nil, false
-		}
-	}
+		return err == nil
+	})
+	return out, ok
 }
 
 // rows reads a JSON array of arrays of cells.
 func (p *jsonParser) rows() ([][]goja.Value, bool) {
-	p.space()
-	if p.i >= len(p.s) || p.s[p.i] != '[' {
-		return nil, false
-	}
-	p.i++
 	var out [][]goja.Value
-	for first := true; ; first = false {
-		p.space()
-		if first && p.i < len(p.s) && p.s[p.i] == ']' {
-			p.i++
-			return out, true
+	ok := p.array(func() bool {
+		var row []goja.Value
+		ok := p.array(func() bool {
+			v, err := p.value(2)
+			row = append(row, v)
+			return err == nil
+		})
+		out = append(out, row)
+		return ok
+	})
+	return out, ok
+}
+
+// array reads a JSON array, calling elem to read each element.
+func (p *jsonParser) array(elem func() bool) bool {
+	return p.seq('[', ']', elem)
+}
+
+// object reads a JSON object, calling member with each key to read its
+// value.
+func (p *jsonParser) object(member func(key string) bool) bool {
+	return p.seq('{', '}', func() bool {
+		k, err := p.str()
+		if err != nil {
+			return false
 		}
-		if p.i >= len(p.s) || p.s[p.i] != '[' {
-			return nil, false
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return false
 		}
 		p.i++
-		var row []goja.Value
-		for cfirst := true; ; cfirst = false {
-			p.space()
-			if cfirst && p.i < len(p.s) && p.s[p.i] == ']' {
-				p.i++
-				break
-			}
-			v, err := p.value(2)
-			if err != nil {
-				return nil, false
-			}
-			row = append(row, v)
-			p.space()
-			if p.i >= len(p.s) {
-				return nil, false
-			}
-			if p.s[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.s[p.i] != ']' {
-				return nil, false
-			}
-			p.i++
-			break
+		p.space()
+		return member(k)
+	})
+}
+
+// seq reads open, elements separated by commas, and close.
+func (p *jsonParser) seq(open, close byte, elem func() bool) bool {
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != open {
+		return false
+	}
+	p.i++
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == close {
+		p.i++
+		return true
+	}
+	for {
+		p.space()
+		if !elem() {
+			return false
 		}
-		out = append(out, row)
 		p.space()
 		if p.i >= len(p.s) {
-			return nil, false
+			return false
 		}
 		switch p.s[p.i] {
 		case ',':
 			p.i++
-		case ']':
+		case close:
 			p.i++
-			return out, true
+			return true
 		default:
-			return nil, false
+			return false
 		}
 	}
 }
