@@ -158,7 +158,7 @@ func TestRoutes(t *testing.T) {
 
 		// Metrics saw the calls.
 		m := e.req("GET", "/metrics", "", nil).must(t, 200)
-		for _, want := range []string{`sluice_calls_total{function="login",outcome="ok",tenant="` + tid + `"}`, `outcome="wrong_password"`, "sluice_engine_pools", "sluice_call_duration_seconds_bucket", "sluice_http_requests_total"} {
+		for _, want := range []string{`sluice_calls_total{function="login",outcome="ok",tenant="` + tid + `"}`, `outcome="wrong_password"`, "sluice_engine_pools", `sluice_engine_instance_rate_waits_total{outcome="timeout"}`, "sluice_call_duration_seconds_bucket", "sluice_http_requests_total"} {
 			if !strings.Contains(string(m.body), want) {
 				t.Errorf("metrics lack %s", want)
 			}

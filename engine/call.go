@@ -142,6 +142,14 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		}
 		return nil, err
 	}
+	if inst == nil && !e.instRate.take(ctx, req.Tenant, deadline) {
+		p.release()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return failed(Errorf(CodeTimeout, "the call waited for a new instance past its time limit of %s: "+
+			"the tenant's instances are being replaced faster than %g a second, as when its calls keep failing", limits.Timeout, e.cfg.InstanceRate))
+	}
 	tk, serr := e.sched.acquire(ctx, req.Tenant, limits.CPUPerMinute, deadline)
 	if serr != nil {
 		if inst != nil {

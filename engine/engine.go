@@ -52,6 +52,13 @@ type Config struct {
 	// TimeSlice is how long a call keeps its slot before handing it to a
 	// waiting tenant that holds fewer slots. Default 2ms.
 	TimeSlice time.Duration
+	// InstanceRate is how many new instances one tenant may start per
+	// second on this node, after a burst of InstanceBurst. Instances are
+	// pooled, so only a tenant whose calls keep losing theirs (traps,
+	// stack or memory exhausted, timeouts) reaches it; its next calls
+	// wait for a token (timeout at their deadline). Default 20, burst 32.
+	InstanceRate  float64
+	InstanceBurst int
 	// NodeMemoryBytes bounds the linear memory and tables of all
 	// instances together; a new instance or a memory.grow that would pass
 	// it first closes idle instances, then fails as resource_exhausted.
@@ -137,6 +144,12 @@ func (c Config) withDefaults() Config {
 	if c.TimeSlice <= 0 {
 		c.TimeSlice = 2 * time.Millisecond
 	}
+	if c.InstanceRate <= 0 {
+		c.InstanceRate = 20
+	}
+	if c.InstanceBurst <= 0 {
+		c.InstanceBurst = 32
+	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 2 * time.Second
 	}
@@ -173,12 +186,13 @@ func (l Limits) orDefaults(d Limits) Limits {
 
 // Engine compiles and runs connector modules. It is safe for concurrent use.
 type Engine struct {
-	cfg     Config
-	runtime wazero.Runtime
-	cache   wazero.CompilationCache
-	allowed map[string]bool // "module.name" of importable host functions
-	sched   *scheduler
-	memUsed atomic.Int64 // bytes of NodeMemoryBytes reserved
+	cfg      Config
+	runtime  wazero.Runtime
+	cache    wazero.CompilationCache
+	allowed  map[string]bool // "module.name" of importable host functions
+	sched    *scheduler
+	instRate *instanceRate
+	memUsed  atomic.Int64 // bytes of NodeMemoryBytes reserved
 
 	mu      sync.Mutex
 	modules map[string]*moduleEntry // by sha256
@@ -213,15 +227,16 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	e := &Engine{
-		cfg:     cfg,
-		runtime: wazero.NewRuntimeWithConfig(ctx, rc),
-		cache:   cache,
-		allowed: map[string]bool{},
-		sched:   newScheduler(cfg.GuestSlots, cfg.MaxQueuedCalls, cfg.TimeSlice),
-		modules: map[string]*moduleEntry{},
-		pools:   map[poolKey]*pool{},
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		runtime:  wazero.NewRuntimeWithConfig(ctx, rc),
+		cache:    cache,
+		allowed:  map[string]bool{},
+		sched:    newScheduler(cfg.GuestSlots, cfg.MaxQueuedCalls, cfg.TimeSlice),
+		instRate: newInstanceRate(cfg.InstanceRate, cfg.InstanceBurst),
+		modules:  map[string]*moduleEntry{},
+		pools:    map[poolKey]*pool{},
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	r := e.runtime
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {

@@ -130,3 +130,43 @@ func TestCPUBudgetEndsTheCall(t *testing.T) {
 		t.Fatalf("a neighbour with budget left: %v, want its own timeout", err)
 	}
 }
+
+// TestInstanceRate: a call whose instance is lost (here a panic) makes
+// the next call start a new one; past the tenant's burst, new instances
+// come at InstanceRate, and a call that cannot have one before its
+// deadline ends as a timeout that says why. A call on a pooled instance
+// never waits, and another tenant has its own burst.
+func TestInstanceRate(t *testing.T) {
+	e := newEngine(t, engine.Config{InstanceRate: 0.01, InstanceBurst: 3}) // one every 100s
+	m := load(t, e, "hostile")
+	lim := engine.Limits{Timeout: 300 * time.Millisecond}
+	panicking := engine.Request{Tenant: "crasher", Function: "login", Input: []byte(`{"do":"panic"}`), Limits: lim}
+	for i := range 3 {
+		if _, err := call(t, e, m, panicking); err == nil || err.Code != engine.CodeConnectorError {
+			t.Fatalf("panic %d: got %v, want connector_error", i, err)
+		}
+	}
+	_, err := call(t, e, m, panicking)
+	if err == nil || err.Code != engine.CodeTimeout || !strings.Contains(err.Message, "new instance") {
+		t.Fatalf("past the burst: got %v, want a timeout waiting for a new instance", err)
+	}
+	if s := e.Stats(); s.InstanceTimeouts != 1 {
+		t.Errorf("InstanceTimeouts = %d, want 1", s.InstanceTimeouts)
+	}
+
+	other := panicking
+	other.Tenant = "other"
+	if _, err := call(t, e, m, other); err == nil || err.Code != engine.CodeConnectorError {
+		t.Fatalf("another tenant's first panic: got %v, want connector_error", err)
+	}
+
+	healthy := engine.Request{Tenant: "steady", Function: "login", Input: []byte(`{}`), Limits: lim}
+	for i := range 10 {
+		if _, err := call(t, e, m, healthy); err != nil {
+			t.Fatalf("call %d on the pooled instance: %v", i, err)
+		}
+	}
+	if s := e.Stats(); s.Idle != 1 {
+		t.Errorf("%d idle instances, want the steady tenant's one", s.Idle)
+	}
+}

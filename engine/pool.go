@@ -220,6 +220,7 @@ func (e *Engine) janitor() {
 			now := time.Now()
 			e.evictIdle(now.Add(-e.cfg.IdleTimeout))
 			e.evictModules(now.Add(-e.cfg.ModuleIdleTimeout))
+			e.instRate.forget(now)
 		}
 	}
 }
@@ -320,6 +321,10 @@ type Stats struct {
 	// MemoryBytes is the guest memory and tables instances hold, counted
 	// against NodeMemoryBytes (0: no budget).
 	MemoryBytes, NodeMemoryBytes int64
+	// InstanceWaits counts the calls that waited for a new instance
+	// under InstanceRate; InstanceTimeouts those that had none before
+	// their deadline. Both only grow.
+	InstanceWaits, InstanceTimeouts int64
 }
 
 // Stats reports pool sizes, slots and memory, for metrics.
@@ -331,7 +336,8 @@ func (e *Engine) Stats() Stats {
 	defer e.mu.Unlock()
 	s := Stats{Pools: len(e.pools), Idle: e.idle, Modules: len(e.modules),
 		Slots: e.sched.slots, SlotsBusy: busy, SlotsWaiting: int(e.sched.waiters.Load()),
-		MemoryBytes: e.memUsed.Load(), NodeMemoryBytes: int64(e.cfg.NodeMemoryBytes)}
+		MemoryBytes: e.memUsed.Load(), NodeMemoryBytes: int64(e.cfg.NodeMemoryBytes),
+		InstanceWaits: e.instRate.waited.Load(), InstanceTimeouts: e.instRate.refused.Load()}
 	for _, p := range e.pools {
 		s.Busy += p.total - len(p.idle)
 	}

@@ -59,6 +59,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	trustProxy := flags.Bool("trust-proxy", serveEnvBool("SLUICE_TRUST_PROXY"), "take client IPs from X-Forwarded-For (SLUICE_TRUST_PROXY)")
 	memBudget := flags.String("memory-budget", serveEnv("SLUICE_MEMORY_BUDGET", ""), "guest memory and tables of all instances together, e.g. 8GiB; default half the machine's memory (SLUICE_MEMORY_BUDGET)")
 	guestSlots := flags.Int("guest-slots", serveEnvInt("SLUICE_GUEST_SLOTS", 0), "calls running guest code at once, shared fairly between tenants; default one per core (SLUICE_GUEST_SLOTS)")
+	instanceRate := flags.Float64("instance-rate", serveEnvFloat("SLUICE_INSTANCE_RATE", 20), "new instances one tenant may start per second on this node, after a burst of --instance-burst: only a tenant whose calls keep losing their instances (traps, exhausted stack or memory, timeouts) reaches it (SLUICE_INSTANCE_RATE)")
+	instanceBurst := flags.Int("instance-burst", serveEnvInt("SLUICE_INSTANCE_BURST", 32), "new instances one tenant may start at once before --instance-rate applies (SLUICE_INSTANCE_BURST)")
 	moduleLimits := flags.String("module-limits", os.Getenv("SLUICE_MODULE_LIMITS"), "module limits over the defaults as name=value,..., e.g. maxNestingDepth=4096,maxFunctions=50000; names: "+strings.Join(engine.ModuleLimitNames(), ", ")+" (SLUICE_MODULE_LIMITS)")
 	compileTimeout := flags.Duration("compile-timeout", serveEnvDuration("SLUICE_COMPILE_TIMEOUT", engine.DefaultCompileTimeout), "how long compiling one module may take (SLUICE_COMPILE_TIMEOUT)")
 	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
@@ -110,6 +112,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice serve: --cluster-ttl (%v) must be at least three --cluster-heartbeat (%v), which must be positive\n", *clusterTTL, *clusterHeartbeat)
 		return 2
 	}
+	if !(*instanceRate > 0) || *instanceBurst < 1 {
+		fmt.Fprintf(stderr, "sluice serve: --instance-rate (%g) must be above 0 and --instance-burst (%d) at least 1\n", *instanceRate, *instanceBurst)
+		return 2
+	}
 	if *maxVersions == 0 || *maxVersions == 1 {
 		fmt.Fprintf(stderr, "sluice serve: --max-versions: %d is too few: the active version and an upload must both fit (at least 2; negative keeps all)\n", *maxVersions)
 		return 2
@@ -152,6 +158,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxModuleBytes:     int(store.MaxModuleBytes), // the tenant's quota decides
 		NodeMemoryBytes:    budget,
 		GuestSlots:         *guestSlots,
+		InstanceRate:       *instanceRate,
+		InstanceBurst:      *instanceBurst,
 		ModuleLimits:       limits,
 		CompileWorker:      worker,
 		CompileTimeout:     *compileTimeout,
@@ -361,6 +369,13 @@ func serveEnvBool(name string) bool {
 func serveEnvDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
 		return d
+	}
+	return def
+}
+
+func serveEnvFloat(name string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return f
 	}
 	return def
 }

@@ -223,6 +223,17 @@ func TestStoreProtected(t *testing.T) {
 	}
 }
 
+// TestServeInstanceRateFlags: an instance rate or burst that would let
+// no instance start is refused, naming the flag.
+func TestServeInstanceRateFlags(t *testing.T) {
+	for _, args := range [][]string{{"--instance-rate", "0"}, {"--instance-rate", "-1"}, {"--instance-burst", "0"}} {
+		var o, e bytes.Buffer
+		if code := serve(context.Background(), append(args, "--data-dir", t.TempDir()), &o, &e); code != 2 || !strings.Contains(e.String(), args[0]) {
+			t.Errorf("%v: exit %d, want 2 naming the flag: %s", args, code, e.String())
+		}
+	}
+}
+
 // TestServeMaxVersions: SLUICE_MAX_VERSIONS reaches the API (an upload
 // over the cap prunes the oldest inactive version), and a cap that
 // cannot hold the active version and an upload is refused.

@@ -18,7 +18,7 @@ type metrics struct {
 	hostCalls       *prometheus.CounterVec   // kind, outcome
 	poolCalls       *prometheus.CounterVec   // pool, outcome
 
-	pools, instances, modules, slots, memory *prometheus.Desc
+	pools, instances, modules, slots, memory, instanceWaits *prometheus.Desc
 }
 
 func newMetrics(e *engine.Engine) *metrics {
@@ -40,11 +40,12 @@ func newMetrics(e *engine.Engine) *metrics {
 		poolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_quota_pool_calls_total", Help: "Calls past this node's share of a quota that asked the cluster's shared pool in the store, by pool (concurrency or rate) and outcome (taken, full or error).",
 		}, []string{"pool", "outcome"}),
-		pools:     prometheus.NewDesc("sluice_engine_pools", "Instance pools in the engine.", nil, nil),
-		instances: prometheus.NewDesc("sluice_engine_instances", "Engine instances by state.", []string{"state"}, nil),
-		modules:   prometheus.NewDesc("sluice_engine_modules", "Compiled modules in the engine.", nil, nil),
-		slots:     prometheus.NewDesc("sluice_engine_guest_slots", "Guest slots (calls running guest code at once) by state.", []string{"state"}, nil),
-		memory:    prometheus.NewDesc("sluice_engine_memory_bytes", "Guest memory and tables held by instances, and the node's budget (0: none).", []string{"kind"}, nil),
+		pools:         prometheus.NewDesc("sluice_engine_pools", "Instance pools in the engine.", nil, nil),
+		instances:     prometheus.NewDesc("sluice_engine_instances", "Engine instances by state.", []string{"state"}, nil),
+		modules:       prometheus.NewDesc("sluice_engine_modules", "Compiled modules in the engine.", nil, nil),
+		slots:         prometheus.NewDesc("sluice_engine_guest_slots", "Guest slots (calls running guest code at once) by state.", []string{"state"}, nil),
+		memory:        prometheus.NewDesc("sluice_engine_memory_bytes", "Guest memory and tables held by instances, and the node's budget (0: none).", []string{"kind"}, nil),
+		instanceWaits: prometheus.NewDesc("sluice_engine_instance_rate_waits_total", "Calls that waited for a new instance under the per-tenant instance rate, by outcome (waited, or timeout: none came before the deadline).", []string{"outcome"}, nil),
 	}
 }
 
@@ -61,6 +62,7 @@ func (m *metrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.modules
 	ch <- m.slots
 	ch <- m.memory
+	ch <- m.instanceWaits
 }
 
 func (m *metrics) collect(ch chan<- prometheus.Metric) {
@@ -77,6 +79,8 @@ func (m *metrics) collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.slots, prometheus.GaugeValue, float64(st.SlotsWaiting), "waiting")
 	ch <- prometheus.MustNewConstMetric(m.memory, prometheus.GaugeValue, float64(st.MemoryBytes), "held")
 	ch <- prometheus.MustNewConstMetric(m.memory, prometheus.GaugeValue, float64(st.NodeMemoryBytes), "budget")
+	ch <- prometheus.MustNewConstMetric(m.instanceWaits, prometheus.CounterValue, float64(st.InstanceWaits), "waited")
+	ch <- prometheus.MustNewConstMetric(m.instanceWaits, prometheus.CounterValue, float64(st.InstanceTimeouts), "timeout")
 }
 
 func (m *metrics) observeRejection(tenant string, reason Reason) {
