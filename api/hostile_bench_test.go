@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,8 +17,9 @@ import (
 // BenchmarkHostileNeighbourHTTP: a neighbour tenant calls examples/static
 // getUser through the debug route in a closed loop, alone and then while
 // an attacking tenant (timeoutMs 200, maxConcurrency hostile.Attackers())
-// runs the shape at its full concurrency quota through the same server
-// (calls, or uploads for a module the server refuses). It reports the
+// runs the shape at its full quota through the same server (calls, or
+// uploads for a module the server refuses; a refused attacker waits for
+// its Retry-After unless hostile.Flood). It reports the
 // neighbour's p99 in both phases of the same run and their ratio
 // (p99-ratio), and the slowest GET /healthz under attack. Each shape runs
 // in a child process (hostile.Isolated); read the custom metrics, not ns/op.
@@ -45,17 +47,17 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 	hostile.AttackStarts(tb)
 
 	client := &http.Client{Timeout: 30 * time.Second}
-	post := func(key, path string, body []byte, contentType string) (int, error) {
+	post := func(key, path string, body []byte, contentType string) (*http.Response, error) {
 		req, _ := http.NewRequest("POST", e.ts.URL+path, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", contentType)
 		res, err := client.Do(req)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		return res.StatusCode, nil
+		return res, nil
 	}
 	nbody, _ := json.Marshal(map[string]any{"function": "getUser", "input": map[string]any{"query": map[string]any{"id": "1"}}})
 	neighbour := func() error {
@@ -68,7 +70,8 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 
 	abody, _ := json.Marshal(debugBody(c))
 	stop := make(chan struct{})
-	var attacks atomic.Int64
+	var attacks, refused atomic.Int64
+	flood := hostile.Flood()
 	var wg sync.WaitGroup
 	for range hostile.Attackers() {
 		wg.Add(1)
@@ -80,12 +83,23 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 					return
 				default:
 				}
+				var res *http.Response
 				if uploads {
-					post(akey, "/v1/connections/c/versions", wasm, "application/wasm")
+					res, _ = post(akey, "/v1/connections/c/versions", wasm, "application/wasm")
 				} else {
-					post(akey, "/v1/connections/c/debug", abody, "application/json")
+					res, _ = post(akey, "/v1/connections/c/debug", abody, "application/json")
 				}
 				attacks.Add(1)
+				if res == nil || res.StatusCode != http.StatusTooManyRequests {
+					continue
+				}
+				refused.Add(1)
+				if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && !flood {
+					select {
+					case <-stop:
+					case <-time.After(time.Duration(s) * time.Second):
+					}
+				}
 			}
 		}()
 	}
@@ -111,6 +125,7 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 	}
 	rep.Metric(hostile.Ms(slowest), "healthz-max-ms")
 	rep.Metric(float64(attacks.Load()), "attacks")
-	rep.Logf("%s: neighbour p99 %s alone (%d calls), %s under attack (%d calls; %d attacks, uploads %v, stopped %v); slowest /healthz %s",
-		c.Name, p99a.Round(time.Microsecond), len(alone), p99u.Round(time.Microsecond), len(under), attacks.Load(), uploads, stopped, slowest.Round(time.Millisecond))
+	rep.Metric(float64(refused.Load()), "refused-429")
+	rep.Logf("%s: neighbour p99 %s alone (%d calls), %s under attack (%d calls; %d attacks, %d refused 429, uploads %v, flood %v, stopped %v); slowest /healthz %s",
+		c.Name, p99a.Round(time.Microsecond), len(alone), p99u.Round(time.Microsecond), len(under), attacks.Load(), refused.Load(), uploads, flood, stopped, slowest.Round(time.Millisecond))
 }

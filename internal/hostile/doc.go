@@ -29,6 +29,7 @@
 //	SLUICE_HOSTILE_RUNS        runs per shape in the deadline benchmark (10)
 //	SLUICE_HOSTILE_ATTACKERS   concurrent attacker calls in the neighbour benchmarks (2)
 //	SLUICE_HOSTILE_RATE        the attacking tenant's callsPerMinute in the server tests (1000000)
-//	SLUICE_HOSTILE_UPLOAD_RATE the attacking tenant's uploadsPerMinute in the server tests (1000000)
+//	SLUICE_HOSTILE_UPLOAD_RATE the attacking tenant's uploadsPerMinute in the server tests (10)
+//	SLUICE_HOSTILE_FLOOD       1: the HTTP neighbour benchmark's attackers ignore Retry-After
 //	SLUICE_HOSTILE_ONLY        a regexp: run only the cases whose name matches
 package hostile

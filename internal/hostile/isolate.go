@@ -73,9 +73,16 @@ func Attackers() int { return envInt("SLUICE_HOSTILE_ATTACKERS", 2) }
 func AttackerRate() int { return envInt("SLUICE_HOSTILE_RATE", 1_000_000) }
 
 // AttackerUploadRate is the attacking tenant's uploadsPerMinute in the
-// server tests: unlimited unless SLUICE_HOSTILE_UPLOAD_RATE says (10 is
-// the default quota of a tenant).
-func AttackerUploadRate() int { return envInt("SLUICE_HOSTILE_UPLOAD_RATE", 1_000_000) }
+// server tests and benchmarks: 10, a tenant's default quota, unless
+// SLUICE_HOSTILE_UPLOAD_RATE says.
+func AttackerUploadRate() int { return envInt("SLUICE_HOSTILE_UPLOAD_RATE", 10) }
+
+// Flood reports whether the neighbour benchmark's attackers keep sending
+// when they are refused with 429 (SLUICE_HOSTILE_FLOOD=1). By default
+// they wait for the Retry-After they are given, as a client using its
+// full quota does; a flood of refused requests measures the HTTP server
+// and the benchmark's own client rather than the sandbox.
+func Flood() bool { return os.Getenv("SLUICE_HOSTILE_FLOOD") == "1" }
 
 // asLimitKiB is the child's address-space limit in KiB, or 0 for none.
 func asLimitKiB() uint64 {
