@@ -26,8 +26,10 @@ type callState struct { // reused by its instance, one call at a time
 	ticket   *ticket // its CPU slot; nil outside the scheduler (released)
 	slotLost bool    // released for a host call
 
-	output    []byte
-	outputSet bool
+	output      []byte
+	outputSet   bool
+	outputBytes int // given to output_write so far (outputBytesPerCall)
+	randBytes   int // handed out by WASI random_get so far (randBytesPerCall)
 
 	logs     []LogEntry
 	logBytes int

@@ -170,3 +170,35 @@ func TestInstanceRate(t *testing.T) {
 		t.Errorf("%d idle instances, want the steady tenant's one", s.Idle)
 	}
 }
+
+// TestBytesPerCall: output_write may be given four times the output
+// limit in all and random_get may hand out 1 MiB in a call; past them
+// the call ends as resource_exhausted, and the next call, on a new
+// instance, has its own count.
+func TestBytesPerCall(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	m := mustLoad(t, e, watGuest(t, "bytes_per_call"))
+	for _, c := range []struct {
+		fn, n string
+		want  string // message fragment of the resource_exhausted, or "" for success
+	}{
+		{"getUser", "3", ""}, // 3 MiB and the answer: under 4 MiB
+		{"getUser", "4", "output_write was given"},
+		{"getUser", "3", ""},
+		{"searchUser", "4", ""}, // exactly 1 MiB
+		{"searchUser", "5", "random_get was asked for more than"},
+		{"searchUser", "4", ""},
+	} {
+		t.Run(c.fn+"/"+c.n, func(t *testing.T) {
+			res, err := call(t, e, m, engine.Request{Tenant: "t", Function: c.fn, Input: []byte(c.n)})
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("got %v, want success", err)
+			case c.want == "" && string(res.Output) != "null":
+				t.Fatalf("output %.40q, want null", res.Output)
+			case c.want != "" && (err == nil || err.Code != engine.CodeResourceExhausted || !strings.Contains(err.Message, c.want)):
+				t.Fatalf("got %v, want resource_exhausted (%s)", err, c.want)
+			}
+		})
+	}
+}

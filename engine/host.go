@@ -72,13 +72,6 @@ func checked(ctx context.Context, mod api.Module) *callState {
 	return st
 }
 
-// waitsOnNetwork reports host operations that mostly wait on a server:
-// the call gives up its CPU slot while they run. Others (password
-// hashing) are CPU work and keep it.
-func waitsOnNetwork(op string) bool {
-	return strings.HasPrefix(op, "sql.") || strings.HasPrefix(op, "mongo.") || strings.HasPrefix(op, "http.")
-}
-
 func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
 	st := checked(ctx, mod)
 	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.req.Input) {
@@ -86,11 +79,21 @@ func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 }
 
+// outputBytesPerCall bounds the bytes a call may give output_write in
+// all, as a multiple of its output limit: each write is a copy of up to
+// the limit, and a guest rewriting its output in a loop would otherwise
+// be a memory-bandwidth flood no checkpoint sees.
+const outputBytesPerCall = 4
+
 func outputWrite(ctx context.Context, mod api.Module, stack []uint64) {
 	st := checked(ctx, mod)
 	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
 	if int(n) > st.limits.MaxOutputBytes {
 		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "output is %d bytes, over the limit of %d", n, st.limits.MaxOutputBytes))
+	}
+	st.outputBytes += int(n)
+	if over := outputBytesPerCall * st.limits.MaxOutputBytes; st.outputBytes > over {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "output_write was given %d bytes in this call, over %d (%d times the output limit): a connector writes its answer once", st.outputBytes, over, outputBytesPerCall))
 	}
 	b, ok := mod.Memory().Read(ptr, n)
 	if !ok {
@@ -150,18 +153,19 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	if st.req.Host == nil {
 		err = Errorf(CodeNotImplemented, "host call %s is not available here", op)
 	} else {
-		network := waitsOnNetwork(op)
-		if network {
-			st.releaseSlot()
-		}
+		// A host call is not guest code: it waits on a server (SQL,
+		// MongoDB, HTTP) or hashes within the password package's own
+		// budget of one hash per core. The call gives up its slot
+		// meanwhile, so a hash queued behind another tenant's does not
+		// hold a core's slot empty (RATIONALE.md, "Fair CPU between
+		// tenants").
+		st.releaseSlot()
 		hctx, cancel := context.WithDeadline(ctx, st.deadline)
 		result, err = st.req.Host.HostCall(hctx, op, req, &tr)
 		cancel()
-		if network {
-			if serr := st.reacquireSlot(); serr != nil {
-				st.trace = append(st.trace, tr)
-				st.fail(ctx, mod, serr)
-			}
+		if serr := st.reacquireSlot(); serr != nil {
+			st.trace = append(st.trace, tr)
+			st.fail(ctx, mod, serr)
 		}
 		if time.Now().After(st.deadline) {
 			// Whatever the host function said, the call is out of time.

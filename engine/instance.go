@@ -168,20 +168,31 @@ func (inst *instance) nanosleep(ns int64) {
 // the guest may call with its whole memory as the buffer: it hands out
 // at most randChunk bytes per read and stops giving any once the call is
 // past its deadline, so one random_get cannot outlast the call by more
-// than one chunk.
+// than one chunk. A call gets randBytesPerCall bytes in all (keys and
+// salts need tens): past them random_get fails and the call ends as
+// resource_exhausted at its next checkpoint. Without the bound a guest
+// asking for its whole memory in a loop spends its slot in crypto/rand,
+// where the scheduler cannot hand the slot on.
 type randSource struct{ inst *instance }
 
-const randChunk = 64 << 10
+const (
+	randChunk        = 64 << 10
+	randBytesPerCall = 1 << 20
+)
 
 var errCallOver = errors.New("the call is over its limits")
 
 func (r *randSource) Read(p []byte) (int, error) {
-	if st := r.inst.cur.Load(); st == nil || st.abort != nil || time.Now().After(st.deadline) {
+	st := r.inst.cur.Load()
+	if st == nil || st.abort != nil || time.Now().After(st.deadline) {
 		return 0, errCallOver
 	}
-	if len(p) > randChunk {
-		p = p[:randChunk]
+	if st.randBytes >= randBytesPerCall {
+		st.abort = Errorf(CodeResourceExhausted, "random_get was asked for more than %d bytes in this call", randBytesPerCall)
+		return 0, errCallOver
 	}
+	p = p[:min(len(p), randChunk, randBytesPerCall-st.randBytes)]
+	st.randBytes += len(p)
 	return rand.Read(p)
 }
 

@@ -146,14 +146,14 @@ var corpus = []Case{
 	{Name: "gen_straightline", Gen: GenStraightLine, Want: []Outcome{Timeout, InvalidModule}, Finding: findBody},
 
 	// Host-call and WASI loops.
-	{Name: "hostloop_output", WAT: "hostloop_output", Want: []Outcome{Timeout}, Finding: findHost},
+	{Name: "hostloop_output", WAT: "hostloop_output", Want: []Outcome{ResourceExhausted}, Finding: findHost},
 	{Name: "hostloop_password", WAT: "hostloop_password", Want: []Outcome{Timeout}, Finding: findHost},
 	{Name: "hostloop_sql_pg", WAT: "hostloop_sql_pg", DB: "postgres", Want: []Outcome{Timeout}, Finding: findHost},
 	{Name: "hostloop_sql_mysql", WAT: "hostloop_sql_mysql", DB: "mysql", Want: []Outcome{Timeout}, Finding: findHost},
 	{Name: "hostloop_log_empty", WAT: "hostloop_log_empty", Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 	{Name: "hostloop_log", WAT: "hostloop_log", Want: []Outcome{ResourceExhausted}, Finding: findBaseline},
 	{Name: "hostloop_flood", WAT: "hostloop_flood", Want: []Outcome{ResourceExhausted}, Finding: findBaseline},
-	{Name: "wasi_random", WAT: "wasi_random", Want: []Outcome{Timeout}, Finding: findHost},
+	{Name: "wasi_random", WAT: "wasi_random", Want: []Outcome{ResourceExhausted}, Finding: findHost},
 	{Name: "wasi_emptylines", WAT: "wasi_emptylines", Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 
 	// Instantiation.
@@ -186,7 +186,7 @@ var corpus = []Case{
 	{Name: "go_calltree_endless", Go: "calltree", Input: `{"query":{"username":"x"},"password":"5"}`, Want: []Outcome{Timeout}, Finding: findGoGuest},
 	{Name: "go_bcrypt", Go: "bcrypt", Input: `{"query":{"username":"12"},"password":"hunter2"}`, Want: []Outcome{Timeout}, Finding: findGoGuest},
 	{Name: "go_argon2_loop", Go: "flood", Input: `{"query":{"username":"x"},"password":"argon2"}`, Want: []Outcome{Timeout}, Finding: findHost},
-	{Name: "go_output_loop", Go: "flood", Input: `{"query":{"username":"x"},"password":"output"}`, Want: []Outcome{Timeout}, Finding: findHost},
+	{Name: "go_output_loop", Go: "flood", Input: `{"query":{"username":"x"},"password":"output"}`, Want: []Outcome{ResourceExhausted}, Finding: findHost},
 	{Name: "go_logflood", Go: "flood", Input: `{"query":{"username":"x"},"password":"log"}`, Want: []Outcome{ResourceExhausted}, Finding: findBaseline},
 	{Name: "go_emptylines", Go: "flood", Input: `{"query":{"username":"x"},"password":"emptylines"}`, Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 	{Name: "go_panic", Go: "flood", Input: `{"query":{"username":"x"},"password":"panic"}`, Want: []Outcome{ConnectorError}, Finding: findBaseline},

@@ -1,7 +1,8 @@
 ;; Shape: a host-call loop moving bytes: output_write of 1 MiB (within the
 ;; output limit) at every iteration. Each call copies 1 MiB; 16384 of them
-;; pass between two loop checks, and host calls do not look at the deadline.
-;; Expected: timeout.
+;; pass between two loop checks, and host calls did not look at the deadline.
+;; Expected: resource_exhausted, at the fifth write (a call may give
+;; output_write 4 times the output limit in all).
 (module
   (import "sluice" "output_write" (func $output_write (param i32 i32)))
   (memory (export "memory") 17)
