@@ -32,6 +32,8 @@ type hashRequest struct {
 }
 
 func (k passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req []byte, tr *engine.HostCall) (json.RawMessage, error) {
+	limits := k.limits
+	limits.Tenant = t.Tenant // the budget is shared fairly between tenants
 	switch op {
 	case "password.verify":
 		var in verifyRequest
@@ -43,7 +45,7 @@ func (k passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, r
 		if in.Digest != nil {
 			ok, err = password.VerifyDigest(*in.Digest, in.Hash, in.Password)
 		} else {
-			ok, err = k.limits.VerifyContext(ctx, in.Hash, in.Password)
+			ok, err = limits.VerifyContext(ctx, in.Hash, in.Password)
 		}
 		if err != nil {
 			return nil, passwordError(op, err)
@@ -55,7 +57,7 @@ func (k passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, r
 			return nil, err
 		}
 		tr.Statement = in.Algorithm
-		h, err := k.limits.HashContext(ctx, in.Algorithm, in.Password)
+		h, err := limits.HashContext(ctx, in.Algorithm, in.Password)
 		if err != nil {
 			return nil, passwordError(op, err)
 		}

@@ -1,6 +1,13 @@
 package password
 
-import "testing"
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
 
 func benchmarkVerify(b *testing.B, encoded, password string) {
 	b.Helper()
@@ -24,4 +31,72 @@ func BenchmarkVerifyArgon2idDefault(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchmarkVerify(b, h, "benchmark password")
+}
+
+// BenchmarkBudgetNeighbour: a tenant verifies a cost-10 bcrypt hash in a
+// closed loop through a budget of one hash per core, alone and then while
+// another tenant keeps 4 argon2id verifications (Hash's parameters, 4
+// lanes: the whole budget on 2 cores) going at once. "fifo" gives both
+// the same tenant name, which is the order the budget kept before it was
+// fair (first come, first served); "fair" names them apart. It reports
+// the neighbour's p99 in each phase and their ratio.
+func BenchmarkBudgetNeighbour(b *testing.B) {
+	const bcryptHash, bcryptPassword = "$2a$10$fVH8e28OQRj9tqiDXs1e1uxpsjN0c7II7YPKXua2NAKYvM6iQk7dq", "abcdefghijklmnopqrstuvwxyz"
+	argon, err := Hash(Argon2id, "attacker")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, attacker string }{{"fifo", "neighbour"}, {"fair", "attacker"}} {
+		b.Run(c.name, func(b *testing.B) {
+			budget := NewBudget(runtime.GOMAXPROCS(0))
+			limits := func(tenant string) Limits {
+				l := DefaultLimits()
+				l.Budget, l.Tenant = budget, tenant
+				return l
+			}
+			neighbour := func(d time.Duration) []time.Duration {
+				var lat []time.Duration
+				for end := time.Now().Add(d); time.Now().Before(end); {
+					start := time.Now()
+					if ok, err := limits("neighbour").VerifyContext(context.Background(), bcryptHash, bcryptPassword); err != nil || !ok {
+						b.Fatalf("neighbour: %v %v", ok, err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				return lat
+			}
+			for b.Loop() {
+				alone := neighbour(2 * time.Second)
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				for range 4 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							select {
+							case <-stop:
+								return
+							default:
+							}
+							limits(c.attacker).VerifyContext(context.Background(), argon, "attacker")
+						}
+					}()
+				}
+				time.Sleep(100 * time.Millisecond)
+				under := neighbour(3 * time.Second)
+				close(stop)
+				wg.Wait()
+				p99 := func(l []time.Duration) time.Duration {
+					slices.Sort(l)
+					return l[(len(l)*99)/100]
+				}
+				pa, pu := p99(alone), p99(under)
+				b.ReportMetric(float64(pa.Microseconds())/1e3, "p99-alone-ms")
+				b.ReportMetric(float64(pu.Microseconds())/1e3, "p99-attack-ms")
+				b.ReportMetric(float64(pu)/float64(pa), "p99-ratio")
+				b.ReportMetric(float64(len(under))/3, "neighbour-verifies/s")
+			}
+		})
+	}
 }

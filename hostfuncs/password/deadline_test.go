@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -113,12 +114,17 @@ func TestCapsAtTheirEdges(t *testing.T) {
 // their end).
 func waitIdle(t *testing.T, b *Budget) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := b.sem.Acquire(ctx, b.memory); err != nil {
-		t.Fatal("the hashing budget stayed busy for 30 s")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		b.mu.Lock()
+		used, tenants := b.used, len(b.tenants)
+		b.mu.Unlock()
+		if used == 0 && tenants == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hashing budget stayed busy for 30 s (%d held, %d tenants)", used, tenants)
+		}
 	}
-	b.sem.Release(b.memory)
 }
 
 // TestDeadline: VerifyContext and HashContext return ErrCanceled at the
@@ -181,7 +187,7 @@ func TestBudget(t *testing.T) {
 		started := make(chan struct{})
 		errc := make(chan error, 1)
 		go func() {
-			errc <- b.run(ctx, 0, func() {
+			errc <- b.run(ctx, "", 0, func() {
 				running.Add(1)
 				close(started)
 				<-release
@@ -202,7 +208,7 @@ func TestBudget(t *testing.T) {
 	defer cancel()
 	var startedLate atomic.Bool
 	start := time.Now()
-	err := b.run(ctx, 0, func() { startedLate.Store(true) })
+	err := b.run(ctx, "", 0, func() { startedLate.Store(true) })
 	if !errors.Is(err, ErrCanceled) || startedLate.Load() {
 		t.Fatalf("run with the budget used up = %v (started: %v), want ErrCanceled without starting", err, startedLate.Load())
 	}
@@ -220,15 +226,65 @@ func TestBudget(t *testing.T) {
 	close(release)
 	waitIdle(t, b)
 	ran := false
-	if err := b.run(context.Background(), 0, func() { ran = true }); err != nil || !ran {
+	if err := b.run(context.Background(), "", 0, func() { ran = true }); err != nil || !ran {
 		t.Fatalf("run after the abandoned hashes ended = %v, ran %v", err, ran)
 	}
 }
 
 // TestRunPanics: a panic while hashing is an error, not a crash.
 func TestRunPanics(t *testing.T) {
-	err := NewBudget(1).run(context.Background(), 0, func() { panic("boom") })
+	err := NewBudget(1).run(context.Background(), "", 0, func() { panic("boom") })
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestBudgetFairBetweenTenants: a tenant that keeps the budget busy with
+// queued hashes does not make another tenant's hash wait behind all of
+// them: a free share goes to the waiting tenant holding the least of the
+// budget, and between equals to the one served least recently.
+func TestBudgetFairBetweenTenants(t *testing.T) {
+	b := NewBudget(1)
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	start := func(tenant, name string, f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.run(context.Background(), tenant, 0, func() {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+				if f != nil {
+					f()
+				}
+			}); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}()
+	}
+	waitQueued := func(n int) {
+		for deadline := time.Now().Add(10 * time.Second); b.queued() != n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d hashes queued, want %d", b.queued(), n)
+			}
+		}
+	}
+	running := make(chan struct{})
+	start("a", "a1", func() { close(running); <-gate })
+	<-running
+	for i, name := range []string{"a2", "a3", "a4"} {
+		start("a", name, nil)
+		waitQueued(i + 1)
+	}
+	start("b", "b1", nil)
+	waitQueued(4)
+	close(gate)
+	wg.Wait()
+	if got := strings.Join(order, " "); got != "a1 b1 a2 a3 a4" {
+		t.Errorf("hashes ran in the order %s, want a1 b1 a2 a3 a4", got)
+	}
+	waitIdle(t, b)
 }

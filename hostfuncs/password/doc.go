@@ -57,7 +57,9 @@
 // the background. With a Budget in Limits (hostfuncs.Manager makes one
 // per host) every hash runs within it: at most one hash per core at once
 // (an argon2 hash counts once per lane) and 1 GiB of their memory; a hash
-// queues for it as long as its context allows, and an abandoned hash
+// queues for it as long as its context allows, fairly between the
+// tenants named in Limits.Tenant (a tenant's queued hashes wait behind
+// its own, not another's), and an abandoned hash
 // keeps its share until it ends, so abandoned work is bounded: at most
 // that many hashes, each within the limits above. The package functions
 // (Verify, VerifyContext, Hash, HashContext) run without a budget.

@@ -35,6 +35,9 @@ type Limits struct {
 	// Budget is the hashing budget hashes run in (NewBudget); nil runs
 	// them without one, each still returning at its context's end.
 	Budget *Budget
+	// Tenant is whose hashes these are: the budget is shared fairly
+	// between tenants (see Budget).
+	Tenant string
 	// MaxPasswordBytes caps the password's length, for every scheme.
 	MaxPasswordBytes int
 	// MaxBcryptCost is the highest bcrypt cost (log2 rounds) accepted.
@@ -132,7 +135,7 @@ type verifier struct {
 }
 
 // run runs the hash f needing about mem bytes (see run).
-func (l verifier) run(mem int64, f func()) error { return l.Budget.run(l.ctx, mem, f) }
+func (l verifier) run(mem int64, f func()) error { return l.Budget.run(l.ctx, l.Tenant, mem, f) }
 
 // verify dispatches on the encoded string's prefix. depth guards the formats
 // that wrap another one ({CRYPT}, Django's bcrypt$ and argon2$).
