@@ -46,7 +46,7 @@ func TestClusterQuotasHoldAcrossThreeProcesses(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	const op = "op-token-cluster"
-	common := []string{"serve", "--addr", "127.0.0.1:0", "--store", storeURL,
+	common := []string{"serve", "--addr", "127.0.0.1:0", "--store", storeURL, "--warm-javascript=false",
 		"--operator-token", op, "--master-key", base64.StdEncoding.EncodeToString(key),
 		"--cluster-heartbeat", testHeartbeat.String(), "--cluster-ttl", testTTL.String()}
 	var nodes []*process

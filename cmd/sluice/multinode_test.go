@@ -34,7 +34,7 @@ func TestTwoProcessesShareAPostgresStore(t *testing.T) {
 
 	key := make([]byte, 32)
 	rand.Read(key)
-	common := []string{"serve", "--addr", "127.0.0.1:0", "--store", storeURL,
+	common := []string{"serve", "--addr", "127.0.0.1:0", "--store", storeURL, "--warm-javascript=false",
 		"--operator-token", "op-token-multinode", "--master-key", base64.StdEncoding.EncodeToString(key)}
 	a := startProcess(t, bin, append(common, "--data-dir", filepath.Join(t.TempDir(), "a"))...)
 	b := startProcess(t, bin, append(common, "--data-dir", filepath.Join(t.TempDir(), "b"))...)

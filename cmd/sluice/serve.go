@@ -61,6 +61,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	guestSlots := flags.Int("guest-slots", serveEnvInt("SLUICE_GUEST_SLOTS", 0), "calls running guest code at once, shared fairly between tenants; default one per core (SLUICE_GUEST_SLOTS)")
 	instanceRate := flags.Float64("instance-rate", serveEnvFloat("SLUICE_INSTANCE_RATE", 20), "new instances one tenant may start per second on this node, after a burst of --instance-burst: only a tenant whose calls keep losing their instances (traps, exhausted stack or memory, timeouts) reaches it (SLUICE_INSTANCE_RATE)")
 	instanceBurst := flags.Int("instance-burst", serveEnvInt("SLUICE_INSTANCE_BURST", 32), "new instances one tenant may start at once before --instance-rate applies (SLUICE_INSTANCE_BURST)")
+	warmJS := flags.Bool("warm-javascript", serveEnvBoolOr("SLUICE_WARM_JAVASCRIPT", true), "compile the JavaScript runtime module at start, in the background, so that the node's first script upload does not wait for it (seconds on a fresh node; a compile-cache hit after a restart) (SLUICE_WARM_JAVASCRIPT)")
 	moduleLimits := flags.String("module-limits", os.Getenv("SLUICE_MODULE_LIMITS"), "module limits over the defaults as name=value,..., e.g. maxNestingDepth=4096,maxFunctions=50000; names: "+strings.Join(engine.ModuleLimitNames(), ", ")+" (SLUICE_MODULE_LIMITS)")
 	compileTimeout := flags.Duration("compile-timeout", serveEnvDuration("SLUICE_COMPILE_TIMEOUT", engine.DefaultCompileTimeout), "how long compiling one module may take (SLUICE_COMPILE_TIMEOUT)")
 	compileMemory := flags.String("compile-memory", serveEnv("SLUICE_COMPILE_MEMORY", "2GiB"), "how much memory compiling one module may take (SLUICE_COMPILE_MEMORY)")
@@ -217,6 +218,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	if *warmJS {
+		go func() {
+			start := time.Now()
+			if err := runner.WarmJavaScript(ctx); err != nil {
+				if ctx.Err() == nil {
+					logger.Warn("javascript runtime: not compiled at start; the first script upload will", "error", err.Error())
+				}
+				return
+			}
+			logger.Info("javascript runtime ready", "took", time.Since(start).Round(time.Millisecond).String())
+		}()
+	}
 	srv, err := api.New(api.Config{
 		Runner: runner, Store: st, Registry: registry,
 		OperatorToken: token,
@@ -361,9 +374,13 @@ func serveEnv(name, def string) string {
 	return def
 }
 
-func serveEnvBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
-	return b
+func serveEnvBool(name string) bool { return serveEnvBoolOr(name, false) }
+
+func serveEnvBoolOr(name string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return b
+	}
+	return def
 }
 
 func serveEnvDuration(name string, def time.Duration) time.Duration {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,9 +38,20 @@ func (l *lockedBuffer) String() string {
 var listenRE = regexp.MustCompile(`listening on (http://[^ ]+)`)
 
 // startServe runs serve in the background and returns its base URL, its
-// stdout and a stop func returning the exit code.
+// stdout and a stop func returning the exit code. Unless args say, the
+// JavaScript runtime is not compiled at start (seconds of a core each).
 func startServe(t *testing.T, args ...string) (string, *lockedBuffer, func() int) {
 	t.Helper()
+	base, stdout, _, stop := startServeLogs(t, args...)
+	return base, stdout, stop
+}
+
+// startServeLogs is startServe that also returns serve's stderr (its log).
+func startServeLogs(t *testing.T, args ...string) (string, *lockedBuffer, *lockedBuffer, func() int) {
+	t.Helper()
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--warm-javascript") }) {
+		args = append([]string{"--warm-javascript=false"}, args...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
@@ -57,7 +69,7 @@ func startServe(t *testing.T, args ...string) (string, *lockedBuffer, func() int
 				return code
 			}
 			t.Cleanup(func() { stop() })
-			return m[1], stdout, stop
+			return m[1], stdout, stderr, stop
 		}
 		select {
 		case code := <-done:
@@ -231,6 +243,22 @@ func TestServeInstanceRateFlags(t *testing.T) {
 		if code := serve(context.Background(), append(args, "--data-dir", t.TempDir()), &o, &e); code != 2 || !strings.Contains(e.String(), args[0]) {
 			t.Errorf("%v: exit %d, want 2 naming the flag: %s", args, code, e.String())
 		}
+	}
+}
+
+// TestServeWarmsJavaScript: by default serve compiles the JavaScript
+// runtime module at start, in the background, into the data directory's
+// compile cache, and says so in its log.
+func TestServeWarmsJavaScript(t *testing.T) {
+	dir := t.TempDir()
+	_, _, stderr, _ := startServeLogs(t, "--warm-javascript", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	for deadline := time.Now().Add(5 * time.Minute); !strings.Contains(stderr.String(), "javascript runtime ready"); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(stderr.String(), "javascript runtime: not compiled") || time.Now().After(deadline) {
+			t.Fatalf("no warm JavaScript runtime: %s", stderr)
+		}
+	}
+	if entries, err := os.ReadDir(filepath.Join(dir, cacheDirName)); err != nil || len(entries) == 0 {
+		t.Errorf("compile cache %s: %d entries, %v", cacheDirName, len(entries), err)
 	}
 }
 

@@ -46,6 +46,14 @@ func (r *Runner) runtimeModule(ctx context.Context, tenant string) (*engine.Modu
 	return m, nil
 }
 
+// WarmJavaScript compiles and loads the JavaScript runtime module now
+// (serve does, in the background at start), so the node's first script
+// upload finds it ready; an upload meanwhile waits for the same compile.
+func (r *Runner) WarmJavaScript(ctx context.Context) error {
+	_, err := r.runtimeModule(ctx, "")
+	return err
+}
+
 // forgetRuntime drops a runtime module the engine released.
 func (r *Runner) forgetRuntime() {
 	r.mu.Lock()

@@ -340,7 +340,8 @@ func startSluice(b *testing.B, bin, dsn string) *server {
 		b.Fatal(err)
 	}
 	s := startServer(b, "Sluice, examples/postgres", bin, []string{"SLUICE_STORE=", "SLUICE_OPERATOR_TOKEN=", "SLUICE_MASTER_KEY="},
-		"serve", "--addr", "127.0.0.1:0", "--data-dir", b.TempDir(), "--operator-token", operatorToken)
+		"serve", "--addr", "127.0.0.1:0", "--data-dir", b.TempDir(), "--operator-token", operatorToken,
+		"--warm-javascript=false") // measured from cold (JavaScript), and no compile beside the Go measurements
 	var tenant struct{ ID, APIKey string }
 	do(b, "POST", s.url+"/v1/admin/tenants", operatorToken, "application/json", `{"name":"sidebyside"}`, 201, &tenant)
 	do(b, "PUT", s.url+"/v1/admin/tenants/"+tenant.ID+"/quotas", operatorToken, "application/json",
