@@ -26,10 +26,10 @@ type callState struct { // reused by its instance, one call at a time
 	ticket   *ticket // its CPU slot; nil outside the scheduler (released)
 	slotLost bool    // released for a host call
 
-	output      []byte
-	outputSet   bool
-	outputBytes int // given to output_write so far (outputBytesPerCall)
-	randBytes   int // handed out by WASI random_get so far (randBytesPerCall)
+	output    []byte
+	outputSet bool
+	// Bytes moved so far in this call (copiesPerCall, randBytesPerCall).
+	inputBytes, outputBytes, responseBytes, randBytes int
 
 	logs     []LogEntry
 	logBytes int
@@ -144,13 +144,13 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		}
 		return nil, err
 	}
-	if inst == nil && !e.instRate.take(ctx, req.Tenant, deadline) {
+	if inst == nil && !e.instRate.wait(ctx, e.stop, req.Tenant, deadline) {
 		p.release()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return failed(Errorf(CodeTimeout, "the call waited for a new instance past its time limit of %s: "+
-			"the tenant's instances are being replaced faster than %g a second, as when its calls keep failing", limits.Timeout, e.cfg.InstanceRate))
+			"the tenant's calls keep losing their instances (traps, exhausted limits, timeouts) faster than %g a second", limits.Timeout, e.cfg.InstanceRate))
 	}
 	tk, serr := e.sched.acquire(ctx, req.Tenant, limits.CPUPerMinute, deadline)
 	if serr != nil {
@@ -176,6 +176,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 			case errors.As(err, &mem):
 				return failed(Errorf(CodeResourceExhausted, "%s", mem.msg))
 			case errors.As(err, &me):
+				e.instRate.lost(req.Tenant) // its own start code failed
 				return failed(Errorf(CodeConnectorError, "connector failed to start: %s", me.Reason))
 			}
 			return nil, err
@@ -247,6 +248,9 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	// Only now may another call take the instance: until here the result
 	// was read from the instance's reused call state.
 	p.put(inst, healthy)
+	if !healthy {
+		e.instRate.lost(req.Tenant)
+	}
 	if result.Error != nil {
 		result.Output = nil
 		return result, result.Error

@@ -52,11 +52,12 @@ type Config struct {
 	// TimeSlice is how long a call keeps its slot before handing it to a
 	// waiting tenant that holds fewer slots. Default 2ms.
 	TimeSlice time.Duration
-	// InstanceRate is how many new instances one tenant may start per
-	// second on this node, after a burst of InstanceBurst. Instances are
-	// pooled, so only a tenant whose calls keep losing theirs (traps,
-	// stack or memory exhausted, timeouts) reaches it; its next calls
-	// wait for a token (timeout at their deadline). Default 20, burst 32.
+	// InstanceRate is how many instances one tenant's calls may lose
+	// per second on this node (traps, stack or memory exhausted,
+	// timeouts, failed starts), after a burst of InstanceBurst; past it
+	// its calls that need a new instance wait (timeout at their
+	// deadline). Instances the engine closes itself are not counted.
+	// Default 20, burst 32; clamped to 0.001..1e6 and 1..1e6.
 	InstanceRate  float64
 	InstanceBurst int
 	// NodeMemoryBytes bounds the linear memory and tables of all

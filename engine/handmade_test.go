@@ -1,12 +1,17 @@
 package engine_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluice-dev/sluice/engine"
+	"github.com/sluice-dev/sluice/internal/hostile"
 )
 
 // handmade assembles a minimal non-Go connector: login loops forever.
@@ -131,9 +136,9 @@ func TestCPUBudgetEndsTheCall(t *testing.T) {
 	}
 }
 
-// TestInstanceRate: a call whose instance is lost (here a panic) makes
-// the next call start a new one; past the tenant's burst, new instances
-// come at InstanceRate, and a call that cannot have one before its
+// TestInstanceRate: a call that loses its instance (here a panic) is
+// charged for it; past the tenant's burst, its calls that need a new
+// instance wait for the rate, and one that cannot have it before its
 // deadline ends as a timeout that says why. A call on a pooled instance
 // never waits, and another tenant has its own burst.
 func TestInstanceRate(t *testing.T) {
@@ -141,7 +146,7 @@ func TestInstanceRate(t *testing.T) {
 	m := load(t, e, "hostile")
 	lim := engine.Limits{Timeout: 300 * time.Millisecond}
 	panicking := engine.Request{Tenant: "crasher", Function: "login", Input: []byte(`{"do":"panic"}`), Limits: lim}
-	for i := range 3 {
+	for i := range 4 { // the burst, and one more: its loss is the first over it
 		if _, err := call(t, e, m, panicking); err == nil || err.Code != engine.CodeConnectorError {
 			t.Fatalf("panic %d: got %v, want connector_error", i, err)
 		}
@@ -171,10 +176,50 @@ func TestInstanceRate(t *testing.T) {
 	}
 }
 
+// TestInstanceRateChargesOnlyOwnLosses: instances the engine closes
+// itself, here a healthy tenant's idle ones closed to make room for
+// another tenant's memory bomb under the node's memory budget, and cold
+// starts are not charged: the healthy tenant's calls never wait for the
+// rate, whatever its neighbour does.
+func TestInstanceRateChargesOnlyOwnLosses(t *testing.T) {
+	probe := newEngine(t, engine.Config{})
+	pm := load(t, probe, "hostile")
+	if _, err := call(t, probe, pm, engine.Request{Tenant: "x", Function: "login", Input: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	one := probe.Stats().MemoryBytes // what one idle instance holds
+
+	e := newEngine(t, engine.Config{InstanceRate: 0.01, InstanceBurst: 1, NodeMemoryBytes: uint64(3*one + one/2)})
+	m := load(t, e, "hostile")
+	lim := engine.Limits{Timeout: 400 * time.Millisecond}
+	healthy := engine.Request{Tenant: "healthy", Function: "login", Input: []byte(`{}`), Limits: lim}
+	bomb := engine.Request{Tenant: "bomber", Function: "login", Input: []byte(`{"do":"membomb"}`), Limits: lim}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for range 2 { // two instances, cold or not
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := call(t, e, m, healthy); err != nil {
+					t.Errorf("round %d: the healthy tenant's call: %v", round, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if _, err := call(t, e, m, bomb); err == nil {
+			t.Fatalf("round %d: the memory bomb succeeded", round)
+		}
+	}
+	if s := e.Stats(); s.InstanceWaits+s.InstanceTimeouts == 0 {
+		t.Errorf("the bomber never waited for the rate: %+v", s)
+	}
+}
+
 // TestBytesPerCall: output_write may be given four times the output
-// limit in all and random_get may hand out 1 MiB in a call; past them
-// the call ends as resource_exhausted, and the next call, on a new
-// instance, has its own count.
+// limit in all, input_read may copy four times the input limit, and
+// random_get may hand out 1 MiB in a call; past them the call ends as
+// resource_exhausted, and the next call, on a new instance, has its own
+// count.
 func TestBytesPerCall(t *testing.T) {
 	e := newEngine(t, engine.Config{})
 	m := mustLoad(t, e, watGuest(t, "bytes_per_call"))
@@ -183,14 +228,21 @@ func TestBytesPerCall(t *testing.T) {
 		want  string // message fragment of the resource_exhausted, or "" for success
 	}{
 		{"getUser", "3", ""}, // 3 MiB and the answer: under 4 MiB
-		{"getUser", "4", "output_write was given"},
+		{"getUser", "4", "output_write moved"},
 		{"getUser", "3", ""},
 		{"searchUser", "4", ""}, // exactly 1 MiB
 		{"searchUser", "5", "random_get was asked for more than"},
 		{"searchUser", "4", ""},
+		{"createUser", "3", ""}, // 4 reads of a 1 MiB input: 4 MiB
+		{"createUser", "4", "input_read moved"},
+		{"createUser", "3", ""},
 	} {
 		t.Run(c.fn+"/"+c.n, func(t *testing.T) {
-			res, err := call(t, e, m, engine.Request{Tenant: "t", Function: c.fn, Input: []byte(c.n)})
+			in := []byte(c.n)
+			if c.fn == "createUser" {
+				in = append(in, bytes.Repeat([]byte(" "), 1<<20-1)...) // the input limit
+			}
+			res, err := call(t, e, m, engine.Request{Tenant: "t", Function: c.fn, Input: in})
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatalf("got %v, want success", err)
@@ -200,5 +252,33 @@ func TestBytesPerCall(t *testing.T) {
 				t.Fatalf("got %v, want resource_exhausted (%s)", err, c.want)
 			}
 		})
+	}
+}
+
+// slowHashHost answers password.hash after d, standing for a hash's CPU.
+type slowHashHost struct{ d time.Duration }
+
+func (h slowHashHost) HostCall(ctx context.Context, op string, req []byte, tr *engine.HostCall) (json.RawMessage, error) {
+	time.Sleep(h.d)
+	return json.RawMessage(`{"hash":"x"}`), nil
+}
+
+// TestCPUBudgetCountsHashes: a password host call gives up the call's
+// CPU slot, but its time counts against the tenant's CPU budget: a loop
+// of hashes ends as quota_exceeded once the budget is spent, not at its
+// deadline.
+func TestCPUBudgetCountsHashes(t *testing.T) {
+	var loop hostile.Case
+	for _, c := range hostile.Corpus() {
+		if c.Name == "hostloop_password" {
+			loop = c
+		}
+	}
+	e := newEngine(t, engine.Config{})
+	m := mustLoad(t, e, hostile.Wasm(t, loop))
+	lim := engine.Limits{Timeout: 5 * time.Second, CPUPerMinute: 100 * time.Millisecond}
+	_, err := call(t, e, m, engine.Request{Tenant: "hasher", Function: "login", Input: []byte(`{}`), Limits: lim, Host: slowHashHost{30 * time.Millisecond}})
+	if err == nil || err.Code != engine.CodeQuotaExceeded || !strings.Contains(err.Message, "CPU budget") {
+		t.Fatalf("got %v, want quota_exceeded (CPU budget)", err)
 	}
 }

@@ -74,16 +74,27 @@ func checked(ctx context.Context, mod api.Module) *callState {
 
 func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
 	st := checked(ctx, mod)
+	st.copied(ctx, mod, "input_read", &st.inputBytes, len(st.req.Input), copiesPerCall*st.limits.MaxInputBytes)
 	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.req.Input) {
 		st.fail(ctx, mod, Errorf(CodeConnectorError, "input_read: pointer out of memory bounds"))
 	}
 }
 
-// outputBytesPerCall bounds the bytes a call may give output_write in
-// all, as a multiple of its output limit: each write is a copy of up to
-// the limit, and a guest rewriting its output in a loop would otherwise
-// be a memory-bandwidth flood no checkpoint sees.
-const outputBytesPerCall = 4
+// copiesPerCall bounds the bytes a call may move through input_read and
+// output_write in all, as a multiple of the input and output limits, and
+// through host_response_read, of its host-bytes limit: each is a copy of
+// up to a MiB or more, and a guest repeating one in a loop would
+// otherwise be a memory-bandwidth flood no checkpoint sees.
+const copiesPerCall = 4
+
+// copied counts n more bytes moved by fn in this call (in *counter)
+// against limit; past it the call ends as resource_exhausted.
+func (st *callState) copied(ctx context.Context, mod api.Module, fn string, counter *int, n, limit int) {
+	*counter += n
+	if *counter > limit {
+		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "%s moved %d bytes in this call, over %d (%d times its limit): a connector reads its input and each answer, and writes its output, once", fn, *counter, limit, copiesPerCall))
+	}
+}
 
 func outputWrite(ctx context.Context, mod api.Module, stack []uint64) {
 	st := checked(ctx, mod)
@@ -91,10 +102,7 @@ func outputWrite(ctx context.Context, mod api.Module, stack []uint64) {
 	if int(n) > st.limits.MaxOutputBytes {
 		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "output is %d bytes, over the limit of %d", n, st.limits.MaxOutputBytes))
 	}
-	st.outputBytes += int(n)
-	if over := outputBytesPerCall * st.limits.MaxOutputBytes; st.outputBytes > over {
-		st.fail(ctx, mod, Errorf(CodeResourceExhausted, "output_write was given %d bytes in this call, over %d (%d times the output limit): a connector writes its answer once", st.outputBytes, over, outputBytesPerCall))
-	}
+	st.copied(ctx, mod, "output_write", &st.outputBytes, int(n), copiesPerCall*st.limits.MaxOutputBytes)
 	b, ok := mod.Memory().Read(ptr, n)
 	if !ok {
 		st.fail(ctx, mod, Errorf(CodeConnectorError, "output_write: range out of memory bounds"))
@@ -167,6 +175,11 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 			st.trace = append(st.trace, tr)
 			st.fail(ctx, mod, serr)
 		}
+		if st.ticket != nil && strings.HasPrefix(op, "password.") {
+			// A hash is CPU work the tenant asked for: its time counts
+			// against the tenant's CPU budget as guest time does.
+			st.inst.e.sched.charge(st.ticket, time.Since(start))
+		}
 		if time.Now().After(st.deadline) {
 			// Whatever the host function said, the call is out of time.
 			tr.Error = "the call ran past its time limit"
@@ -208,6 +221,7 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 
 func hostResponseRead(ctx context.Context, mod api.Module, stack []uint64) {
 	st := checked(ctx, mod)
+	st.copied(ctx, mod, "host_response_read", &st.responseBytes, len(st.hostResp), copiesPerCall*st.limits.MaxHostBytes)
 	if !mod.Memory().Write(api.DecodeU32(stack[0]), st.hostResp) {
 		st.fail(ctx, mod, Errorf(CodeConnectorError, "host_response_read: pointer out of memory bounds"))
 	}

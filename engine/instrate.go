@@ -7,59 +7,83 @@ import (
 	"time"
 )
 
-// instanceRate bounds how fast each tenant's instances are made on this
-// node: a token bucket per tenant (kept as GCRA's theoretical arrival
-// time), refilled at one token every `every`, holding burst. A pooled
-// instance serves call after call, so a tenant at ease makes few; a
-// tenant whose calls trap, run out of stack or memory, or time out loses
-// an instance at each one, and the next call pays for a new one outside
-// any quota: instantiating, the megabytes of stack and memory the last
-// one grew, the collector's work to take them back, on every core. A
-// call that would make an instance past the rate waits for its token, or
-// ends as a timeout at its deadline, holding only its own tenant's
-// concurrency (RATIONALE.md, "Fair CPU between tenants").
+// instanceRate bounds how fast each tenant may lose instances on this
+// node: a pooled instance serves call after call, but a call that traps,
+// runs out of stack or memory, times out or is canceled takes its
+// instance with it, and the next call pays for a new one outside any
+// quota: instantiating, the megabytes of stack and memory the last one
+// grew, the collector's work to take them back, on every core. Each lost
+// instance is charged to its tenant's bucket (kept as GCRA's theoretical
+// arrival time), which drains at one every `every` and holds burst; a
+// call that needs a new instance while its tenant's bucket is over full
+// waits until it is not, or ends as a timeout at its deadline, holding
+// only its own tenant's concurrency (RATIONALE.md, "Fair CPU between
+// tenants"). Instances the engine closes itself (idle, the node's memory
+// budget, eviction) and cold starts are not charged: no other tenant can
+// spend this one's bucket.
 type instanceRate struct {
 	every time.Duration
-	burst time.Duration // every * burst tokens
+	burst time.Duration // every * burst
 
 	mu  sync.Mutex
-	tat map[string]time.Time // when the tenant's bucket is full again
+	tat map[string]time.Time // when the tenant's bucket is empty again
 
-	waited, refused atomic.Int64 // calls that waited for a token, that had none in time
+	waited, refused atomic.Int64 // calls that waited, that could not wait long enough
 }
 
+// Bounds of Config.InstanceRate and InstanceBurst, so the bucket's
+// durations cannot overflow.
+const (
+	minInstanceRate  = 0.001
+	maxInstanceRate  = 1e6
+	maxInstanceBurst = 1_000_000
+)
+
 func newInstanceRate(perSecond float64, burst int) *instanceRate {
+	perSecond = min(max(perSecond, minInstanceRate), maxInstanceRate)
+	burst = min(max(burst, 1), maxInstanceBurst)
 	every := time.Duration(float64(time.Second) / perSecond)
 	return &instanceRate{every: every, burst: every * time.Duration(burst), tat: map[string]time.Time{}}
 }
 
-// take waits for tenant's next token until deadline. It reports false
-// when the deadline (or ctx) came first; the token is then not taken.
-func (r *instanceRate) take(ctx context.Context, tenant string, deadline time.Time) bool {
+// lost charges one instance lost by a call of tenant's.
+func (r *instanceRate) lost(tenant string) {
 	now := time.Now()
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	tat := r.tat[tenant]
 	if tat.Before(now) {
 		tat = now
 	}
-	tat = tat.Add(r.every)
-	at := tat.Add(-r.burst) // the token's time
-	if at.After(deadline) {
-		r.mu.Unlock()
-		r.refused.Add(1)
-		sleepUntil(ctx, deadline)
-		return false
-	}
-	r.tat[tenant] = tat
-	r.mu.Unlock()
-	if !at.After(now) {
-		return true
-	}
-	r.waited.Add(1)
-	return sleepUntil(ctx, at)
+	r.tat[tenant] = tat.Add(r.every)
 }
 
-// forget drops the tenants whose buckets are full.
+// wait is called before a new instance is made for tenant: it returns at
+// once unless the tenant has lost more instances than its burst and the
+// rate allow, and then waits until it has not. It reports false when
+// the deadline would come first (it then sleeps until the deadline), or
+// when ctx ends or stop is closed meanwhile.
+func (r *instanceRate) wait(ctx context.Context, stop <-chan struct{}, tenant string, deadline time.Time) bool {
+	r.mu.Lock()
+	tat, ok := r.tat[tenant]
+	r.mu.Unlock()
+	if !ok {
+		return true
+	}
+	at := tat.Add(-r.burst)
+	if !at.After(time.Now()) {
+		return true
+	}
+	if at.After(deadline) {
+		r.refused.Add(1)
+		sleepUntil(ctx, stop, deadline)
+		return false
+	}
+	r.waited.Add(1)
+	return sleepUntil(ctx, stop, at)
+}
+
+// forget drops the tenants whose buckets are empty.
 func (r *instanceRate) forget(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -70,14 +94,16 @@ func (r *instanceRate) forget(now time.Time) {
 	}
 }
 
-// sleepUntil reports false when ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
+// sleepUntil reports false when ctx ended or stop was closed first.
+func sleepUntil(ctx context.Context, stop <-chan struct{}, t time.Time) bool {
 	timer := time.NewTimer(time.Until(t))
 	defer timer.Stop()
 	select {
 	case <-timer.C:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-stop:
 		return false
 	}
 }

@@ -143,6 +143,13 @@ func (s *scheduler) share(now time.Time) int {
 
 // acquire waits for a slot for tenant until deadline or ctx ends.
 func (s *scheduler) acquire(ctx context.Context, tenant string, budget time.Duration, deadline time.Time) (*ticket, *Error) {
+	return s.enter(ctx, tenant, budget, deadline, false)
+}
+
+// enter is acquire; a call resuming after a host call (resume) is not
+// refused for a full queue: it was admitted, and has done work a refusal
+// would waste (a hash, a query).
+func (s *scheduler) enter(ctx context.Context, tenant string, budget time.Duration, deadline time.Time, resume bool) (*ticket, *Error) {
 	now := time.Now()
 	s.mu.Lock()
 	ts := s.tenant(tenant, budget, now)
@@ -156,11 +163,11 @@ func (s *scheduler) acquire(ctx context.Context, tenant string, budget time.Dura
 		s.mu.Unlock()
 		return tk, nil
 	}
-	if len(ts.queue) >= maxQueuedPerTenant {
+	if !resume && len(ts.queue) >= maxQueuedPerTenant {
 		s.mu.Unlock()
 		return nil, Errorf(CodeQuotaExceeded, "the tenant already has %d calls waiting for a CPU slot", maxQueuedPerTenant)
 	}
-	if int(s.waiters.Load()) >= s.maxWaiting {
+	if !resume && int(s.waiters.Load()) >= s.maxWaiting {
 		s.mu.Unlock()
 		return nil, errNodeBusy(s.maxWaiting)
 	}
@@ -266,9 +273,15 @@ func (s *scheduler) release(tk *ticket) {
 	s.mu.Unlock()
 }
 
+// charge counts d of CPU time done for tk's call outside its guest code
+// (a password hash) against its tenant's CPU budget.
+func (s *scheduler) charge(tk *ticket, d time.Duration) {
+	tk.ts.cpuUsed.Add(int64(d))
+}
+
 // reacquire takes a slot again after release, for the same tenant.
 func (s *scheduler) reacquire(ctx context.Context, tk *ticket, deadline time.Time) *Error {
-	nt, err := s.acquire(ctx, tk.ts.name, tk.ts.budget, deadline)
+	nt, err := s.enter(ctx, tk.ts.name, tk.ts.budget, deadline, true)
 	if err != nil {
 		return err
 	}

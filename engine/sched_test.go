@@ -151,3 +151,32 @@ func TestSchedulerCPUBudget(t *testing.T) {
 		s.release(tk)
 	}
 }
+
+// TestSchedulerResumeIsNotRefused: a call taking its slot back after a
+// host call waits in a full queue rather than being refused: it was
+// admitted, and has done the host call's work.
+func TestSchedulerResumeIsNotRefused(t *testing.T) {
+	s := newScheduler(1, 2, time.Hour)
+	resuming := mustAcquire(t, s, "a")
+	s.release(resuming) // as for a host call
+	hold := mustAcquire(t, s, "b")
+	far := time.Now().Add(10 * time.Second)
+	waiting := []chan *Error{acquireAsync(s, "c", far), acquireAsync(s, "c", far)}
+	waitForWaiters(t, s, 2)
+	if _, err := s.acquire(context.Background(), "d", 0, far); err == nil || err.Code != CodeQuotaExceeded {
+		t.Fatalf("a new call over the node's queue: %v, want quota_exceeded", err)
+	}
+	back := make(chan *Error, 1)
+	go func() { back <- s.reacquire(context.Background(), resuming, far) }()
+	waitForWaiters(t, s, 3)
+	s.release(hold)
+	if err := <-back; err != nil {
+		t.Fatalf("resuming over a full queue: %v", err)
+	}
+	s.release(resuming)
+	for _, w := range waiting {
+		if err := <-w; err != nil {
+			t.Fatalf("waiter: %v", err)
+		}
+	}
+}

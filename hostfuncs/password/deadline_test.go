@@ -265,26 +265,91 @@ func TestBudgetFairBetweenTenants(t *testing.T) {
 			}
 		}()
 	}
-	waitQueued := func(n int) {
-		for deadline := time.Now().Add(10 * time.Second); b.queued() != n; time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d hashes queued, want %d", b.queued(), n)
-			}
-		}
-	}
 	running := make(chan struct{})
 	start("a", "a1", func() { close(running); <-gate })
 	<-running
 	for i, name := range []string{"a2", "a3", "a4"} {
 		start("a", name, nil)
-		waitQueued(i + 1)
+		waitQueued(t, b, i+1)
 	}
 	start("b", "b1", nil)
-	waitQueued(4)
+	waitQueued(t, b, 4)
 	close(gate)
 	wg.Wait()
 	if got := strings.Join(order, " "); got != "a1 b1 a2 a3 a4" {
 		t.Errorf("hashes ran in the order %s, want a1 b1 a2 a3 a4", got)
 	}
 	waitIdle(t, b)
+}
+
+// waitQueued waits until n hashes wait in b.
+func waitQueued(t *testing.T, b *Budget, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); b.queued() != n; time.Sleep(100 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d hashes queued, want %d", b.queued(), n)
+		}
+	}
+}
+
+// TestBudgetNoStarvation: two tenants hashing one at a time, in turns, so
+// that one of them always holds a share and the other waits, do not keep
+// a third tenant's hash needing the whole budget waiting for ever: a
+// tenant met anew ranks after one that has waited since its last hash.
+func TestBudgetNoStarvation(t *testing.T) {
+	b := NewBudget(2)
+	share, whole := b.coreShare, b.memory
+	bg := context.Background()
+	for _, tenant := range []string{"b", "large"} {
+		if err := b.acquire(bg, tenant, share); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	large := make(chan error, 1)
+	go func() { large <- b.acquire(ctx, "large", whole) }()
+	waitQueued(t, b, 1)
+	b.release("large", share) // it holds nothing now, and waits for the whole budget
+
+	running := []string{"b"} // the serial tenants holding a share
+	for i := range 100 {
+		next := map[string]string{"b": "d", "d": "b"}[running[len(running)-1]]
+		got := make(chan error, 1)
+		go func() { got <- b.acquire(bg, next, share) }()
+		granted := false
+		for !granted && b.queued() != 2 { // granted at once, or queued behind the large hash
+			select {
+			case <-got:
+				granted = true
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+		b.release(running[0], share)
+		running = running[1:]
+		if granted {
+			running = append(running, next)
+			continue
+		}
+		select {
+		case err := <-large:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("the large hash was granted after %d turns of the others", i)
+			b.release("large", whole)
+			<-got
+			b.release(next, share)
+			for _, r := range running {
+				b.release(r, share)
+			}
+			waitIdle(t, b)
+			return
+		case <-got:
+			running = append(running, next)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no hash was granted")
+		}
+	}
+	t.Fatalf("the large hash still waited after 100 turns of two serial tenants")
 }

@@ -34,13 +34,17 @@ type Budget struct {
 	used    int64
 	tenants map[string]*budgetTenant // tenants holding or waiting
 	queue   []*budgetWaiter          // in order of arrival
-	served  uint64                   // grants so far
+	served  uint64                   // 2 per grant so far
 }
 
 type budgetTenant struct {
-	held    int64  // weight of its running hashes
-	waiting int    // its hashes in the queue
-	served  uint64 // Budget.served at its last grant
+	held    int64 // weight of its running hashes
+	waiting int   // its hashes in the queue
+	// served is Budget.served at its last grant. A tenant met anew
+	// (none of its hashes held or waiting) ranks just before the last
+	// served, not first: a tenant hashing one at a time is met anew at
+	// every hash, and would otherwise pass for ever a tenant that waits.
+	served uint64
 }
 
 type budgetWaiter struct {
@@ -78,7 +82,7 @@ func (b *Budget) acquire(ctx context.Context, tenant string, w int64) error {
 	b.mu.Lock()
 	t := b.tenants[tenant]
 	if t == nil {
-		t = &budgetTenant{}
+		t = &budgetTenant{served: max(b.served, 1) - 1}
 		b.tenants[tenant] = t
 	}
 	if len(b.queue) == 0 && b.used+w <= b.memory {
@@ -89,6 +93,7 @@ func (b *Budget) acquire(ctx context.Context, tenant string, w int64) error {
 	bw := &budgetWaiter{t: t, weight: w, ready: make(chan struct{})}
 	t.waiting++
 	b.queue = append(b.queue, bw)
+	b.dispatch() // it may be next, and fit beside a larger hash that waits
 	b.mu.Unlock()
 	select {
 	case <-bw.ready:
@@ -116,7 +121,7 @@ func (b *Budget) acquire(ctx context.Context, tenant string, w int64) error {
 func (b *Budget) grant(t *budgetTenant, w int64) {
 	b.used += w
 	t.held += w
-	b.served++
+	b.served += 2
 	t.served = b.served
 }
 
