@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,44 +71,31 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 	stop := make(chan struct{})
 	var attacks, refused atomic.Int64
 	flood := hostile.Flood()
-	var wg sync.WaitGroup
-	for range hostile.Attackers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var res *http.Response
-				if uploads {
-					res, _ = post(akey, "/v1/connections/c/versions", wasm, "application/wasm")
-				} else {
-					res, _ = post(akey, "/v1/connections/c/debug", abody, "application/json")
-				}
-				attacks.Add(1)
-				if res == nil || res.StatusCode != http.StatusTooManyRequests {
-					continue
-				}
-				refused.Add(1)
-				if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && !flood {
-					select {
-					case <-stop:
-					case <-time.After(time.Duration(s) * time.Second):
-					}
-				}
+	done := hostile.Repeat(hostile.Attackers(), stop, func() bool {
+		var res *http.Response
+		if uploads {
+			res, _ = post(akey, "/v1/connections/c/versions", wasm, "application/wasm")
+		} else {
+			res, _ = post(akey, "/v1/connections/c/debug", abody, "application/json")
+		}
+		attacks.Add(1)
+		if res == nil || res.StatusCode != http.StatusTooManyRequests {
+			return true
+		}
+		refused.Add(1)
+		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && !flood {
+			select {
+			case <-stop:
+			case <-time.After(time.Duration(s) * time.Second):
 			}
-		}()
-	}
+		}
+		return true
+	})
 	probe := startHealthProbe(e.ts.URL)
 	time.Sleep(50 * time.Millisecond)
 	under := loop(httpWindow)
 	close(stop)
 	slowest, _ := probe.stop()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
 	stopped := true
 	select {
 	case <-done:

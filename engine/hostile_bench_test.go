@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,35 +144,22 @@ func attack(tb testing.TB, c hostile.Case, wasm []byte, e *engine.Engine, m *eng
 	ctx := context.Background()
 	host, env := attackHost(tb, c)
 	var n atomic.Int64
-	var wg sync.WaitGroup
-	for range attackers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if m != nil {
-					e.Call(ctx, m, attackRequest(c, host, env, "attacker", "a", attackers))
-				} else {
-					fresh, err := engine.New(ctx, engine.Config{DefaultLimits: engine.Limits{Timeout: c.Limit(), MemoryBytes: uint64(c.Memory()) << 20}})
-					if err != nil {
-						tb.Error(err)
-						return
-					}
-					fresh.Load(ctx, wasm)
-					fresh.Close(ctx)
-				}
-				n.Add(1)
+	done := hostile.Repeat(attackers, stop, func() bool {
+		if m != nil {
+			e.Call(ctx, m, attackRequest(c, host, env, "attacker", "a", attackers))
+		} else {
+			fresh, err := engine.New(ctx, engine.Config{DefaultLimits: engine.Limits{Timeout: c.Limit(), MemoryBytes: uint64(c.Memory()) << 20}})
+			if err != nil {
+				tb.Error(err)
+				return false
 			}
-		}()
-	}
+			fresh.Load(ctx, wasm)
+			fresh.Close(ctx)
+		}
+		n.Add(1)
+		return true
+	})
 	return func() (int64, bool) {
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
 		select {
 		case <-done:
 			return n.Load(), true

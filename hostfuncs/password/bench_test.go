@@ -2,11 +2,12 @@ package password
 
 import (
 	"context"
+	"fmt"
 	"runtime"
-	"slices"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-dev/sluice/internal/hostile"
 )
 
 func benchmarkVerify(b *testing.B, encoded, password string) {
@@ -55,43 +56,25 @@ func BenchmarkBudgetNeighbour(b *testing.B) {
 				return l
 			}
 			neighbour := func(d time.Duration) []time.Duration {
-				var lat []time.Duration
-				for end := time.Now().Add(d); time.Now().Before(end); {
-					start := time.Now()
+				return hostile.ClosedLoop(b, d, func() error {
 					if ok, err := limits("neighbour").VerifyContext(context.Background(), bcryptHash, bcryptPassword); err != nil || !ok {
-						b.Fatalf("neighbour: %v %v", ok, err)
+						return fmt.Errorf("neighbour: %v %v", ok, err)
 					}
-					lat = append(lat, time.Since(start))
-				}
-				return lat
+					return nil
+				})
 			}
 			for b.Loop() {
 				alone := neighbour(2 * time.Second)
 				stop := make(chan struct{})
-				var wg sync.WaitGroup
-				for range 4 {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for {
-							select {
-							case <-stop:
-								return
-							default:
-							}
-							limits(c.attacker).VerifyContext(context.Background(), argon, "attacker")
-						}
-					}()
-				}
+				done := hostile.Repeat(4, stop, func() bool {
+					limits(c.attacker).VerifyContext(context.Background(), argon, "attacker")
+					return true
+				})
 				time.Sleep(100 * time.Millisecond)
 				under := neighbour(3 * time.Second)
 				close(stop)
-				wg.Wait()
-				p99 := func(l []time.Duration) time.Duration {
-					slices.Sort(l)
-					return l[(len(l)*99)/100]
-				}
-				pa, pu := p99(alone), p99(under)
+				<-done
+				pa, pu := hostile.Percentile(alone, 99), hostile.Percentile(under, 99)
 				b.ReportMetric(float64(pa.Microseconds())/1e3, "p99-alone-ms")
 				b.ReportMetric(float64(pu.Microseconds())/1e3, "p99-attack-ms")
 				b.ReportMetric(float64(pu)/float64(pa), "p99-ratio")

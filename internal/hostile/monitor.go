@@ -156,3 +156,28 @@ func ClosedLoop(tb testing.TB, d time.Duration, f func() error) []time.Duration 
 	}
 	return lat
 }
+
+// Repeat calls f over and over in n goroutines until stop is closed or f
+// returns false, and returns a channel closed once all of them ended.
+func Repeat(n int, stop <-chan struct{}, f func() bool) <-chan struct{} {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !f() {
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return done
+}
