@@ -171,6 +171,7 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		hctx, cancel := context.WithDeadline(ctx, st.deadline)
 		result, err = st.req.Host.HostCall(hctx, op, req, &tr)
 		cancel()
+		took := time.Since(start)
 		if serr := st.reacquireSlot(); serr != nil {
 			st.trace = append(st.trace, tr)
 			st.fail(ctx, mod, serr)
@@ -178,7 +179,7 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		if st.ticket != nil && strings.HasPrefix(op, "password.") {
 			// A hash is CPU work the tenant asked for: its time counts
 			// against the tenant's CPU budget as guest time does.
-			st.inst.e.sched.charge(st.ticket, time.Since(start))
+			st.inst.e.sched.charge(st.ticket, took)
 		}
 		if time.Now().After(st.deadline) {
 			// Whatever the host function said, the call is out of time.
