@@ -149,6 +149,11 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		select {
+		case <-e.stop:
+			return nil, ErrClosed
+		default:
+		}
 		return failed(Errorf(CodeTimeout, "the call waited for a new instance past its time limit of %s: "+
 			"the tenant's calls keep losing their instances (traps, exhausted limits, timeouts) faster than %g a second", limits.Timeout, e.cfg.InstanceRate))
 	}
@@ -167,6 +172,11 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	if inst == nil {
 		if inst, err = p.create(ctx); err != nil {
 			e.sched.release(tk)
+			if ctx.Err() == nil {
+				// A start that fails, for want of node memory too, is
+				// work the tenant's next call would repeat at once.
+				e.instRate.lost(req.Tenant)
+			}
 			var me *ModuleError
 			var mem *memoryError
 			var ee *Error
@@ -176,7 +186,6 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 			case errors.As(err, &mem):
 				return failed(Errorf(CodeResourceExhausted, "%s", mem.msg))
 			case errors.As(err, &me):
-				e.instRate.lost(req.Tenant) // its own start code failed
 				return failed(Errorf(CodeConnectorError, "connector failed to start: %s", me.Reason))
 			}
 			return nil, err
@@ -247,10 +256,12 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	}
 	// Only now may another call take the instance: until here the result
 	// was read from the instance's reused call state.
-	p.put(inst, healthy)
 	if !healthy {
+		// Charged before the instance's place is given back, so a call
+		// waiting for it sees the loss.
 		e.instRate.lost(req.Tenant)
 	}
+	p.put(inst, healthy)
 	if result.Error != nil {
 		result.Output = nil
 		return result, result.Error

@@ -176,6 +176,40 @@ func TestInstanceRate(t *testing.T) {
 	}
 }
 
+// TestInstanceRateStaggersWaiters: calls that need new instances while
+// their tenant is in debt take successive places in its bucket, one
+// every 1/InstanceRate, rather than all starting when the debt clears.
+func TestInstanceRateStaggersWaiters(t *testing.T) {
+	e := newEngine(t, engine.Config{InstanceRate: 10, InstanceBurst: 1}) // one every 100ms
+	m := load(t, e, "hostile")
+	lim := engine.Limits{Timeout: 5 * time.Second}
+	for i := range 2 { // the burst, and one over it: 100ms of debt
+		if _, err := call(t, e, m, engine.Request{Tenant: "t", Function: "login", Input: []byte(`{"do":"panic"}`), Limits: lim}); err == nil {
+			t.Fatalf("panic %d succeeded", i)
+		}
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := call(t, e, m, engine.Request{Tenant: "t", Function: "login", Input: []byte(`{}`), Limits: lim}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Timers never fire early: the fourth place is 300ms after the
+	// first, which is after start.
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("four waiting calls all had instances after %s, want them one every 100ms", took)
+	}
+	if s := e.Stats(); s.InstanceWaits != 4 {
+		t.Errorf("InstanceWaits = %d, want 4", s.InstanceWaits)
+	}
+}
+
 // TestInstanceRateChargesOnlyOwnLosses: instances the engine closes
 // itself, here a healthy tenant's idle ones closed to make room for
 // another tenant's memory bomb under the node's memory budget, and cold
@@ -255,11 +289,13 @@ func TestBytesPerCall(t *testing.T) {
 	}
 }
 
-// slowHashHost answers password.hash after d, standing for a hash's CPU.
+// slowHashHost answers password.hash after d, standing for a hash's CPU,
+// and charges d as the real password functions charge their hashes.
 type slowHashHost struct{ d time.Duration }
 
 func (h slowHashHost) HostCall(ctx context.Context, op string, req []byte, tr *engine.HostCall) (json.RawMessage, error) {
 	time.Sleep(h.d)
+	engine.ChargeCPU(ctx, h.d)
 	return json.RawMessage(`{"hash":"x"}`), nil
 }
 

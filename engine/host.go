@@ -72,6 +72,27 @@ func checked(ctx context.Context, mod api.Module) *callState {
 	return st
 }
 
+type chargeKey struct{}
+
+// charger charges a call's tenant for CPU work its host calls did.
+type charger struct {
+	s      *scheduler
+	tenant string
+	budget time.Duration
+}
+
+// ChargeCPU counts d of CPU time that a host function did for the call
+// of ctx (the context HostCall was given), a password hash for
+// instance, against the call's tenant's CPU budget (Limits.CPUPerMinute),
+// as guest time is. It may be called after HostCall returned, by work
+// that ran on past the call's deadline; without a budget it does
+// nothing.
+func ChargeCPU(ctx context.Context, d time.Duration) {
+	if c, ok := ctx.Value(chargeKey{}).(charger); ok {
+		c.s.charge(c.tenant, c.budget, d)
+	}
+}
+
 func inputRead(ctx context.Context, mod api.Module, stack []uint64) {
 	st := checked(ctx, mod)
 	st.copied(ctx, mod, "input_read", &st.inputBytes, len(st.req.Input), copiesPerCall*st.limits.MaxInputBytes)
@@ -169,17 +190,14 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		// tenants").
 		st.releaseSlot()
 		hctx, cancel := context.WithDeadline(ctx, st.deadline)
+		if st.limits.CPUPerMinute > 0 {
+			hctx = context.WithValue(hctx, chargeKey{}, charger{st.inst.e.sched, st.req.Tenant, st.limits.CPUPerMinute})
+		}
 		result, err = st.req.Host.HostCall(hctx, op, req, &tr)
 		cancel()
-		took := time.Since(start)
 		if serr := st.reacquireSlot(); serr != nil {
 			st.trace = append(st.trace, tr)
 			st.fail(ctx, mod, serr)
-		}
-		if st.ticket != nil && strings.HasPrefix(op, "password.") {
-			// A hash is CPU work the tenant asked for: its time counts
-			// against the tenant's CPU budget as guest time does.
-			st.inst.e.sched.charge(st.ticket, took)
 		}
 		if time.Now().After(st.deadline) {
 			// Whatever the host function said, the call is out of time.

@@ -46,39 +46,54 @@ func newInstanceRate(perSecond float64, burst int) *instanceRate {
 	return &instanceRate{every: every, burst: every * time.Duration(burst), tat: map[string]time.Time{}}
 }
 
-// lost charges one instance lost by a call of tenant's.
+// lost charges one instance lost by a call of tenant's. The debt it
+// leaves is capped at twice the burst, so one wave of failures (at a
+// concurrency of hundreds) cannot shut the tenant out for long once its
+// connector is fixed.
 func (r *instanceRate) lost(tenant string) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	tat := r.next(tenant, now)
+	if limit := now.Add(2 * r.burst); tat.After(limit) {
+		tat = limit
+	}
+	r.tat[tenant] = tat
+}
+
+// next is tenant's bucket after one more instance. Call with mu held.
+func (r *instanceRate) next(tenant string, now time.Time) time.Time {
 	tat := r.tat[tenant]
 	if tat.Before(now) {
 		tat = now
 	}
-	r.tat[tenant] = tat.Add(r.every)
+	return tat.Add(r.every)
 }
 
 // wait is called before a new instance is made for tenant: it returns at
 // once unless the tenant has lost more instances than its burst and the
-// rate allow, and then waits until it has not. It reports false when
-// the deadline would come first (it then sleeps until the deadline), or
-// when ctx ends or stop is closed meanwhile.
+// rate allow. Then the call takes the next place in the bucket (so calls
+// that wait together go one every `every`, not all at once when the
+// debt clears) and waits for it. It reports false when its place would
+// come after the deadline (it then sleeps until the deadline, taking no
+// place), or when ctx ends or stop is closed meanwhile.
 func (r *instanceRate) wait(ctx context.Context, stop <-chan struct{}, tenant string, deadline time.Time) bool {
+	now := time.Now()
 	r.mu.Lock()
 	tat, ok := r.tat[tenant]
-	r.mu.Unlock()
-	if !ok {
-		return true
-	}
-	at := tat.Add(-r.burst)
-	if !at.After(time.Now()) {
+	at := tat.Add(-r.burst) // when the bucket has room again
+	if !ok || !at.After(now) {
+		r.mu.Unlock()
 		return true
 	}
 	if at.After(deadline) {
+		r.mu.Unlock()
 		r.refused.Add(1)
 		sleepUntil(ctx, stop, deadline)
 		return false
 	}
+	r.tat[tenant] = r.next(tenant, now) // this call's place
+	r.mu.Unlock()
 	r.waited.Add(1)
 	return sleepUntil(ctx, stop, at)
 }

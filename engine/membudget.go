@@ -39,6 +39,9 @@ func (e *Engine) reserveOrEvict(n int64) bool {
 	if e.reserve(n) {
 		return true
 	}
+	if n > int64(e.cfg.NodeMemoryBytes) {
+		return false // no eviction can make room
+	}
 	for e.evictOneIdle() {
 		if e.reserve(n) {
 			return true

@@ -273,10 +273,23 @@ func (s *scheduler) release(tk *ticket) {
 	s.mu.Unlock()
 }
 
-// charge counts d of CPU time done for tk's call outside its guest code
-// (a password hash) against its tenant's CPU budget.
-func (s *scheduler) charge(tk *ticket, d time.Duration) {
-	tk.ts.cpuUsed.Add(int64(d))
+// charge counts d of CPU time done for tenant outside its guest code (a
+// password hash) against its CPU budget, at once: the record may be
+// forgotten by share unless its tokens show the charge.
+func (s *scheduler) charge(tenant string, budget, d time.Duration) {
+	if budget <= 0 || d <= 0 {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts, ok := s.tenants[tenant]
+	if !ok {
+		ts = &tenantSched{name: tenant, budget: budget, tokens: budget, refill: now}
+		s.tenants[tenant] = ts
+	}
+	ts.cpuUsed.Add(int64(d))
+	ts.settle(now)
 }
 
 // reacquire takes a slot again after release, for the same tenant.

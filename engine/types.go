@@ -92,7 +92,7 @@ type Limits struct {
 	// MaxInstances bounds the instance pool of this (tenant, connection);
 	// usually the tenant's concurrency quota.
 	MaxInstances int
-	CPUPerMinute time.Duration // guest CPU time (and password host calls' time) a tenant may use per minute across its calls; 0: unlimited
+	CPUPerMinute time.Duration // guest CPU time (and the CPU time of password hashes, see ChargeCPU) a tenant may use per minute across its calls; 0: unlimited
 }
 
 // Request is one call of a connector function.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs/internal/hostconn"
@@ -34,6 +35,10 @@ type hashRequest struct {
 func (k passwordKind) Call(ctx context.Context, t *hostconn.Target, op string, req []byte, tr *engine.HostCall) (json.RawMessage, error) {
 	limits := k.limits
 	limits.Tenant = t.Tenant // the budget is shared fairly between tenants
+	// A hash is CPU work the tenant asked for, run outside its CPU slot:
+	// it counts against the tenant's CPU budget, also when it ends after
+	// the call did.
+	limits.OnWork = func(cpu time.Duration) { engine.ChargeCPU(ctx, cpu) }
 	switch op {
 	case "password.verify":
 		var in verifyRequest

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/hostfuncs"
+	"github.com/sluice-dev/sluice/internal/hostile"
 )
 
 // passwordConn is a connection for password tests: the password ops need
@@ -184,5 +185,37 @@ func TestPasswordHostDeadline(t *testing.T) {
 		if ee == nil || ee.Code != engine.CodeInvalidInput || !strings.Contains(ee.Message, tc.msg) {
 			t.Errorf("verify over the caps: %v, want invalid_input with %q", ee, tc.msg)
 		}
+	}
+}
+
+// TestPasswordHashesSpendTheCPUBudget: the hashes a guest asks the host
+// for run outside its CPU slot, but their CPU time is the tenant's: a
+// loop of real argon2id hashes ends as quota_exceeded once the tenant's
+// CPU budget is spent, long before the call's deadline.
+func TestPasswordHashesSpendTheCPUBudget(t *testing.T) {
+	var loop hostile.Case
+	for _, c := range hostile.Corpus() {
+		if c.Name == "hostloop_password" {
+			loop = c
+		}
+	}
+	e, _ := httpGuest(t, "probe") // the shared engine
+	mod, err := e.Load(context.Background(), hostile.Wasm(t, loop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newHTTPManager(t, hostfuncs.Config{})
+	conn := passwordConn(t)
+	h, err := m.Host(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Call(context.Background(), mod, engine.Request{
+		Tenant: conn.Tenant, Pool: "hostloop", Function: "login", Input: []byte(`{}`), Host: h,
+		Limits: engine.Limits{Timeout: 60 * time.Second, CPUPerMinute: 200 * time.Millisecond},
+	})
+	var ee *engine.Error
+	if !errors.As(err, &ee) || ee.Code != engine.CodeQuotaExceeded || !strings.Contains(ee.Message, "CPU budget") {
+		t.Fatalf("a loop of hashes under a 200ms CPU budget = %v, want quota_exceeded (CPU budget)", err)
 	}
 }

@@ -187,7 +187,7 @@ func TestBudget(t *testing.T) {
 		started := make(chan struct{})
 		errc := make(chan error, 1)
 		go func() {
-			errc <- b.run(ctx, "", 0, func() {
+			errc <- b.run(ctx, "", 0, nil, func() {
 				running.Add(1)
 				close(started)
 				<-release
@@ -208,7 +208,7 @@ func TestBudget(t *testing.T) {
 	defer cancel()
 	var startedLate atomic.Bool
 	start := time.Now()
-	err := b.run(ctx, "", 0, func() { startedLate.Store(true) })
+	err := b.run(ctx, "", 0, nil, func() { startedLate.Store(true) })
 	if !errors.Is(err, ErrCanceled) || startedLate.Load() {
 		t.Fatalf("run with the budget used up = %v (started: %v), want ErrCanceled without starting", err, startedLate.Load())
 	}
@@ -226,14 +226,14 @@ func TestBudget(t *testing.T) {
 	close(release)
 	waitIdle(t, b)
 	ran := false
-	if err := b.run(context.Background(), "", 0, func() { ran = true }); err != nil || !ran {
+	if err := b.run(context.Background(), "", 0, nil, func() { ran = true }); err != nil || !ran {
 		t.Fatalf("run after the abandoned hashes ended = %v, ran %v", err, ran)
 	}
 }
 
 // TestRunPanics: a panic while hashing is an error, not a crash.
 func TestRunPanics(t *testing.T) {
-	err := NewBudget(1).run(context.Background(), "", 0, func() { panic("boom") })
+	err := NewBudget(1).run(context.Background(), "", 0, nil, func() { panic("boom") })
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
@@ -253,7 +253,7 @@ func TestBudgetFairBetweenTenants(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := b.run(context.Background(), tenant, 0, func() {
+			if err := b.run(context.Background(), tenant, 0, nil, func() {
 				mu.Lock()
 				order = append(order, name)
 				mu.Unlock()
@@ -352,4 +352,47 @@ func TestBudgetNoStarvation(t *testing.T) {
 		}
 	}
 	t.Fatalf("the large hash still waited after 100 turns of two serial tenants")
+}
+
+// TestBudgetReportsWork: every hash run within the budget reports its
+// CPU time, its run time times the cores its share of the budget stands
+// for, also when its caller gave up before it ended.
+func TestBudgetReportsWork(t *testing.T) {
+	b := NewBudget(2)
+	for _, tc := range []struct {
+		name    string
+		mem     int64
+		abandon bool
+		cores   time.Duration
+	}{
+		{"one core", 0, false, 1},
+		{"abandoned", 0, true, 1},
+		{"two cores of memory", b.memory, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const ran = 20 * time.Millisecond
+			reported := make(chan time.Duration, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := make(chan struct{})
+			errc := make(chan error, 1)
+			go func() {
+				errc <- b.run(ctx, "t", tc.mem, func(d time.Duration) { reported <- d }, func() {
+					close(started)
+					time.Sleep(ran)
+				})
+			}()
+			<-started
+			if tc.abandon {
+				cancel()
+			}
+			err := <-errc
+			if tc.abandon != errors.Is(err, ErrCanceled) {
+				t.Fatalf("run = %v", err)
+			}
+			if d := <-reported; d < tc.cores*ran {
+				t.Errorf("reported %v of CPU for a %v hash on %d cores", d, ran, tc.cores)
+			}
+		})
+	}
 }

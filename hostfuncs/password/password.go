@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Every error this package returns wraps exactly one of
@@ -38,6 +39,11 @@ type Limits struct {
 	// Tenant is whose hashes these are: the budget is shared fairly
 	// between tenants (see Budget).
 	Tenant string
+	// OnWork, when set, is told the CPU time of each hash run within
+	// the Budget: how long it ran times the cores its share stands for.
+	// It is called when the hash ends, from the hash's goroutine, also
+	// after its caller gave up.
+	OnWork func(cpu time.Duration)
 	// MaxPasswordBytes caps the password's length, for every scheme.
 	MaxPasswordBytes int
 	// MaxBcryptCost is the highest bcrypt cost (log2 rounds) accepted.
@@ -135,7 +141,9 @@ type verifier struct {
 }
 
 // run runs the hash f needing about mem bytes (see run).
-func (l verifier) run(mem int64, f func()) error { return l.Budget.run(l.ctx, l.Tenant, mem, f) }
+func (l verifier) run(mem int64, f func()) error {
+	return l.Budget.run(l.ctx, l.Tenant, mem, l.OnWork, f)
+}
 
 // verify dispatches on the encoded string's prefix. depth guards the formats
 // that wrap another one ({CRYPT}, Django's bcrypt$ and argon2$).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrCanceled: the context ended (the call's deadline passed) before the
@@ -188,18 +189,29 @@ func canceled(ctx context.Context) error {
 // whichever is first. When ctx ends first it returns ErrCanceled
 // (wrapping the context's cause) and f runs on in its goroutine to its
 // end, still holding its share of the budget. A panic in f is an error,
-// not a crash of the host.
-func (b *Budget) run(ctx context.Context, tenant string, mem int64, f func()) error {
+// not a crash of the host. When f ends, onWork (if set) is told its CPU
+// time: how long it ran times the cores its share stands for.
+func (b *Budget) run(ctx context.Context, tenant string, mem int64, onWork func(time.Duration), f func()) error {
 	if ctx.Err() != nil {
 		return canceled(ctx)
 	}
 	release := func() {}
+	cores := int64(1)
 	if b != nil {
 		w := b.weight(mem)
 		if err := b.acquire(ctx, tenant, w); err != nil {
 			return canceled(ctx)
 		}
 		release = func() { b.release(tenant, w) }
+		cores = max(1, w/b.coreShare)
+	}
+	if onWork != nil {
+		hash := f
+		f = func() {
+			start := time.Now()
+			defer func() { onWork(time.Since(start) * time.Duration(cores)) }()
+			hash()
+		}
 	}
 	if ctx.Err() != nil { // both were ready: do not start a hash nobody waits for
 		release()

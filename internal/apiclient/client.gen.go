@@ -691,7 +691,7 @@ type Quotas struct {
 	AllowPrivateNetworks bool `json:"allowPrivateNetworks"`
 	CallsPerMinute       int  `json:"callsPerMinute"`
 
-	// CpuMsPerMinute guest CPU time (milliseconds) all the tenant's calls together may use per minute; 0 is unlimited
+	// CpuMsPerMinute guest CPU time (milliseconds), with the CPU time of their password hashes, all the tenant's calls together may use per minute, counted per node; 0 is unlimited
 	CpuMsPerMinute int `json:"cpuMsPerMinute"`
 	MaxConcurrency int `json:"maxConcurrency"`
 	MaxHostCalls   int `json:"maxHostCalls"`
