@@ -171,12 +171,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 	}
 	if inst == nil {
 		if inst, err = p.create(ctx); err != nil {
-			e.sched.release(tk)
-			if ctx.Err() == nil {
-				// A start that fails, for want of node memory too, is
-				// work the tenant's next call would repeat at once.
-				e.instRate.lost(req.Tenant)
-			}
+			e.sched.release(tk) // create charged the tenant's own failures
 			var me *ModuleError
 			var mem *memoryError
 			var ee *Error

@@ -318,3 +318,39 @@ func TestCPUBudgetCountsHashes(t *testing.T) {
 		t.Fatalf("got %v, want quota_exceeded (CPU budget)", err)
 	}
 }
+
+// TestInstanceRateSkipsNodeMemoryRefusals: a start refused because
+// other tenants' instances hold the node's memory budget is not the
+// refused tenant's loss: once the memory is free its calls start at once.
+func TestInstanceRateSkipsNodeMemoryRefusals(t *testing.T) {
+	probe := newEngine(t, engine.Config{})
+	pm := load(t, probe, "hostile")
+	if _, err := call(t, probe, pm, engine.Request{Tenant: "x", Function: "login", Input: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	one := probe.Stats().MemoryBytes // what one instance holds
+
+	e := newEngine(t, engine.Config{InstanceRate: 0.01, InstanceBurst: 1, NodeMemoryBytes: uint64(one + one/2)})
+	m := load(t, e, "hostile")
+	holding := make(chan struct{})
+	go func() { // the holder's sleeping call keeps the node's memory
+		defer close(holding)
+		call(t, e, m, engine.Request{Tenant: "holder", Function: "login", Input: []byte(`{"do":"sleep"}`), Limits: engine.Limits{Timeout: time.Second}})
+	}()
+	for e.Stats().Busy == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	victim := engine.Request{Tenant: "victim", Function: "login", Input: []byte(`{}`), Limits: engine.Limits{Timeout: 5 * time.Second}}
+	for i := range 3 {
+		if _, err := call(t, e, m, victim); err == nil || err.Code != engine.CodeResourceExhausted {
+			t.Fatalf("start %d with the node's memory held: %v, want resource_exhausted", i, err)
+		}
+	}
+	<-holding
+	if _, err := call(t, e, m, victim); err != nil {
+		t.Fatalf("the victim's call once the memory is free: %v", err)
+	}
+	if s := e.Stats(); s.InstanceWaits+s.InstanceTimeouts != 0 {
+		t.Errorf("the victim waited for the instance rate after node-memory refusals: %+v", s)
+	}
+}

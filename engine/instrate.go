@@ -19,8 +19,8 @@ import (
 // waits until it is not, or ends as a timeout at its deadline, holding
 // only its own tenant's concurrency (RATIONALE.md, "Fair CPU between
 // tenants"). Instances the engine closes itself (idle, the node's memory
-// budget, eviction) and cold starts are not charged: no other tenant can
-// spend this one's bucket.
+// budget, eviction), starts the node's memory budget refuses and cold
+// starts are not charged: no other tenant can spend this one's bucket.
 type instanceRate struct {
 	every time.Duration
 	burst time.Duration // every * burst
@@ -46,10 +46,11 @@ func newInstanceRate(perSecond float64, burst int) *instanceRate {
 	return &instanceRate{every: every, burst: every * time.Duration(burst), tat: map[string]time.Time{}}
 }
 
-// lost charges one instance lost by a call of tenant's. The debt it
-// leaves is capped at twice the burst, so one wave of failures (at a
-// concurrency of hundreds) cannot shut the tenant out for long once its
-// connector is fixed.
+// lost charges one instance lost by a call of tenant's. A loss adds
+// debt up to twice the burst, so one wave of failures (at a concurrency
+// of hundreds) cannot shut the tenant out for long once its connector is
+// fixed; it never takes back places that waiting calls took (see wait),
+// or the losses of many waiters would let them all start early.
 func (r *instanceRate) lost(tenant string) {
 	now := time.Now()
 	r.mu.Lock()
@@ -58,7 +59,9 @@ func (r *instanceRate) lost(tenant string) {
 	if limit := now.Add(2 * r.burst); tat.After(limit) {
 		tat = limit
 	}
-	r.tat[tenant] = tat
+	if old := r.tat[tenant]; tat.After(old) {
+		r.tat[tenant] = tat
+	}
 }
 
 // next is tenant's bucket after one more instance. Call with mu held.

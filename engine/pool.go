@@ -105,13 +105,22 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 func (p *pool) create(ctx context.Context) (*instance, error) {
 	inst, err := p.e.instantiate(ctx, p.mod, p.env, p.key.memLimit)
 	if err != nil {
-		p.release()
 		var mem *memoryError
 		var ee *Error
-		if errors.As(err, &mem) || errors.As(err, &ee) {
-			return nil, err
+		if !errors.As(err, &mem) && !errors.As(err, &ee) {
+			err = &ModuleError{Reason: err.Error()}
 		}
-		return nil, &ModuleError{Reason: err.Error()}
+		if ctx.Err() == nil && !errors.As(err, &ee) {
+			// The module's own start failed (its start code, or its
+			// memory quota): work the tenant's next call would repeat
+			// at once. Charged before the place is given back, so a
+			// call waiting for it sees the loss. A refusal by the
+			// node's memory budget (an *Error) is not charged: other
+			// tenants' instances may hold that memory.
+			p.e.instRate.lost(p.key.tenant)
+		}
+		p.release()
+		return nil, err
 	}
 	return inst, nil
 }

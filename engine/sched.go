@@ -56,6 +56,7 @@ type tenantSched struct {
 // ticket is one call's claim on a slot.
 type ticket struct {
 	ts      *tenantSched
+	budget  time.Duration // the call's CPU budget (ts.budget is the mu's)
 	granted chan struct{}
 	holding bool      // guarded by the scheduler's mu
 	since   time.Time // when the slot was granted
@@ -129,8 +130,10 @@ func (s *scheduler) share(now time.Time) int {
 			switch {
 			case ts.running > 0 || len(ts.queue) > 0 || now.Sub(ts.lastRun) < s.recent:
 				n++
-			case ts.budget == 0 || ts.tokens >= ts.budget:
-				delete(s.tenants, name) // nothing to remember
+			case ts.budget == 0 || (!ts.settle(now) && ts.tokens >= ts.budget):
+				// Nothing to remember (settle refills a quiet tenant's
+				// bucket: nothing else would until it calls again).
+				delete(s.tenants, name)
 			}
 		}
 		s.active, s.activeAt = n, now
@@ -157,7 +160,7 @@ func (s *scheduler) enter(ctx context.Context, tenant string, budget time.Durati
 		s.mu.Unlock()
 		return nil, errCPUBudget(budget)
 	}
-	tk := &ticket{ts: ts}
+	tk := &ticket{ts: ts, budget: budget}
 	if s.busy < s.slots && ts.running < s.share(now) {
 		s.grant(tk, now)
 		s.mu.Unlock()
@@ -294,7 +297,7 @@ func (s *scheduler) charge(tenant string, budget, d time.Duration) {
 
 // reacquire takes a slot again after release, for the same tenant.
 func (s *scheduler) reacquire(ctx context.Context, tk *ticket, deadline time.Time) *Error {
-	nt, err := s.enter(ctx, tk.ts.name, tk.ts.budget, deadline, true)
+	nt, err := s.enter(ctx, tk.ts.name, tk.budget, deadline, true)
 	if err != nil {
 		return err
 	}
@@ -310,13 +313,13 @@ func (s *scheduler) reacquire(ctx context.Context, tk *ticket, deadline time.Tim
 func (s *scheduler) yield(ctx context.Context, tk *ticket, deadline time.Time, now time.Time) *Error {
 	tk.ts.cpuUsed.Add(int64(now.Sub(tk.charged)))
 	tk.charged = now
-	if s.waiters.Load() == 0 && tk.ts.budget == 0 {
+	if s.waiters.Load() == 0 && tk.budget == 0 {
 		return nil
 	}
 	s.mu.Lock()
 	if tk.ts.settle(now) {
 		s.mu.Unlock()
-		return errCPUBudget(tk.ts.budget)
+		return errCPUBudget(tk.budget)
 	}
 	handOver := false
 	if s.waiters.Load() > 0 {

@@ -42,7 +42,8 @@ type Limits struct {
 	// OnWork, when set, is told the CPU time of each hash run within
 	// the Budget: how long it ran times the cores its share stands for.
 	// It is called when the hash ends, from the hash's goroutine, also
-	// after its caller gave up.
+	// after its caller gave up. It is an upper bound of the CPU the hash
+	// used: its run time includes time it waited for a core.
 	OnWork func(cpu time.Duration)
 	// MaxPasswordBytes caps the password's length, for every scheme.
 	MaxPasswordBytes int
