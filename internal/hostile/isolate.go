@@ -63,6 +63,12 @@ func Watchdog(tb testing.TB) time.Duration {
 // Runs is the number of calls per shape in the deadline benchmark.
 func Runs() int { return envInt("SLUICE_HOSTILE_RUNS", 10) }
 
+// Rounds is how many times the HTTP neighbour benchmark measures the
+// neighbour alone and then under attack, in turn: 3, or
+// SLUICE_HOSTILE_ROUNDS. Its ratio is the median of the rounds', so one
+// hiccup of a shared machine in one window does not decide it.
+func Rounds() int { return max(1, envInt("SLUICE_HOSTILE_ROUNDS", 3)) }
+
 // Attackers is the number of concurrent attacking calls in the neighbour
 // benchmarks (the attacking tenant's concurrency quota).
 func Attackers() int { return envInt("SLUICE_HOSTILE_ATTACKERS", 2) }
