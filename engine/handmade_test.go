@@ -337,7 +337,10 @@ func TestInstanceRateSkipsNodeMemoryRefusals(t *testing.T) {
 		defer close(holding)
 		call(t, e, m, engine.Request{Tenant: "holder", Function: "login", Input: []byte(`{"do":"sleep"}`), Limits: engine.Limits{Timeout: time.Second}})
 	}()
-	for e.Stats().Busy == 0 {
+	for wait := time.Now().Add(10 * time.Second); e.Stats().MemoryBytes < one; {
+		if time.Now().After(wait) {
+			t.Fatal("the holder's instance never took the node's memory")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	victim := engine.Request{Tenant: "victim", Function: "login", Input: []byte(`{}`), Limits: engine.Limits{Timeout: 5 * time.Second}}

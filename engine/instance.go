@@ -58,7 +58,14 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	// The tables and the memory's first pages are reserved before wazero
 	// sees the module: it cannot take an allocator's refusal of the first
 	// pages (it panics), only of later growth.
-	if !e.reserveOrEvict(int64(tableBytes + minBytes)) {
+	need := int64(tableBytes + minBytes)
+	if budget := int64(e.cfg.NodeMemoryBytes); budget > 0 && need > budget {
+		return nil, Errorf(CodeResourceExhausted, "the module needs %d bytes at start (memory and tables), over the node's memory budget of %d MiB", need, budget>>20)
+	}
+	if ok, evicted := e.reserveEvicting(need); !ok {
+		if evicted {
+			return nil, &evictedError{e.nodeMemoryError()}
+		}
 		return nil, e.nodeMemoryError()
 	}
 	inst := &instance{e: e, m: m, memLimit: memLimit, linearMax: linearMax, tableBytes: tableBytes, startBytes: minBytes,

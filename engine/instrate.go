@@ -19,8 +19,9 @@ import (
 // waits until it is not, or ends as a timeout at its deadline, holding
 // only its own tenant's concurrency (RATIONALE.md, "Fair CPU between
 // tenants"). Instances the engine closes itself (idle, the node's memory
-// budget, eviction), starts the node's memory budget refuses and cold
-// starts are not charged: no other tenant can spend this one's bucket.
+// budget, eviction), starts the node's memory budget refuses without
+// having closed idle instances to try, and cold starts are not charged:
+// no other tenant can spend this one's bucket.
 type instanceRate struct {
 	every time.Duration
 	burst time.Duration // every * burst

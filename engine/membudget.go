@@ -36,19 +36,36 @@ func (e *Engine) free(n int64) {
 // reserveOrEvict is reserve that first closes idle instances, least
 // recently used first, when n does not fit.
 func (e *Engine) reserveOrEvict(n int64) bool {
+	ok, _ := e.reserveEvicting(n)
+	return ok
+}
+
+// reserveEvicting is reserveOrEvict that also reports whether it closed
+// idle instances, when it did not make room all the same.
+func (e *Engine) reserveEvicting(n int64) (ok, evicted bool) {
 	if e.reserve(n) {
-		return true
+		return true, false
 	}
 	if n > int64(e.cfg.NodeMemoryBytes) {
-		return false // no eviction can make room
+		return false, false // no eviction can make room
 	}
 	for e.evictOneIdle() {
+		evicted = true
 		if e.reserve(n) {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return false, evicted
 }
+
+// evictedError is a start the node's memory budget refused after it had
+// closed idle instances, other tenants' perhaps, to make room: unlike a
+// plain refusal it cost others, and is charged to the tenant's instance
+// rate (pool.create).
+type evictedError struct{ err *Error }
+
+func (e *evictedError) Error() string { return e.err.Error() }
+func (e *evictedError) Unwrap() error { return e.err }
 
 func (e *Engine) nodeMemoryError() *Error {
 	return Errorf(CodeResourceExhausted, "the node's memory budget of %d MiB is in use by other calls: try again later", e.cfg.NodeMemoryBytes>>20)

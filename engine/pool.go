@@ -110,11 +110,14 @@ func (p *pool) create(ctx context.Context) (*instance, error) {
 		if !errors.As(err, &mem) && !errors.As(err, &ee) {
 			err = &ModuleError{Reason: err.Error()}
 		}
-		if ctx.Err() == nil && !errors.As(err, &ee) {
-			// The module's own start failed (its start code, or its
-			// memory quota): work the tenant's next call would repeat
-			// at once. Charged before the place is given back, so a
-			// call waiting for it sees the loss. A refusal by the
+		var evicted *evictedError
+		if ctx.Err() == nil && (!errors.As(err, &ee) || errors.As(err, &evicted)) {
+			// The module could not be instantiated on its own account
+			// (its memory quota, a module wazero refuses), or the node's
+			// memory budget refused it after closing idle instances to
+			// make room: work the tenant's next call would repeat at
+			// once. Charged before the place is given back, so a call
+			// waiting for it sees the loss. A plain refusal by the
 			// node's memory budget (an *Error) is not charged: other
 			// tenants' instances may hold that memory.
 			p.e.instRate.lost(p.key.tenant)
