@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -355,5 +359,78 @@ func TestInstanceRateSkipsNodeMemoryRefusals(t *testing.T) {
 	}
 	if s := e.Stats(); s.InstanceWaits+s.InstanceTimeouts != 0 {
 		t.Errorf("the victim waited for the instance rate after node-memory refusals: %+v", s)
+	}
+}
+
+// memModule assembles a module of pages of memory whose getUser answers
+// null at once and whose login loops until its deadline.
+func memModule(t *testing.T, pages int) []byte {
+	t.Helper()
+	src := `(module
+  (import "sluice" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") ` + strconv.Itoa(pages) + `)
+  (data (i32.const 0) "null")
+  (func (export "sluice_abi_version") (result i32) (i32.const 1))
+  (func (export "getUser") (param i32) (result i32) (call $out (i32.const 0) (i32.const 4)) (i32.const 0))
+  (func (export "login") (param i32) (result i32) (loop $l (br $l)) (i32.const 0)))`
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.wat")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
+	}
+	if b, err := exec.Command(tool, path, "-o", filepath.Join(dir, "m.wasm")).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, b)
+	}
+	wasm, err := os.ReadFile(filepath.Join(dir, "m.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm
+}
+
+// TestInstanceRateChargesEvictingRefusals: a start the node's memory
+// budget refuses after it closed other tenants' idle instances to make
+// room cost those tenants their instances, so it is charged: a tenant
+// cannot evict its neighbours for free, again and again.
+func TestInstanceRateChargesEvictingRefusals(t *testing.T) {
+	const mib = 1 << 20
+	e := newEngine(t, engine.Config{InstanceRate: 0.01, InstanceBurst: 1, NodeMemoryBytes: 9 * mib})
+	small := mustLoad(t, e, memModule(t, 64)) // 4 MiB
+	big := mustLoad(t, e, memModule(t, 128))  // 8 MiB
+	holding := make(chan struct{})
+	go func() { // 4 MiB busy until its deadline
+		defer close(holding)
+		call(t, e, small, engine.Request{Tenant: "holder", Function: "login", Input: []byte(`{}`), Limits: engine.Limits{Timeout: 3 * time.Second}})
+	}()
+	defer func() { <-holding }()
+	for wait := time.Now().Add(10 * time.Second); e.Stats().MemoryBytes < 4*mib; {
+		if time.Now().After(wait) {
+			t.Fatal("the holder's instance never took its memory")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	evictor := engine.Request{Tenant: "evictor", Function: "getUser", Input: []byte(`{}`), Limits: engine.Limits{Timeout: 300 * time.Millisecond}}
+	var last *engine.Error
+	for i := range 3 {
+		// A neighbour's idle instance of 4 MiB: with the holder's, 8 of 9.
+		if _, err := call(t, e, small, engine.Request{Tenant: "idler", Function: "getUser", Input: []byte(`{}`)}); err != nil {
+			t.Fatalf("the idler's call %d: %v", i, err)
+		}
+		// 8 MiB cannot fit even with the idle instance closed.
+		_, last = call(t, e, big, evictor)
+		if last == nil {
+			t.Fatalf("start %d of 8 MiB in a 9 MiB budget with 4 MiB busy succeeded", i)
+		}
+		if i < 2 && last.Code != engine.CodeResourceExhausted {
+			t.Fatalf("start %d: %v, want resource_exhausted", i, last)
+		}
+	}
+	// Two charged refusals put the evictor past its burst of one.
+	if last.Code != engine.CodeTimeout || !strings.Contains(last.Message, "new instance") {
+		t.Errorf("the third evicting start: %v, want a timeout waiting for a new instance", last)
 	}
 }
