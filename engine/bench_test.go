@@ -228,12 +228,18 @@ func cpuTime() time.Duration {
 // watGuest assembles testdata/wat/NAME.wat with wabt's wat2wasm.
 func watGuest(tb testing.TB, name string) []byte {
 	tb.Helper()
+	return assembleWAT(tb, filepath.Join("testdata", "wat", name+".wat"))
+}
+
+// assembleWAT assembles the WAT file at path with wabt's wat2wasm.
+func assembleWAT(tb testing.TB, path string) []byte {
+	tb.Helper()
 	tool, err := exec.LookPath("wat2wasm")
 	if err != nil {
 		tb.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
 	}
-	out := filepath.Join(tb.TempDir(), name+".wasm")
-	if b, err := exec.Command(tool, filepath.Join("testdata", "wat", name+".wat"), "-o", out).CombinedOutput(); err != nil {
+	out := filepath.Join(tb.TempDir(), "module.wasm")
+	if b, err := exec.Command(tool, path, "-o", out).CombinedOutput(); err != nil {
 		tb.Fatalf("wat2wasm: %v\n%s", err, b)
 	}
 	wasm, err := os.ReadFile(out)

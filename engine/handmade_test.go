@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -373,23 +372,11 @@ func memModule(t *testing.T, pages int) []byte {
   (func (export "sluice_abi_version") (result i32) (i32.const 1))
   (func (export "getUser") (param i32) (result i32) (call $out (i32.const 0) (i32.const 4)) (i32.const 0))
   (func (export "login") (param i32) (result i32) (loop $l (br $l)) (i32.const 0)))`
-	dir := t.TempDir()
-	path := filepath.Join(dir, "m.wat")
+	path := filepath.Join(t.TempDir(), "m.wat")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
-	}
-	if b, err := exec.Command(tool, path, "-o", filepath.Join(dir, "m.wasm")).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	wasm, err := os.ReadFile(filepath.Join(dir, "m.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wasm
+	return assembleWAT(t, path)
 }
 
 // TestInstanceRateChargesEvictingRefusals: a start the node's memory
