@@ -101,7 +101,9 @@ const (
 //     loop-free call trees, recursion) runs long without reaching the
 //     host;
 //   - bulk memory and table instructions and memory.grow charge their
-//     size first.
+//     size first, and a memory.copy or memory.fill of more than a MiB
+//     runs a MiB at a time, charged and checked between chunks
+//     (bulk.go), so no one instruction runs long either.
 //
 // The host decides, at each yield, whether the call must stop (deadline,
 // cancellation, quota) or give its CPU slot to another call, and returns
@@ -176,6 +178,8 @@ type instrumenter struct {
 	hasExportSec   bool
 	hasMemoryDecl  bool
 	memoryImported bool
+	bulk           bool   // the module has code: the bulk functions are added (bulk.go)
+	bulkType       uint32 // their type, bulkSig
 }
 
 func (in *instrumenter) content(s section) []byte { return in.b[s.start:s.end] }
@@ -254,6 +258,11 @@ func (in *instrumenter) scan() error {
 	}
 	if !in.hasMemoryDecl && !in.memoryImported {
 		return fmt.Errorf("%w: it has no memory", ErrCannotInstrument)
+	}
+	if len(in.funcTypes) > 0 {
+		in.bulk = true
+		in.bulkType = in.numTypes + 1 + uint32(len(in.extraTypes))
+		in.extraTypes = append(in.extraTypes, bulkSig)
 	}
 	in.yieldFunc = in.funcImports
 	in.yieldType = in.numTypes
@@ -375,6 +384,12 @@ func (in *instrumenter) emit() (*Prepared, error) {
 				return nil, err
 			}
 			emit(s.id, c)
+		case secFunction:
+			if in.bulk {
+				t := appendU32(nil, in.bulkType)
+				content = appendVecItems(content, [][]byte{t, t})
+			}
+			emit(s.id, content)
 		case secCode:
 			c, err := in.code(content)
 			if err != nil {
@@ -582,7 +597,11 @@ func (in *instrumenter) code(content []byte) ([]byte, error) {
 	if int(n) != len(in.funcTypes) {
 		return nil, fmt.Errorf("%w: %d bodies for %d functions", ErrCannotInstrument, n, len(in.funcTypes))
 	}
-	out := appendU32(make([]byte, 0, len(content)+len(content)/4+16), n)
+	total := n
+	if in.bulk {
+		total += 2
+	}
+	out := appendU32(make([]byte, 0, len(content)+len(content)/4+256), total)
 	var body []byte
 	for i := uint32(0); i < n; i++ {
 		size := r.u32()
@@ -598,6 +617,9 @@ func (in *instrumenter) code(content []byte) ([]byte, error) {
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 		r.off += int(size)
+	}
+	if in.bulk {
+		out = append(out, in.bulkBodies()...)
 	}
 	return out, nil
 }
@@ -700,8 +722,18 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 			out = ch.dynamic(out, 0, fuelShift+growPagesShift)
 		case opPrefixFC:
 			sr := &reader{b: body, off: r.off}
-			switch sr.u32() {
-			case 8, 10, 11: // memory.init, memory.copy, memory.fill
+			switch sub := sr.u32(); sub {
+			case subMemoryCopy, subMemoryFill:
+				if err := r.immediates(op); err != nil || r.err != nil {
+					return nil, errMalformed
+				}
+				if mem0 := sr.u32() == 0 && (sub == subMemoryFill || sr.u32() == 0); in.bulk && mem0 {
+					out = in.bulkSite(out, ch, sub, body[start:r.off])
+				} else { // another memory (multi-memory): whole
+					out = append(ch.dynamic(out, bulkMemoryShift, fuelShift), body[start:r.off]...)
+				}
+				continue
+			case 8: // memory.init
 				out = ch.dynamic(out, bulkMemoryShift, fuelShift)
 			case 12, 14, 17: // table.init, table.copy, table.fill
 				out = ch.dynamic(out, bulkTableShift, fuelShift)

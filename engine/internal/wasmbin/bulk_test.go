@@ -1,0 +1,143 @@
+package wasmbin
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// bulkModule has 10 MiB of memory and exports its two bulk
+// instructions, and memory.init of a 3-byte segment, as functions.
+const bulkModule = `(module
+  (memory (export "memory") 160)
+  (data $abc "abc")
+  (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "init") (param i32) (memory.init $abc (local.get 0) (i32.const 0) (i32.const 3))))`
+
+// wat assembles src with wabt's wat2wasm.
+func wat(t *testing.T, src string) []byte {
+	t.Helper()
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "m.wat"), filepath.Join(dir, "m.wasm")
+	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(tool, in, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBulkChunks runs memory.copy and memory.fill, instrumented, against
+// what the instructions must do: large ones in chunks that reach the
+// yield while they run, overlapping copies in both directions, and out
+// of bounds a trap that writes nothing.
+func TestBulkChunks(t *testing.T) {
+	ctx := context.Background()
+	p, err := Instrument(wat(t, bulkModule), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	yields := 0
+	_, err = rt.NewHostModuleBuilder(YieldModule).NewFunctionBuilder().
+		WithFunc(func() int64 { yields++; return 100000 }).Export(YieldName).Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := rt.Instantiate(ctx, p.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 10 << 20
+	const big = 3*bulkChunk + 12345
+	tests := []struct {
+		name      string
+		fn        string
+		d, s, n   uint64 // s is the fill byte for fill
+		trap      bool
+		minYields int // yields during the one instruction
+	}{
+		{"small copy", "copy", 100, 5000, 64, false, 0},
+		{"copy of exactly a chunk", "copy", 7, bulkChunk + 9, bulkChunk, false, 0},
+		{"large disjoint copy", "copy", 0, 5 << 20, big, false, 1},
+		{"large copy, overlapping, forwards", "copy", 1000, 1003, big, false, 1},
+		{"large copy, overlapping, backwards", "copy", 1003, 1000, big, false, 1},
+		{"large copy, far overlap backwards", "copy", bulkChunk + 77, 5, big, false, 1},
+		{"copy onto itself", "copy", 4096, 4096, big, false, 1},
+		{"copy up to the end", "copy", size - big, 0, big, false, 1},
+		{"copy of the whole memory", "copy", 0, 0, size, false, 4},
+		{"copy, source past the end", "copy", 0, size - big + 1, big, true, 0},
+		{"copy, destination past the end", "copy", size - big + 1, 0, big, true, 0},
+		{"copy, end past 4 GiB", "copy", 0xFFFFFFF0, 0, big, true, 0},
+		{"small fill", "fill", 10, 0xAB, 100, false, 0},
+		{"large fill", "fill", 3, 0xCD, big, false, 1},
+		{"fill of the whole memory", "fill", 0, 0x5A, size, false, 4},
+		{"fill past the end", "fill", size - big + 1, 0xEE, big, true, 0},
+		{"fill, end past 4 GiB", "fill", 0xFFFFF000, 0xEE, big, true, 0},
+	}
+	mem := mod.Memory()
+	ref := make([]byte, size)
+	for i := range ref {
+		ref[i] = byte(i*7 + i>>13)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !mem.Write(0, ref) {
+				t.Fatal("write")
+			}
+			yields = 0
+			_, err := mod.ExportedFunction(tt.fn).Call(ctx, tt.d, tt.s, tt.n)
+			got, _ := mem.Read(0, size)
+			want := append([]byte(nil), ref...)
+			if !tt.trap {
+				if tt.fn == "copy" {
+					copy(want[tt.d:], want[tt.s:tt.s+tt.n])
+				} else {
+					for i := tt.d; i < tt.d+tt.n; i++ {
+						want[i] = byte(tt.s)
+					}
+				}
+			}
+			switch {
+			case tt.trap && err == nil:
+				t.Fatal("no trap")
+			case !tt.trap && err != nil:
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				i := 0
+				for got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("memory differs from byte %d: got %x, want %x", i, got[i:min(i+8, size)], want[i:min(i+8, size)])
+			}
+			if yields < tt.minYields {
+				t.Errorf("%d yields during the instruction, want at least %d", yields, tt.minYields)
+			}
+		})
+	}
+	t.Run("memory.init unchanged", func(t *testing.T) {
+		if _, err := mod.ExportedFunction("init").Call(ctx, 20); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := mem.Read(20, 3); string(got) != "abc" {
+			t.Fatalf("got %q", got)
+		}
+	})
+}
