@@ -377,12 +377,15 @@ func (st *callState) decodeOutput(status uint32) (json.RawMessage, *Error) {
 	return nil, Errorf(CodeConnectorError, "the connector returned unknown status %d", status)
 }
 
-// fail ends the call from inside a host function.
+// fail ends the call from inside a host function. The panic unwinds the
+// guest's stack; the instance is not closed here: the call is then
+// unhealthy, and its pool closes it once the caller has its answer
+// (pool.put), since unmapping a memory of a GiB takes the kernel a tenth
+// of a second.
 func (st *callState) fail(ctx context.Context, mod api.Module, err *Error) {
 	if st.abort == nil {
 		st.abort = err
 	}
-	_ = mod.CloseWithExitCode(ctx, exitAborted)
 	panic(sys.NewExitError(exitAborted))
 }
 

@@ -199,10 +199,17 @@ type Engine struct {
 	modules map[string]*moduleEntry // by sha256
 	pools   map[poolKey]*pool
 	idle    int // idle instances across pools
-	closed  bool
+	// closingN counts the instances being closed in closing; closedOne
+	// is closed (and replaced) whenever one of them is gone.
+	closingN  int
+	closedOne chan struct{}
+	closed    bool
 
 	stop chan struct{}
 	done chan struct{}
+	// closing counts the lost instances being closed in the background
+	// (pool.put); Close waits for them.
+	closing sync.WaitGroup
 }
 
 type moduleEntry struct {
@@ -238,6 +245,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		pools:    map[poolKey]*pool{},
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+
+		closedOne: make(chan struct{}),
 	}
 	r := e.runtime
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
@@ -282,6 +291,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	for _, p := range pools {
 		p.drain(ctx)
 	}
+	e.closing.Wait()
 	e.mu.Lock()
 	for _, ent := range e.modules {
 		select {

@@ -55,7 +55,39 @@ func (e *Engine) reserveEvicting(n int64) (ok, evicted bool) {
 			return true, true
 		}
 	}
+	// Instances lost by their calls are closed in the background
+	// (pool.put): the memory they give back is as good as free. Wait for
+	// those being closed now, not for any that come after.
+	for range e.closingNow() {
+		if !e.awaitClosing() {
+			break
+		}
+		if e.reserve(n) {
+			return true, evicted
+		}
+	}
 	return false, evicted
+}
+
+// closingNow is how many instances are being closed.
+func (e *Engine) closingNow() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closingN
+}
+
+// awaitClosing waits until an instance being closed is gone; it reports
+// false when there was none.
+func (e *Engine) awaitClosing() bool {
+	e.mu.Lock()
+	if e.closingN == 0 {
+		e.mu.Unlock()
+		return false
+	}
+	ch := e.closedOne
+	e.mu.Unlock()
+	<-ch
+	return true
 }
 
 // evictedError is a start the node's memory budget refused after it had

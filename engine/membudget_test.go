@@ -80,8 +80,20 @@ func TestNodeMemoryBudget(t *testing.T) {
 	if s := e.Stats(); s.Idle != 0 {
 		t.Errorf("the idle instance was not closed to make room: %+v", s)
 	}
+	waitClosed(t, e)
 	if n := e.MemoryInUse(); n != 0 {
 		t.Errorf("%d bytes still reserved after every call ended", n)
+	}
+}
+
+// waitClosed waits until the instances lost by calls are closed: that
+// happens in the background, after the calls returned.
+func waitClosed(t *testing.T, e *engine.Engine) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); e.Stats().Closing > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("lost instances still being closed after 10s: %+v", e.Stats())
+		}
 	}
 }
 

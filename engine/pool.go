@@ -143,12 +143,26 @@ func (p *pool) release() {
 }
 
 // put returns an instance after a call. Unhealthy instances (trapped,
-// timed out, over a limit) are closed, never reused.
+// timed out, over a limit) are closed, never reused: in the background,
+// since unmapping a memory the guest filled takes the kernel about a
+// tenth of a second a GiB, which the call's caller need not wait for.
+// The instance keeps its place in the pool and its memory in the node
+// budget until it is gone.
 func (p *pool) put(inst *instance, healthy bool) {
 	e := p.e
 	if !healthy {
-		inst.close(context.Background())
-		p.release()
+		e.mu.Lock()
+		e.closingN++
+		e.mu.Unlock()
+		e.closing.Go(func() {
+			inst.close(context.Background())
+			e.mu.Lock()
+			e.closingN--
+			close(e.closedOne)
+			e.closedOne = make(chan struct{})
+			e.mu.Unlock()
+			p.release()
+		})
 		return
 	}
 	e.mu.Lock()
@@ -327,6 +341,9 @@ func (e *Engine) Evict(ctx context.Context, tenant, poolName string) {
 // Stats is a snapshot of the engine's pools, guest slots and memory.
 type Stats struct {
 	Pools, Idle, Busy, Modules int
+	// Closing instances were lost by their calls and are being closed;
+	// they still hold their memory.
+	Closing int
 	// SlotsBusy calls run guest code now, of Slots; SlotsWaiting wait
 	// for a slot.
 	Slots, SlotsBusy, SlotsWaiting int
@@ -346,12 +363,13 @@ func (e *Engine) Stats() Stats {
 	e.sched.mu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := Stats{Pools: len(e.pools), Idle: e.idle, Modules: len(e.modules),
+	s := Stats{Pools: len(e.pools), Idle: e.idle, Closing: e.closingN, Modules: len(e.modules),
 		Slots: e.sched.slots, SlotsBusy: busy, SlotsWaiting: int(e.sched.waiters.Load()),
 		MemoryBytes: e.memUsed.Load(), NodeMemoryBytes: int64(e.cfg.NodeMemoryBytes),
 		InstanceWaits: e.instRate.waited.Load(), InstanceTimeouts: e.instRate.refused.Load()}
 	for _, p := range e.pools {
 		s.Busy += p.total - len(p.idle)
 	}
+	s.Busy -= e.closingN
 	return s
 }

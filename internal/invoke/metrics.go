@@ -73,6 +73,7 @@ func (m *metrics) collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.pools, prometheus.GaugeValue, float64(st.Pools))
 	ch <- prometheus.MustNewConstMetric(m.instances, prometheus.GaugeValue, float64(st.Idle), "idle")
 	ch <- prometheus.MustNewConstMetric(m.instances, prometheus.GaugeValue, float64(st.Busy), "busy")
+	ch <- prometheus.MustNewConstMetric(m.instances, prometheus.GaugeValue, float64(st.Closing), "closing")
 	ch <- prometheus.MustNewConstMetric(m.modules, prometheus.GaugeValue, float64(st.Modules))
 	ch <- prometheus.MustNewConstMetric(m.slots, prometheus.GaugeValue, float64(st.SlotsBusy), "busy")
 	ch <- prometheus.MustNewConstMetric(m.slots, prometheus.GaugeValue, float64(st.Slots-st.SlotsBusy), "free")
