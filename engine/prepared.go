@@ -21,7 +21,7 @@ type prepared struct {
 
 // preparedMagic starts a prepared file; a new layout (or a new
 // instrumentation) needs a new magic.
-const preparedMagic = "SLUICEP10"
+const preparedMagic = "SLUICEP11"
 
 // preparedHeader is the bytes after the magic: start flag, ABI version,
 // table entries.

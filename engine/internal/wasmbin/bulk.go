@@ -19,7 +19,9 @@ package wasmbin
 //
 // An operation of at most bulkChunk bytes, the common one (Go's memmove
 // and memclr of a few bytes), runs inline as before, behind one
-// comparison. A larger one calls a function Instrument adds to the
+// comparison; one whose size is an i32.const of at most bulkChunk just
+// before it (Go's struct copies and clears: 653 of the 682 sites of
+// examples/static) is left as it was. A larger one calls a function Instrument adds to the
 // module, which checks the whole operation's bounds first (out of bounds,
 // it runs the original instruction, which traps before writing
 // anything, as the specification requires) and then runs it a chunk at a

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -18,7 +19,9 @@ const bulkModule = `(module
   (data $abc "abc")
   (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
   (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
-  (func (export "init") (param i32) (memory.init $abc (local.get 0) (i32.const 0) (i32.const 3))))`
+  (func (export "init") (param i32) (memory.init $abc (local.get 0) (i32.const 0) (i32.const 3)))
+  (func (export "copy16") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (i32.const 16)))
+  (func (export "fill2m") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (i32.const 2097152))))`
 
 // wat assembles src with wabt's wat2wasm.
 func wat(t *testing.T, src string) []byte {
@@ -85,6 +88,9 @@ func TestBulkChunks(t *testing.T) {
 		{"copy, source past the end", "copy", 0, size - big + 1, big, true, 0},
 		{"copy, destination past the end", "copy", size - big + 1, 0, big, true, 0},
 		{"copy, end past 4 GiB", "copy", 0xFFFFFFF0, 0, big, true, 0},
+		{"copy of a constant 16 bytes", "copy16", 32, 40, 16, false, 0},
+		{"fill of a constant 2 MiB", "fill2m", 77, 0x11, 2 << 20, false, 1},
+		{"fill of a constant 2 MiB past the end", "fill2m", size - 1<<20, 0x11, 2 << 20, true, 0},
 		{"small fill", "fill", 10, 0xAB, 100, false, 0},
 		{"large fill", "fill", 3, 0xCD, big, false, 1},
 		{"fill of the whole memory", "fill", 0, 0x5A, size, false, 4},
@@ -106,7 +112,7 @@ func TestBulkChunks(t *testing.T) {
 			got, _ := mem.Read(0, size)
 			want := append([]byte(nil), ref...)
 			if !tt.trap {
-				if tt.fn == "copy" {
+				if strings.HasPrefix(tt.fn, "copy") {
 					copy(want[tt.d:], want[tt.s:tt.s+tt.n])
 				} else {
 					for i := tt.d; i < tt.d+tt.n; i++ {

@@ -686,9 +686,21 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 
 	loop := 1
 	depth := uint32(0) // blocks open in the original code
+	// lastConst is the value of the instruction just before, when it
+	// was an i32.const, else -1: a bulk instruction's size, when the
+	// compiler wrote it as a constant (Go does for 95% of them).
+	lastConst := int64(-1)
 	for r.off < len(body) {
 		start := r.off
 		op := r.byte()
+		prevConst := lastConst
+		lastConst = -1
+		if op == 0x41 {
+			cr := &reader{b: body, off: r.off}
+			if v, ok := cr.s32(); ok && v >= 0 {
+				lastConst = int64(v)
+			}
+		}
 		switch op {
 		case opCall:
 			idx := r.u32()
@@ -727,9 +739,10 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 				if err := r.immediates(op); err != nil || r.err != nil {
 					return nil, errMalformed
 				}
-				if mem0 := sr.u32() == 0 && (sub == subMemoryFill || sr.u32() == 0); in.bulk && mem0 {
+				mem0 := sr.u32() == 0 && (sub == subMemoryFill || sr.u32() == 0)
+				if small := prevConst >= 0 && prevConst <= bulkChunk; in.bulk && mem0 && !small {
 					out = in.bulkSite(out, ch, sub, body[start:r.off])
-				} else { // another memory (multi-memory): whole
+				} else { // a constant size of at most a chunk, or another memory (multi-memory): whole
 					out = append(ch.dynamic(out, bulkMemoryShift, fuelShift), body[start:r.off]...)
 				}
 				continue
