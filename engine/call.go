@@ -447,6 +447,12 @@ type logWriter struct {
 	stream int
 }
 
+// Write serves fd_write, which wazero calls once an iovec inside one
+// host call, so a single fd_write may make millions of writes: each looks
+// at the deadline and costs only its own bytes (a pending line is
+// appended to, never copied again). Copying the pending line at every
+// write made one fd_write of empty iovecs after a 65000-byte unfinished
+// line run for minutes (wasi_iovecs).
 func (w *logWriter) Write(p []byte) (int, error) {
 	st := w.inst.cur.Load()
 	if st == nil {
@@ -455,25 +461,36 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	if st.abort != nil {
 		return 0, errLogLimit
 	}
-	buf := append(st.partial[w.stream], p...)
+	if time.Now().After(st.deadline) {
+		st.abort = st.timeoutError()
+		return 0, errLogLimit
+	}
+	n := len(p)
+	pend := &st.partial[w.stream]
 	for {
-		i := bytes.IndexByte(buf, '\n')
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			break
 		}
-		if !st.log(streamNames[w.stream], streamLevels[w.stream], buf[:i]) {
+		line := p[:i]
+		if len(*pend) > 0 {
+			line = append(*pend, line...)
+			*pend = line[:0]
+		}
+		if !st.log(streamNames[w.stream], streamLevels[w.stream], line) {
 			// The call ends at its next yield or host call.
-			st.partial[w.stream] = nil
+			*pend = nil
 			return 0, errLogLimit
 		}
-		buf = buf[i+1:]
+		p = p[i+1:]
 	}
-	if len(buf) > st.limits.MaxLogBytes {
-		st.log(streamNames[w.stream], streamLevels[w.stream], buf)
+	if len(*pend)+len(p) > st.limits.MaxLogBytes {
+		st.log(streamNames[w.stream], streamLevels[w.stream], append(*pend, p...))
+		*pend = nil
 		return 0, errLogLimit
 	}
-	st.partial[w.stream] = append([]byte(nil), buf...)
-	return len(p), nil
+	*pend = append(*pend, p...)
+	return n, nil
 }
 
 var errLogLimit = fmt.Errorf("log limit reached")

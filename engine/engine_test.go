@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -270,6 +271,51 @@ func TestLogsAndTrace(t *testing.T) {
 	}
 	if !strings.Contains(string(res.Output), `"code":"egress_denied"`) {
 		t.Errorf("output %s", res.Output)
+	}
+}
+
+// TestLogLinesAcrossWrites: WASI writes become log lines however the
+// guest splits them, over iovecs and fd_write calls; what is left
+// unfinished is a line of its own when the call ends.
+func TestLogLinesAcrossWrites(t *testing.T) {
+	src := `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import "sluice" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "null")
+  ;; iovecs at 100: "ab" "c\nde" "" "f\n\ng"; then "hi\n", and "j" on stderr
+  (data (i32.const 100) "\c8\00\00\00\02\00\00\00\ca\00\00\00\04\00\00\00\00\00\00\00\00\00\00\00\ce\00\00\00\04\00\00\00")
+  (data (i32.const 140) "\d2\00\00\00\03\00\00\00\d5\00\00\00\01\00\00\00")
+  (data (i32.const 200) "abc\ndef\n\nghi\nj")
+  (func (export "sluice_abi_version") (result i32) (i32.const 1))
+  (func (export "login") (param i32) (result i32)
+    (drop (call $w (i32.const 1) (i32.const 100) (i32.const 4) (i32.const 60)))
+    (drop (call $w (i32.const 1) (i32.const 140) (i32.const 1) (i32.const 60)))
+    (drop (call $w (i32.const 2) (i32.const 148) (i32.const 1) (i32.const 60)))
+    (call $out (i32.const 0) (i32.const 4))
+    (i32.const 0)))`
+	path := filepath.Join(t.TempDir(), "m.wat")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, engine.Config{})
+	m, err := e.Load(context.Background(), assembleWAT(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, cerr := call(t, e, m, engine.Request{Function: "login", Input: []byte(`{}`)})
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	want := []engine.LogEntry{
+		{Stream: "stdout", Level: "info", Message: "abc"},
+		{Stream: "stdout", Level: "info", Message: "def"},
+		{Stream: "stdout", Level: "info", Message: ""},
+		{Stream: "stdout", Level: "info", Message: "ghi"},
+		{Stream: "stderr", Level: "error", Message: "j"},
+	}
+	if fmt.Sprint(res.Logs) != fmt.Sprint(want) {
+		t.Errorf("logs %q, want %q", res.Logs, want)
 	}
 }
 
