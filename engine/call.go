@@ -170,7 +170,7 @@ func (e *Engine) Call(ctx context.Context, m *Module, req Request) (*Result, err
 		return failed(serr)
 	}
 	if inst == nil {
-		if inst, err = p.create(ctx); err != nil {
+		if inst, err = p.create(ctx, deadline); err != nil {
 			e.sched.release(tk) // create charged the tenant's own failures
 			var me *ModuleError
 			var mem *memoryError

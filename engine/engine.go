@@ -512,7 +512,7 @@ func (m *Module) release(ctx context.Context) {
 func (e *Engine) probe(ctx context.Context, tenant string, m *Module) (int, error) {
 	limits := e.cfg.DefaultLimits
 	limits.Timeout = e.cfg.StartTimeout
-	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes)
+	inst, err := e.instantiate(ctx, m, nil, limits.MemoryBytes, time.Now().Add(limits.Timeout))
 	if err != nil {
 		var ee *Error
 		if errors.As(err, &ee) {

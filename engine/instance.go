@@ -42,7 +42,7 @@ type instance struct {
 // tableEntryBytes is what wazero keeps per table entry.
 const tableEntryBytes = 8
 
-func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]string, memLimit uint64) (*instance, error) {
+func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]string, memLimit uint64, deadline time.Time) (*instance, error) {
 	tableBytes := m.tableEntries * tableEntryBytes
 	if tableBytes >= memLimit {
 		return nil, &memoryError{fmt.Sprintf("the module's tables can take %d bytes, over the memory limit of %d MiB", tableBytes, memLimit>>20)}
@@ -62,7 +62,7 @@ func (e *Engine) instantiate(ctx context.Context, m *Module, env map[string]stri
 	if budget := int64(e.cfg.NodeMemoryBytes); budget > 0 && need > budget {
 		return nil, Errorf(CodeResourceExhausted, "the module needs %d bytes at start (memory and tables), over the node's memory budget of %d MiB", need, budget>>20)
 	}
-	if ok, evicted := e.reserveEvicting(need); !ok {
+	if ok, evicted := e.reserveEvicting(need, deadline); !ok {
 		if evicted {
 			return nil, &evictedError{e.nodeMemoryError()}
 		}
@@ -134,6 +134,14 @@ func (inst *instance) start(st *callState) error {
 		}
 	}
 	return nil
+}
+
+// deadline is the current call's, or now outside a call.
+func (inst *instance) deadline() time.Time {
+	if st := inst.cur.Load(); st != nil {
+		return st.deadline
+	}
+	return time.Now()
 }
 
 func (inst *instance) close(ctx context.Context) {
@@ -272,7 +280,7 @@ func (m *cappedMemory) reallocate(size uint64) []byte {
 	}
 	if m.region != nil {
 		// In place: only the budget has to grow.
-		if !m.inst.e.reserveOrEvict(int64(size - m.reserved)) {
+		if !m.inst.e.reserveOrEvict(int64(size-m.reserved), m.inst.deadline()) {
 			m.inst.nodeMemHit.Store(true)
 			return nil
 		}
@@ -288,9 +296,9 @@ func (m *cappedMemory) reallocate(size uint64) []byte {
 	if newCap > m.max {
 		newCap = m.max
 	}
-	if !m.inst.e.reserveOrEvict(int64(newCap - m.reserved)) {
+	if !m.inst.e.reserveOrEvict(int64(newCap-m.reserved), m.inst.deadline()) {
 		// Try for just what was asked.
-		if newCap = size; !m.inst.e.reserveOrEvict(int64(newCap - m.reserved)) {
+		if newCap = size; !m.inst.e.reserveOrEvict(int64(newCap-m.reserved), m.inst.deadline()) {
 			m.inst.nodeMemHit.Store(true)
 			return nil
 		}

@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // The node memory budget (Config.NodeMemoryBytes) counts what instances
 // can hold: the capacity of their linear memories and the most their
 // tables can take. Reservations are made before the memory exists, so
@@ -35,14 +37,14 @@ func (e *Engine) free(n int64) {
 
 // reserveOrEvict is reserve that first closes idle instances, least
 // recently used first, when n does not fit.
-func (e *Engine) reserveOrEvict(n int64) bool {
-	ok, _ := e.reserveEvicting(n)
+func (e *Engine) reserveOrEvict(n int64, deadline time.Time) bool {
+	ok, _ := e.reserveEvicting(n, deadline)
 	return ok
 }
 
 // reserveEvicting is reserveOrEvict that also reports whether it closed
 // idle instances, when it did not make room all the same.
-func (e *Engine) reserveEvicting(n int64) (ok, evicted bool) {
+func (e *Engine) reserveEvicting(n int64, deadline time.Time) (ok, evicted bool) {
 	if e.reserve(n) {
 		return true, false
 	}
@@ -57,9 +59,10 @@ func (e *Engine) reserveEvicting(n int64) (ok, evicted bool) {
 	}
 	// Instances lost by their calls are closed in the background
 	// (pool.put): the memory they give back is as good as free. Wait for
-	// those being closed now, not for any that come after.
+	// those being closed now, not for any that come after, until the
+	// call's deadline.
 	for range e.closingNow() {
-		if !e.awaitClosing() {
+		if !e.awaitClosing(deadline) {
 			break
 		}
 		if e.reserve(n) {
@@ -77,8 +80,8 @@ func (e *Engine) closingNow() int {
 }
 
 // awaitClosing waits until an instance being closed is gone; it reports
-// false when there was none.
-func (e *Engine) awaitClosing() bool {
+// false when there was none, or the deadline came first.
+func (e *Engine) awaitClosing(deadline time.Time) bool {
 	e.mu.Lock()
 	if e.closingN == 0 {
 		e.mu.Unlock()
@@ -86,8 +89,18 @@ func (e *Engine) awaitClosing() bool {
 	}
 	ch := e.closedOne
 	e.mu.Unlock()
-	<-ch
-	return true
+	d := time.Until(deadline)
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // evictedError is a start the node's memory budget refused after it had

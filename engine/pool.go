@@ -25,6 +25,7 @@ type pool struct {
 	// guarded by e.mu
 	idle    []*instance
 	total   int
+	closing int // of total: lost, being closed (put)
 	max     int
 	waiters []chan *instance // a nil send means "a slot is free"
 }
@@ -102,8 +103,8 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*instance, error) {
 }
 
 // create makes an instance for a slot already counted in total.
-func (p *pool) create(ctx context.Context) (*instance, error) {
-	inst, err := p.e.instantiate(ctx, p.mod, p.env, p.key.memLimit)
+func (p *pool) create(ctx context.Context, deadline time.Time) (*instance, error) {
+	inst, err := p.e.instantiate(ctx, p.mod, p.env, p.key.memLimit, deadline)
 	if err != nil {
 		var mem *memoryError
 		var ee *Error
@@ -152,17 +153,27 @@ func (p *pool) put(inst *instance, healthy bool) {
 	e := p.e
 	if !healthy {
 		e.mu.Lock()
+		if e.closed { // Close may be waiting for the others already
+			e.mu.Unlock()
+			inst.close(context.Background())
+			p.release()
+			return
+		}
 		e.closingN++
+		p.closing++
+		e.closing.Add(1) // under e.mu, so before Close's Wait
 		e.mu.Unlock()
-		e.closing.Go(func() {
+		go func() {
+			defer e.closing.Done()
 			inst.close(context.Background())
 			e.mu.Lock()
 			e.closingN--
+			p.closing--
 			close(e.closedOne)
 			e.closedOne = make(chan struct{})
 			e.mu.Unlock()
 			p.release()
-		})
+		}()
 		return
 	}
 	e.mu.Lock()
@@ -368,8 +379,7 @@ func (e *Engine) Stats() Stats {
 		MemoryBytes: e.memUsed.Load(), NodeMemoryBytes: int64(e.cfg.NodeMemoryBytes),
 		InstanceWaits: e.instRate.waited.Load(), InstanceTimeouts: e.instRate.refused.Load()}
 	for _, p := range e.pools {
-		s.Busy += p.total - len(p.idle)
+		s.Busy += p.total - len(p.idle) - p.closing
 	}
-	s.Busy -= e.closingN
 	return s
 }

@@ -24,7 +24,10 @@ const bulkModule = `(module
   (func (export "fill2m") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (i32.const 2097152))))`
 
 // wat assembles src with wabt's wat2wasm.
-func wat(t *testing.T, src string) []byte {
+func wat(t *testing.T, src string) []byte { return watFlags(t, src) }
+
+// watFlags is wat with wat2wasm's flags.
+func watFlags(t *testing.T, src string, flags ...string) []byte {
 	t.Helper()
 	tool, err := exec.LookPath("wat2wasm")
 	if err != nil {
@@ -35,7 +38,7 @@ func wat(t *testing.T, src string) []byte {
 	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := exec.Command(tool, in, "-o", out).CombinedOutput(); err != nil {
+	if b, err := exec.Command(tool, append(flags, in, "-o", out)...).CombinedOutput(); err != nil {
 		t.Fatalf("wat2wasm: %v\n%s", err, b)
 	}
 	b, err := os.ReadFile(out)
@@ -146,4 +149,25 @@ func TestBulkChunks(t *testing.T) {
 			t.Fatalf("got %q", got)
 		}
 	})
+}
+
+// TestBulkFunctionsUnreachable: the module is validated only once
+// instrumented, so an index past its functions must stay invalid, not
+// name a function the rewrite added.
+func TestBulkFunctionsUnreachable(t *testing.T) {
+	ctx := context.Background()
+	for _, ref := range []string{"(call 1 (local.get 0) (local.get 0) (local.get 0))", "(drop (ref.func 2))", "(call 4294967294 (local.get 0) (local.get 0) (local.get 0))"} {
+		t.Run(ref, func(t *testing.T) {
+			src := `(module (memory 1) (func (export "f") (param i32) ` + ref + `) (elem declare func 0))`
+			p, err := Instrument(watFlags(t, src, "--no-check"), Options{})
+			if err != nil {
+				return // refused already
+			}
+			rt := wazero.NewRuntime(ctx)
+			defer rt.Close(ctx)
+			if _, err := rt.CompileModule(ctx, p.Code); err == nil {
+				t.Fatal("an invalid function index became valid")
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -302,9 +303,15 @@ func (in *instrumenter) blockTypes(results [][]byte) {
 }
 
 // fn renumbers a function index: defined functions move up by one to
-// make room for the yield import.
+// make room for the yield import. An index past the module's functions
+// (an invalid module: it is validated only once instrumented) moves past
+// the bulk functions too, so that it stays invalid rather than naming
+// one of them.
 func (in *instrumenter) fn(idx uint32) uint32 {
-	if idx >= in.funcImports {
+	switch {
+	case idx >= in.funcImports+uint32(len(in.funcTypes)):
+		return min(idx, math.MaxUint32-3) + 3
+	case idx >= in.funcImports:
 		return idx + 1
 	}
 	return idx
