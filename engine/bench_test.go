@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"syscall"
@@ -234,19 +233,11 @@ func watGuest(tb testing.TB, name string) []byte {
 // assembleWAT assembles the WAT file at path with wabt's wat2wasm.
 func assembleWAT(tb testing.TB, path string) []byte {
 	tb.Helper()
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		tb.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
-	}
-	out := filepath.Join(tb.TempDir(), "module.wasm")
-	if b, err := exec.Command(tool, path, "-o", out).CombinedOutput(); err != nil {
-		tb.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	wasm, err := os.ReadFile(out)
+	src, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return wasm
+	return wasmbuild.WAT(tb, string(src))
 }
 
 // BenchmarkCompile: a cold compile against one served from the on-disk

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -294,12 +293,8 @@ func TestLogLinesAcrossWrites(t *testing.T) {
     (drop (call $w (i32.const 2) (i32.const 148) (i32.const 1) (i32.const 60)))
     (call $out (i32.const 0) (i32.const 4))
     (i32.const 0)))`
-	path := filepath.Join(t.TempDir(), "m.wat")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	e := newEngine(t, engine.Config{})
-	m, err := e.Load(context.Background(), assembleWAT(t, path))
+	m, err := e.Load(context.Background(), wasmbuild.WAT(t, src))
 	if err != nil {
 		t.Fatal(err)
 	}

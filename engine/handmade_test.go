@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/sluice-dev/sluice/engine"
 	"github.com/sluice-dev/sluice/internal/hostile"
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
 // handmade assembles a minimal non-Go connector: login loops forever.
@@ -372,11 +371,7 @@ func memModule(t *testing.T, pages int) []byte {
   (func (export "sluice_abi_version") (result i32) (i32.const 1))
   (func (export "getUser") (param i32) (result i32) (call $out (i32.const 0) (i32.const 4)) (i32.const 0))
   (func (export "login") (param i32) (result i32) (loop $l (br $l)) (i32.const 0)))`
-	path := filepath.Join(t.TempDir(), "m.wat")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return assembleWAT(t, path)
+	return wasmbuild.WAT(t, src)
 }
 
 // TestInstanceRateChargesEvictingRefusals: a start the node's memory

@@ -3,13 +3,12 @@ package wasmbin
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/sluice-dev/sluice/internal/wasmbuild"
 )
 
 // bulkModule has 10 MiB of memory and exports its two bulk
@@ -23,38 +22,13 @@ const bulkModule = `(module
   (func (export "copy16") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (i32.const 16)))
   (func (export "fill2m") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (i32.const 2097152))))`
 
-// wat assembles src with wabt's wat2wasm.
-func wat(t *testing.T, src string) []byte { return watFlags(t, src) }
-
-// watFlags is wat with wat2wasm's flags.
-func watFlags(t *testing.T, src string, flags ...string) []byte {
-	t.Helper()
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Fatal("wat2wasm (Debian package wabt) is not installed: run scripts/tools.sh")
-	}
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "m.wat"), filepath.Join(dir, "m.wasm")
-	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command(tool, append(flags, in, "-o", out)...).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestBulkChunks runs memory.copy and memory.fill, instrumented, against
 // what the instructions must do: large ones in chunks that reach the
 // yield while they run, overlapping copies in both directions, and out
 // of bounds a trap that writes nothing.
 func TestBulkChunks(t *testing.T) {
 	ctx := context.Background()
-	p, err := Instrument(wat(t, bulkModule), Options{})
+	p, err := Instrument(wasmbuild.WAT(t, bulkModule), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +133,7 @@ func TestBulkFunctionsUnreachable(t *testing.T) {
 	for _, ref := range []string{"(call 1 (local.get 0) (local.get 0) (local.get 0))", "(drop (ref.func 2))", "(call 4294967294 (local.get 0) (local.get 0) (local.get 0))"} {
 		t.Run(ref, func(t *testing.T) {
 			src := `(module (memory 1) (func (export "f") (param i32) ` + ref + `) (elem declare func 0))`
-			p, err := Instrument(watFlags(t, src, "--no-check"), Options{})
+			p, err := Instrument(wasmbuild.WAT(t, src, "--no-check"), Options{})
 			if err != nil {
 				return // refused already
 			}
