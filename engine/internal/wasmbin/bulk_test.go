@@ -3,6 +3,7 @@ package wasmbin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -141,6 +142,42 @@ func TestBulkFunctionsUnreachable(t *testing.T) {
 			defer rt.Close(ctx)
 			if _, err := rt.CompileModule(ctx, p.Code); err == nil {
 				t.Fatal("an invalid function index became valid")
+			}
+		})
+	}
+}
+
+// TestInstrumentRefusesIndicesIntoItsOwnCode: a local past the
+// function's own would be the meter, a label past the function's would
+// skip its exit; the module is validated only once instrumented, so the
+// rewrite refuses both, and keeps what is valid.
+func TestInstrumentRefusesIndicesIntoItsOwnCode(t *testing.T) {
+	tests := []struct {
+		body string
+		ok   bool
+	}{
+		{"(local.set 1 (i64.const 0x7fffffff00000000))", false},
+		{"(drop (local.tee 2 (i32.const 0)))", false},
+		{"(drop (local.get 1))", false},
+		{"(drop (local.get 0))", true},
+		{"(br 1)", false},
+		{"(br 0)", true},
+		{"(block (br 1))", true},
+		{"(block (br 2))", false},
+		{"(block (br_if 2 (i32.const 1)))", false},
+		{"(block (br_table 0 1 (i32.const 0)))", true},
+		{"(block (br_table 0 2 (i32.const 0)))", false},
+		{"(block (br_table 2 0 (i32.const 0)))", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			src := `(module (memory 1) (func (export "f") (param i32) ` + tt.body + `))`
+			_, err := Instrument(wasmbuild.WAT(t, src, "--no-check"), Options{})
+			if tt.ok && err != nil {
+				t.Fatalf("refused a valid function: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, ErrCannotInstrument) {
+				t.Fatalf("got %v, want ErrCannotInstrument", err)
 			}
 		})
 	}

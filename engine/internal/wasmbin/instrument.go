@@ -643,6 +643,11 @@ const (
 	opTry          = 0x06
 	opEnd          = 0x0B
 	opBr           = 0x0C
+	opBrIf         = 0x0D
+	opBrTable      = 0x0E
+	opLocalGet     = 0x20
+	opLocalSet     = 0x21
+	opLocalTee     = 0x22
 	opReturn       = 0x0F
 	opCall         = 0x10
 	opCallIndirect = 0x11
@@ -734,6 +739,36 @@ func (in *instrumenter) body(out, body []byte, params uint32, blockType []byte) 
 		case opGlobalGet, opGlobalSet:
 			if idx := r.u32(); idx >= in.fuelGlobal {
 				return nil, fmt.Errorf("unknown global %d", idx)
+			}
+			out = append(out, body[start:r.off]...)
+			continue
+		// The module is validated once instrumented, so what the rewrite
+		// adds must not become reachable through an index that was
+		// invalid before: a local past the function's own is a scratch
+		// local (the meter: a guest writing it would never yield), a
+		// label past the function's is the function itself (a branch to
+		// it would skip the exit that writes the meter back).
+		case opLocalGet, opLocalSet, opLocalTee:
+			if idx := r.u32(); uint64(idx) >= locals {
+				return nil, fmt.Errorf("unknown local %d", idx)
+			}
+			out = append(out, body[start:r.off]...)
+			continue
+		case opBr, opBrIf:
+			if l := r.u32(); l > depth {
+				return nil, fmt.Errorf("unknown label %d", l)
+			}
+			out = append(out, body[start:r.off]...)
+			continue
+		case opBrTable:
+			n := r.u32()
+			for i := uint64(0); i <= uint64(n) && r.err == nil; i++ {
+				if l := r.u32(); l > depth {
+					return nil, fmt.Errorf("unknown label %d", l)
+				}
+			}
+			if r.err != nil {
+				return nil, errMalformed
 			}
 			out = append(out, body[start:r.off]...)
 			continue
