@@ -448,8 +448,9 @@ type logWriter struct {
 }
 
 // Write serves fd_write, which wazero calls once an iovec inside one
-// host call, so a single fd_write may make millions of writes: each looks
-// at the deadline and costs only its own bytes (a pending line is
+// host call, so a single fd_write may make millions of writes: each is a
+// checkpoint (the deadline, cancellation, the CPU slot) and costs only
+// its own bytes (a pending line is
 // appended to, never copied again). Copying the pending line at every
 // write made one fd_write of empty iovecs after a 65000-byte unfinished
 // line run for minutes (wasi_iovecs).
@@ -461,8 +462,8 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	if st.abort != nil {
 		return 0, errLogLimit
 	}
-	if time.Now().After(st.deadline) {
-		st.abort = st.timeoutError()
+	if err := st.checkpoint(); err != nil {
+		st.abort = err
 		return 0, errLogLimit
 	}
 	n := len(p)

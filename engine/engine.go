@@ -249,7 +249,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		closedOne: make(chan struct{}),
 	}
 	r := e.runtime
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+	if err := instantiateWASI(ctx, r); err != nil {
 		e.closeRuntimes(ctx)
 		return nil, fmt.Errorf("engine: wasi: %w", err)
 	}

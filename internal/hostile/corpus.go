@@ -156,6 +156,8 @@ var corpus = []Case{
 	{Name: "hostloop_log", WAT: "hostloop_log", Want: []Outcome{ResourceExhausted}, Finding: findBaseline},
 	{Name: "hostloop_flood", WAT: "hostloop_flood", Want: []Outcome{ResourceExhausted}, Finding: findBaseline},
 	{Name: "wasi_random", WAT: "wasi_random", Want: []Outcome{ResourceExhausted}, Finding: findHost},
+	{Name: "wasi_read_iovecs", WAT: "wasi_read_iovecs", MemoryMB: 1024, Want: []Outcome{Timeout}, Finding: findHost},
+	{Name: "wasi_path_huge", WAT: "wasi_path_huge", MemoryMB: 64, Want: []Outcome{Timeout}, Finding: findHost},
 	{Name: "wasi_iovecs", WAT: "wasi_iovecs", Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 	{Name: "wasi_emptylines", WAT: "wasi_emptylines", Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 
