@@ -473,7 +473,10 @@ func (w *logWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		line := p[:i]
+		// A line over the log limit is refused whole: a MaxLogBytes+1
+		// prefix of it says as much without copying an iovec of the
+		// guest's whole memory.
+		line := p[:min(i, st.limits.MaxLogBytes+1)]
 		if len(*pend) > 0 {
 			line = append(*pend, line...)
 			*pend = line[:0]
@@ -486,7 +489,7 @@ func (w *logWriter) Write(p []byte) (int, error) {
 		p = p[i+1:]
 	}
 	if len(*pend)+len(p) > st.limits.MaxLogBytes {
-		st.log(streamNames[w.stream], streamLevels[w.stream], append(*pend, p...))
+		st.log(streamNames[w.stream], streamLevels[w.stream], append(*pend, p[:min(len(p), st.limits.MaxLogBytes+1)]...))
 		*pend = nil
 		return 0, errLogLimit
 	}

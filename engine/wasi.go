@@ -13,6 +13,7 @@ import (
 const (
 	wasiBadf  = 8
 	wasiFault = 21
+	wasiInval = 28
 	wasiSpipe = 70
 )
 
@@ -31,6 +32,7 @@ var wasiPathFunctions = []string{
 // those that would work through a guest-given count or size with no
 // checkpoint, which the engine serves itself:
 //   - the path functions (wasiPathFunctions) fail at once;
+//   - poll_oneoff takes at most maxSubscriptions;
 //   - fd_read reads nothing from stdin (its end) and refuses every other
 //     descriptor, fd_pread and fd_pwrite refuse every descriptor: wazero
 //     steps through every iovec, empty ones too, without calling anything
@@ -92,11 +94,35 @@ func instantiateWASI(ctx context.Context, r wazero.Runtime) error {
 			return err
 		}
 	}
+	// poll_oneoff(in, out, nsubscriptions, result_nevents): wazero's,
+	// after a checkpoint, for at most maxSubscriptions (it makes an event
+	// in the Go heap for each, and a connector waits on a timer or two).
+	poll := sigs["poll_oneoff"].fn
+	if poll == nil {
+		return fmt.Errorf("wazero's poll_oneoff is not a Go function")
+	}
+	err = override("poll_oneoff", func(ctx context.Context, mod api.Module, stack []uint64) {
+		checked(ctx, mod)
+		if api.DecodeU32(stack[2]) > maxSubscriptions {
+			stack[0] = wasiInval
+			return
+		}
+		poll.Call(ctx, mod, stack)
+	})
+	if err != nil {
+		return err
+	}
 	_, err = b.Instantiate(ctx)
 	return err
 }
 
-type wasiSignature struct{ params, results []api.ValueType }
+// maxSubscriptions bounds one poll_oneoff.
+const maxSubscriptions = 1024
+
+type wasiSignature struct {
+	params, results []api.ValueType
+	fn              api.GoModuleFunction // wazero's implementation
+}
 
 // wasiSignatures returns the types of wazero's WASI functions, read from
 // an instance of them in a runtime of its own.
@@ -109,7 +135,8 @@ func wasiSignatures(ctx context.Context) (map[string]wasiSignature, error) {
 	m := r.Module(wasi_snapshot_preview1.ModuleName)
 	sigs := map[string]wasiSignature{}
 	for name, def := range m.ExportedFunctionDefinitions() {
-		sigs[name] = wasiSignature{params: append([]api.ValueType(nil), def.ParamTypes()...), results: append([]api.ValueType(nil), def.ResultTypes()...)}
+		fn, _ := def.GoFunction().(api.GoModuleFunction)
+		sigs[name] = wasiSignature{params: append([]api.ValueType(nil), def.ParamTypes()...), results: append([]api.ValueType(nil), def.ResultTypes()...), fn: fn}
 	}
 	return sigs, nil
 }

@@ -158,6 +158,7 @@ var corpus = []Case{
 	{Name: "wasi_random", WAT: "wasi_random", Want: []Outcome{ResourceExhausted}, Finding: findHost},
 	{Name: "wasi_read_iovecs", WAT: "wasi_read_iovecs", MemoryMB: 1024, Want: []Outcome{Timeout}, Finding: findHost},
 	{Name: "wasi_path_huge", WAT: "wasi_path_huge", MemoryMB: 64, Want: []Outcome{Timeout}, Finding: findHost},
+	{Name: "wasi_poll_huge", WAT: "wasi_poll_huge", MemoryMB: 64, Want: []Outcome{Timeout}, Finding: findHost},
 	{Name: "wasi_iovecs", WAT: "wasi_iovecs", Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 	{Name: "wasi_emptylines", WAT: "wasi_emptylines", Want: []Outcome{Timeout, ResourceExhausted}, Finding: findHost},
 
