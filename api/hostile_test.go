@@ -218,13 +218,13 @@ func leave(t *testing.T, url, key string, body any, wait time.Duration) {
 	}
 }
 
-// healthProbe asks GET /healthz every 20ms and keeps the slowest answer.
+// healthProbe asks GET /healthz every 20ms and keeps how long each
+// answer took.
 type healthProbe struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 	mu   sync.Mutex
-	max  time.Duration
-	n    int
+	lat  []time.Duration
 }
 
 func startHealthProbe(base string) *healthProbe {
@@ -249,20 +249,25 @@ func startHealthProbe(base string) *healthProbe {
 				d = time.Hour // a failed probe is as bad as no answer
 			}
 			p.mu.Lock()
-			p.n++
-			if d > p.max {
-				p.max = d
-			}
+			p.lat = append(p.lat, d)
 			p.mu.Unlock()
 		}
 	}()
 	return p
 }
 
+// stop ends the probe and returns the slowest answer and the number of
+// answers.
 func (p *healthProbe) stop() (time.Duration, int) {
+	lat := p.end()
+	return hostile.Percentile(lat, 100), len(lat)
+}
+
+// end ends the probe and returns every answer's time.
+func (p *healthProbe) end() []time.Duration {
 	close(p.quit)
 	p.wg.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.max, p.n
+	return p.lat
 }

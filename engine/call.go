@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -25,6 +27,9 @@ type callState struct { // reused by its instance, one call at a time
 	deadline time.Time
 	ticket   *ticket // its CPU slot; nil outside the scheduler (released)
 	slotLost bool    // released for a host call
+	// gosched is when the call last let the Go scheduler run other
+	// goroutines, or its first checkpoint (checkpoint).
+	gosched time.Time
 
 	output    []byte
 	outputSet bool
@@ -81,8 +86,34 @@ func (st *callState) checkpoint() *Error {
 			return err
 		}
 	}
+	switch {
+	case st.gosched.IsZero(): // the first checkpoint starts the clock
+		st.gosched = now
+	case now.Sub(st.gosched) >= goschedEvery:
+		st.gosched = now
+		r := &st.inst.runnable
+		r[0].Name = runnableMetric
+		metrics.Read(r[:])
+		if r[0].Value.Kind() == metrics.KindUint64 && r[0].Value.Uint64() > 0 {
+			runtime.Gosched()
+		}
+	}
 	return nil
 }
+
+// goschedEvery is how long guest code runs before checkpoint lets the
+// Go scheduler run the goroutines waiting for a core, if any. Go
+// preempts a goroutine after 10 ms, and only where Go code runs: under
+// guests that keep every core busy, the goroutines answering HTTP (a
+// /healthz, a neighbour's request waking from the network) would each
+// wait for several such slices. Reading whether any goroutine waits
+// costs under 100 ns; yielding when none does would have the runtime
+// wake an idle core for nothing, which raised a neighbour's p99. See
+// RATIONALE.md ("Fair CPU between tenants").
+const goschedEvery = time.Millisecond
+
+// runnableMetric counts the goroutines waiting for a P.
+const runnableMetric = "/sched/goroutines/runnable:goroutines"
 
 func (st *callState) timeoutError() *Error {
 	return Errorf(CodeTimeout, "the call ran past its time limit of %s", st.limits.Timeout)

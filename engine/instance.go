@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,8 @@ type instance struct {
 	cur         atomic.Pointer[callState]
 	st          callState // the state of the current call, reused
 	lastUsed    time.Time
+	// runnable reads how many goroutines wait for a P (checkpoint).
+	runnable [1]metrics.Sample
 }
 
 // tableEntryBytes is what wazero keeps per table entry.
