@@ -107,10 +107,10 @@ func (st *callState) checkpoint() *Error {
 // guests that keep every core busy, the goroutines answering HTTP (a
 // /healthz, a neighbour's request waking from the network) would each
 // wait for several such slices. Reading whether any goroutine waits
-// costs under 100 ns on two cores (the runtime takes its scheduler
-// lock for one pass over the Ps); yielding when none does would have the runtime
-// wake an idle core for nothing, which raised a neighbour's p99. See
-// RATIONALE.md ("Fair CPU between tenants").
+// costs under 100 ns on two cores (the runtime takes its scheduler lock
+// for one pass over the Ps); yielding when none does would have the
+// runtime wake an idle core for nothing, which raised a neighbour's p99.
+// See RATIONALE.md ("Fair CPU between tenants").
 const goschedEvery = time.Millisecond
 
 // runnableMetric counts the goroutines waiting for a P.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime"
 	"strconv"
 	"strings"
@@ -431,11 +432,11 @@ func TestGuestLetsWaitingGoroutinesRun(t *testing.T) {
 	if _, err := call(t, e, m, engine.Request{Function: "getUser", Input: []byte(`{}`)}); err != nil {
 		t.Fatal(err) // makes the instance the loop will use
 	}
-	var cerr *engine.Error
+	var cerr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, cerr = call(t, e, m, engine.Request{Function: "login", Input: []byte(`{}`), Limits: engine.Limits{Timeout: 300 * time.Millisecond}})
+		_, cerr = e.Call(context.Background(), m, engine.Request{Tenant: "t1", Function: "login", Input: []byte(`{}`), Limits: engine.Limits{Timeout: 300 * time.Millisecond}})
 	}()
 	turns := 0
 	for running := true; running; turns++ {
@@ -446,7 +447,7 @@ func TestGuestLetsWaitingGoroutinesRun(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	if cerr == nil || cerr.Code != engine.CodeTimeout {
+	if ee, ok := errors.AsType[*engine.Error](cerr); !ok || ee.Code != engine.CodeTimeout {
 		t.Fatalf("got %v, want timeout", cerr)
 	}
 	// 300 alone, about 150 beside three busy processes on two cores.
