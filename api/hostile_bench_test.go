@@ -100,6 +100,7 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 	// Rounds of the neighbour alone, then under attack: the ratio of each
 	// round compares windows a second apart, and the median of the
 	// rounds' is reported.
+	rec := hostile.StartRecorder(tb) // SLUICE_HOSTILE_TRACE: the slow probes' traces
 	var ratios []float64
 	var p99a, p99u time.Duration
 	var health []time.Duration // every /healthz answer under attack
@@ -116,7 +117,7 @@ func neighbourHTTP(tb testing.TB, rep *hostile.Report, c hostile.Case) {
 		alone := loop(httpWindow)
 		stop := make(chan struct{})
 		done := attack(stop)
-		probe := startHealthProbe(e.ts.URL)
+		probe := startHealthProbe(e.ts.URL, rec)
 		time.Sleep(50 * time.Millisecond)
 		under := loop(httpWindow)
 		close(stop)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -42,7 +43,18 @@ func TestHostileServer(t *testing.T) {
 // case's, as in the engine's TestHostileCorpus.
 func hostileEnv(t testing.TB, c hostile.Case) *env {
 	spec := storeSpec{name: "sqlite", cfg: store.Config{DataDir: t.TempDir(), MasterKey: testKey()}}
+	// The server logs to a file, as a node does. Kept in memory, the log
+	// of a benchmark child grew past 100 MB, and each doubling of the
+	// buffer copied it in one memmove no preemption reaches: the GC's
+	// stop-the-world waited for it, and /healthz with it, 110–130 ms (a
+	// runtime trace of the slowest probe, BENCHMARKS.md).
+	log, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
 	return newEnv(t, spec, func(cfg *envConfig) {
+		cfg.logTo = log
 		cfg.engine.DefaultLimits = engine.Limits{Timeout: c.Limit(), MemoryBytes: uint64(c.Memory()) << 20}
 		if d := os.Getenv("SLUICE_HOSTILE_API_CACHE"); d != "" {
 			cfg.engine.CacheDir = d
@@ -101,7 +113,7 @@ func serverAttack(t *testing.T, rep *hostile.Report, c hostile.Case) {
 	}
 	hostile.AttackStarts(t)
 	mon := hostile.StartMonitor()
-	probe := startHealthProbe(e.ts.URL)
+	probe := startHealthProbe(e.ts.URL, nil)
 	defer func() {
 		maxLatency, n := probe.stop()
 		p := mon.Stop()
@@ -227,7 +239,7 @@ type healthProbe struct {
 	lat  []time.Duration
 }
 
-func startHealthProbe(base string) *healthProbe {
+func startHealthProbe(base string, rec *hostile.Recorder) *healthProbe {
 	p := &healthProbe{quit: make(chan struct{})}
 	client := &http.Client{Timeout: 30 * time.Second}
 	p.wg.Add(1)
@@ -248,6 +260,7 @@ func startHealthProbe(base string) *healthProbe {
 			if err != nil || res.StatusCode != 200 {
 				d = time.Hour // a failed probe is as bad as no answer
 			}
+			rec.Slow(d)
 			p.mu.Lock()
 			p.lat = append(p.lat, d)
 			p.mu.Unlock()
