@@ -32,4 +32,7 @@
 //	SLUICE_HOSTILE_UPLOAD_RATE the attacking tenant's uploadsPerMinute in the server tests (10)
 //	SLUICE_HOSTILE_FLOOD       1: the HTTP neighbour benchmark's attackers ignore Retry-After
 //	SLUICE_HOSTILE_ONLY        a regexp: run only the cases whose name matches
+//	SLUICE_HOSTILE_ROUNDS      alone-then-attack rounds in the HTTP neighbour benchmark (3)
+//	SLUICE_HOSTILE_TRACE       a directory: the HTTP neighbour benchmark writes a runtime trace there for slow /healthz probes
+//	SLUICE_HOSTILE_TRACE_OVER  how slow a probe must be for that (60ms)
 package hostile
