@@ -31,7 +31,7 @@ const maxTraces = 3
 // StartRecorder starts the flight recorder for tb when SLUICE_HOSTILE_TRACE
 // is set: Slow then writes a trace for each wait of at least
 // SLUICE_HOSTILE_TRACE_OVER (60ms), up to three, to
-// $SLUICE_HOSTILE_TRACE/<test>-<n>.trace. It stops with tb.
+// $SLUICE_HOSTILE_TRACE/<test>-<n>-<ms>ms.trace. It stops with tb.
 func StartRecorder(tb testing.TB) *Recorder {
 	dir := os.Getenv("SLUICE_HOSTILE_TRACE")
 	if dir == "" {
