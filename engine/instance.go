@@ -236,6 +236,7 @@ func (inst *instance) allocate(capacity, max uint64) experimental.LinearMemory {
 	im := inst.m.image
 	if m.region, m.unmap = reserveAddressSpace(max); m.region != nil {
 		m.buf = m.region[:0]
+		m.populated = lazyBytes
 		if im != nil && im.fd >= 0 && mapImage(m.region, im.fd, im.size) {
 			im = nil // the memory starts as the image
 		}
@@ -261,15 +262,63 @@ type cappedMemory struct {
 	// pending is the module's memory image when it could not be mapped:
 	// it is copied in as the memory first reaches its size.
 	pending *memImage
+	// populated is how far the region's pages are backed (populate).
+	populated uint64
 }
+
+// lazyBytes is how much of a memory's start is backed as it is touched:
+// at most 1 024 first touches, some 15 ms on this project's VMs, the
+// whole memory of most guests (a Go guest starts with 3 MiB) and the
+// data of nearly all. What lies beyond is populated.
+const lazyBytes = 4 << 20
+
+// populateChunk is how much populate backs in one syscall, between two
+// looks at the call's deadline: 1 MiB, a few milliseconds of first
+// touches (the runtime takes a P back from a syscall only after a while:
+// at 4 MiB the process's longest stall under body_memfill_huge was 40 ms).
+const populateChunk = 1 << 20
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
 	buf := m.reallocate(size)
+	if buf != nil && m.region != nil && size > m.populated && !m.populate(size) {
+		return nil
+	}
 	if im := m.pending; im != nil && uint64(len(buf)) >= im.end {
 		im.copyInto(buf)
 		m.pending = nil
 	}
 	return buf
+}
+
+// populate backs the region's pages up to size, past lazyBytes, before
+// the guest can touch them. A fresh page costs a fault at its first
+// write (about 15 µs on this project's VMs; a page of the memory image
+// is copied then), and a guest writing one byte a page takes those
+// faults in its own code, between two fuel checks: a loop over the
+// 16 384 pages of a 1 GiB memory made thousands of faults between
+// checks, and the Go runtime's stop-the-world, which waits for every
+// goroutine to reach Go code, waited up to 47 ms for it, holding
+// /healthz up to 139 ms (memory_touch). In a syscall the goroutine does
+// not hold the world up. It is done 1 MiB at a time and stops at the
+// call's deadline: the grow then fails and the call ends as timeout. A
+// kernel without MADV_POPULATE_WRITE leaves the pages to be backed as
+// they are touched.
+func (m *cappedMemory) populate(size uint64) bool {
+	for m.populated < size {
+		end := min(size, m.populated+populateChunk)
+		if st := m.inst.cur.Load(); st != nil && time.Now().After(st.deadline) {
+			if st.abort == nil {
+				st.abort = st.timeoutError()
+			}
+			return false
+		}
+		if !populate(m.region[m.populated:end]) {
+			m.populated = uint64(len(m.region)) // never again for this memory
+			return true
+		}
+		m.populated = end
+	}
+	return true
 }
 
 func (m *cappedMemory) reallocate(size uint64) []byte {

@@ -26,6 +26,14 @@ func reserveAddressSpace(n uint64) (region []byte, release func()) {
 	return b, func() { _ = unix.Munmap(b) }
 }
 
+// populate backs b with pages now, in a syscall, so that the guest does
+// not take the page faults of its first writes itself (see
+// cappedMemory.populate). It reports whether the kernel did; where it
+// cannot (before Linux 5.14), pages are backed as they are touched.
+func populate(b []byte) bool {
+	return len(b) == 0 || unix.Madvise(b, unix.MADV_POPULATE_WRITE) == nil
+}
+
 // newImageFile puts a memory image in an anonymous in-memory file (a
 // memfd) of size bytes, for mapImage.
 func newImageFile(flat []byte, size uint64) (int, bool) {

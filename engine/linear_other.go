@@ -7,6 +7,7 @@ package engine
 // are copied into them.
 func reserveAddressSpace(uint64) ([]byte, func()) { return nil, nil }
 
+func populate([]byte) bool                    { return false }
 func newImageFile([]byte, uint64) (int, bool) { return -1, false }
 func mapImage([]byte, int, uint64) bool       { return false }
 func readImageFile(int, []byte) bool          { return false }

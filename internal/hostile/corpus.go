@@ -143,6 +143,7 @@ var corpus = []Case{
 	{Name: "body_memcopy", WAT: "body_memcopy", Want: []Outcome{Timeout}, Finding: findBody},
 	{Name: "body_memfill_huge", WAT: "body_memfill_huge", MemoryMB: 1024, Want: []Outcome{Timeout}, Finding: findBody},
 	{Name: "body_memcopy_huge", WAT: "body_memcopy_huge", MemoryMB: 1024, Want: []Outcome{Timeout}, Finding: findBody},
+	{Name: "memory_touch", WAT: "memory_touch", MemoryMB: 1024, Want: []Outcome{Timeout}, Finding: findBody},
 	{Name: "body_divchain", WAT: "body_divchain", Want: []Outcome{Timeout}, Finding: findBody},
 	{Name: "gen_divchain", Gen: GenDivChain, Want: []Outcome{Timeout, InvalidModule}, Finding: findBody},
 	{Name: "gen_straightline", Gen: GenStraightLine, Want: []Outcome{Timeout, InvalidModule}, Finding: findBody},
