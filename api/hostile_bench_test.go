@@ -16,10 +16,12 @@ import (
 	"github.com/sluice-dev/sluice/internal/hostile"
 )
 
-// BenchmarkHostileNeighbourHTTP: a neighbour tenant calls examples/static
-// getUser through the debug route in a closed loop, alone and then while
-// an attacking tenant (timeoutMs 200, maxConcurrency hostile.Attackers())
-// runs the shape at its full quota through the same server (calls, or
+// BenchmarkHostileNeighbourHTTP: a neighbour tenant (callsPerMinute
+// 1000000, so that its calls run; any answer but 200 fails) calls
+// examples/static getUser through the debug route in a closed loop,
+// alone and then while an attacking tenant (timeoutMs 200,
+// maxConcurrency hostile.Attackers()) runs the shape at its full quota
+// through the same server (calls, or
 // uploads for a module the server refuses; a refused attacker waits for
 // its Retry-After unless hostile.Flood), in hostile.Rounds() rounds of a
 // second of each (after the first, the last attack's garbage collected
