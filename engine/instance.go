@@ -272,11 +272,10 @@ type cappedMemory struct {
 // data of nearly all. What lies beyond is populated.
 const lazyBytes = 4 << 20
 
-// populateChunk is how much populate backs in one syscall, between two
-// looks at the call's deadline: 1 MiB, a few milliseconds of first
-// touches (the runtime takes a P back from a syscall only after a while:
-// at 4 MiB the process's longest stall under body_memfill_huge was 40 ms).
-const populateChunk = 1 << 20
+// populateChunk is how much populate backs in one raw syscall, between
+// two looks at the call's deadline and two chances for the runtime to
+// stop the goroutine: 256 KiB, 64 first touches, under a millisecond.
+const populateChunk = 256 << 10
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
 	buf := m.reallocate(size)
@@ -298,11 +297,11 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 // 16 384 pages of a 1 GiB memory made thousands of faults between
 // checks, and the Go runtime's stop-the-world, which waits for every
 // goroutine to reach Go code, waited up to 47 ms for it, holding
-// /healthz up to 139 ms (memory_touch). In a syscall the goroutine does
-// not hold the world up. It is done 1 MiB at a time and stops at the
-// call's deadline: the grow then fails and the call ends as timeout. A
-// kernel without MADV_POPULATE_WRITE leaves the pages to be backed as
-// they are touched.
+// /healthz up to 139 ms (memory_touch). Populated 256 KiB at a time
+// (populate), with the goroutine stoppable between two, it holds the
+// world up for under a millisecond. It stops at the call's deadline:
+// the grow then fails and the call ends as timeout. A kernel without
+// MADV_POPULATE_WRITE leaves the pages to be backed as they are touched.
 func (m *cappedMemory) populate(size uint64) bool {
 	for m.populated < size {
 		end := min(size, m.populated+populateChunk)
