@@ -299,17 +299,23 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 // goroutine to reach Go code, waited up to 47 ms for it, holding
 // /healthz up to 139 ms (memory_touch). Populated 256 KiB at a time
 // (populate), with the goroutine stoppable between two, it holds the
-// world up for under a millisecond. It stops at the call's deadline:
-// the grow then fails and the call ends as timeout. A kernel without
-// MADV_POPULATE_WRITE leaves the pages to be backed as they are touched.
+// world up for under a millisecond. Between two it checkpoints, as a
+// fuel yield does: past the call's deadline the grow fails and the call
+// ends as timeout, and goroutines waiting for the P get it. A kernel
+// without MADV_POPULATE_WRITE leaves the pages to be backed as they are
+// touched.
 func (m *cappedMemory) populate(size uint64) bool {
 	for m.populated < size {
 		end := min(size, m.populated+populateChunk)
-		if st := m.inst.cur.Load(); st != nil && time.Now().After(st.deadline) {
-			if st.abort == nil {
-				st.abort = st.timeoutError()
+		if st := m.inst.cur.Load(); st != nil {
+			// As at a fuel yield: the deadline, the slot's fair share,
+			// and the goroutines waiting for this P.
+			if err := st.checkpoint(); err != nil {
+				if st.abort == nil {
+					st.abort = err
+				}
+				return false
 			}
-			return false
 		}
 		if !populate(m.region[m.populated:end]) {
 			m.populated = uint64(len(m.region)) // never again for this memory
