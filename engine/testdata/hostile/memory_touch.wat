@@ -1,9 +1,9 @@
 ;; Shape: memory growth touched one byte a page. The memory grows to the
 ;; 1 GiB quota at once, then a short loop writes one byte to each of its
-;; 16 384 pages, again and again. The loop's instructions are few, so fuel
-;; runs out (and the runtime's stop-the-world can take the goroutine) only
-;; every ~16 000 pages, while the first touch of each fresh page costs
-;; the kernel, and this VM's hypervisor, microseconds.
+;; 262 144 pages (4 KiB), again and again. The loop's instructions are
+;; few, so fuel runs out (and the runtime's stop-the-world can take the
+;; goroutine) only every ~12 000 pages, while the first touch of each
+;; fresh page costs the kernel, and this VM's hypervisor, microseconds.
 ;; Expected: timeout.
 (module
   (memory (export "memory") 1)
