@@ -262,7 +262,8 @@ type cappedMemory struct {
 	// pending is the module's memory image when it could not be mapped:
 	// it is copied in as the memory first reaches its size.
 	pending *memImage
-	// populated is how far the region's pages are backed (populate).
+	// populated is where populate goes on from: the pages below it are
+	// backed, or (under lazyBytes) left to be backed as they are touched.
 	populated uint64
 }
 
